@@ -1,0 +1,3 @@
+from plan_ls.cli import main
+
+raise SystemExit(main())
