@@ -1,0 +1,297 @@
+"""The prompt plan (`prompt_plan.md`): its steps, however a plan writes them.
+
+Real plans label steps in many ways: "### Step 3: Title", "# Prompt 2: Title", "### 📁 1. Title",
+"**Prompt 1.1.1:**" before a fence, "Step 1.1: Title." lines in a paragraph, "PROMPT 1/8: Title"
+as a fence's first line, or bare fences. Every way a file uses is collected as a group of
+candidates; the group whose candidates hold the most prompts (fences) wins, ties broken by how
+explicit the labelling is. Phase/Part/Stage headings group steps and are never steps.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from plan_ls.model.blocks import Blocks, Fence, Heading, parse_blocks
+
+NUMBER = r"[A-Z]?\d+(?:\.\d+)*"
+STEP_WORDS = r"step|prompt|chunk|task|iteration|ticket"
+GROUP_WORDS = r"phase|part|stage|sprint|epic|milestone|section"
+
+_LABEL = re.compile(rf"(?<![\w])(?P<word>{STEP_WORDS})s?\s*#?\s*(?P<num>{NUMBER})(?![\w])(?:/\d+)?",
+                    re.I)
+_LEADING_LABEL = re.compile(rf"^[\W_]*?(?P<word>{STEP_WORDS})\s*#?\s*(?P<num>{NUMBER})(?![\w])"
+                            rf"(?:/\d+)?", re.I)
+_NUMBERED = re.compile(r"^[^\w\s]*\s*(?P<num>\d+(?:\.\d+)*)(?:[.):]\s*|\s+)(?=\S)")
+_GROUP = re.compile(rf"^[\W_]*(?:{GROUP_WORDS})\b\s*(?P<num>[A-Z0-9][\w.]*)?", re.I)
+_BOLD_LABEL = re.compile(rf"^(?:\*\*|__)\s*(?P<word>{STEP_WORDS})\s*#?\s*(?P<num>{NUMBER})(?![\w])",
+                         re.I)
+_PLAIN_LABEL = re.compile(rf"^(?P<word>{STEP_WORDS})\s+#?(?P<num>{NUMBER})(?:/\d+)?\s*[:.\-–—]",
+                          re.I)
+_TITLE_LEAD = re.compile(r"^(?:/\d+)?[\s*_:.)\-–—|]*")
+_TITLE_TAIL = re.compile(
+    r"[\s*_:]*(?:✅|✔️?|☑️?|\(done\)|\[x\]|\bcompleted?\b|\bdone\b)?[\s*_:.]*$", re.I)
+_CLAIM = re.compile(r"\(@([\w][\w.\-]*)\)")
+_PROMPT_FENCES = {"", "text", "txt", "md", "markdown", "prompt", "plaintext"}
+
+# kinds, most explicit first: used to break ties between groups that hold as many prompts
+_KIND_RANK = {"heading": 0, "bold": 1, "fence": 2, "numbered": 3, "line": 4, "bare": 5}
+_WORD_RANK = {"prompt": 0, "step": 1, "chunk": 2, "task": 3, "iteration": 4, "ticket": 5}
+
+
+@dataclass(slots=True)
+class Prompt:
+    start: int  # the fence's opening line, or the first body line of a fenceless step
+    end: int  # exclusive
+    text: str
+    fenced: bool
+
+
+@dataclass(slots=True)
+class Step:
+    index: int
+    number: str  # as written: "3", "1.2", "P0", "Phase 2 / Step 1"
+    key: str  # normalised for matching: "3", "1.2", "P0", "2/1"
+    title: str
+    line: int  # the line that names the step
+    end_line: int  # exclusive
+    heading_level: int | None  # for heading-labelled steps
+    label: str  # "Step", "Prompt", ... or "" for numbered headings and bare fences
+    kind: str
+    prompts: list[Prompt] = field(default_factory=list)
+    claim: str | None = None
+
+    @property
+    def prompt_text(self) -> str:
+        return "\n\n".join(p.text.strip("\n") for p in self.prompts)
+
+    @property
+    def display(self) -> str:
+        label = f"{self.label} {self.number}" if self.label and "/" not in self.number else self.number
+        return f"{label}: {self.title}" if self.title else label
+
+
+@dataclass
+class PlanDoc:
+    steps: list[Step]
+    blocks: Blocks
+    by_key: dict[str, list[int]] = field(default_factory=dict)
+
+    def step_at(self, line: int) -> Step | None:
+        """The step whose range holds the line."""
+        for step in self.steps:
+            if step.line <= line < step.end_line:
+                return step
+        return None
+
+    def step_on_line(self, line: int) -> Step | None:
+        for step in self.steps:
+            if step.line == line:
+                return step
+        return None
+
+    def find(self, number: str) -> Step | None:
+        idx = self.by_key.get(normalize_number(number))
+        return self.steps[idx[0]] if idx else None
+
+    def has_group(self, number: str) -> bool:
+        """True when `number` is a prefix of step numbers ("1.1" of "1.1.3")."""
+        prefix = normalize_number(number) + "."
+        return any(k.startswith(prefix) for k in self.by_key)
+
+
+def normalize_number(number: str) -> str:
+    """'01' -> '1', '1.02' -> '1.2', 'p0' -> 'P0'; 'Phase 2 / Step 1' -> '2/1'."""
+    number = number.strip()
+    if "/" in number:
+        return "/".join(normalize_number(_num_only(p)) for p in number.split("/"))
+    parts = number.upper().split(".")
+    out = []
+    for p in parts:
+        head = p[:1] if p[:1].isalpha() else ""
+        digits = p[len(head):]
+        out.append(head + (str(int(digits)) if digits.isdigit() else digits))
+    return ".".join(out)
+
+
+def _num_only(text: str) -> str:
+    m = re.search(r"[A-Z]?\d+(?:\.\d+)*|\b[A-Z]\b", text.strip(), re.I)
+    return m.group(0) if m else text.strip()
+
+
+def clean_title(rest: str) -> str:
+    title = _TITLE_LEAD.sub("", rest)
+    title = title.replace("**", "").replace("__", "")
+    previous = None
+    while previous != title:  # "Title ✅ COMPLETED" has more than one status mark
+        previous = title
+        title = _TITLE_TAIL.sub("", title).strip()
+    return title.strip(" *_:.-–—")
+
+
+@dataclass(slots=True)
+class _Candidate:
+    kind: str
+    word: str
+    number: str
+    title: str
+    line: int
+    level: int | None  # heading level for heading kinds
+    limit: int  # a line the step cannot run past (its section's end)
+
+
+def parse_plan(text: str) -> PlanDoc:
+    blocks = parse_blocks(text)
+    groups: dict[tuple[str, str], list[_Candidate]] = {}
+    for cand in _candidates(blocks):
+        groups.setdefault((cand.kind, cand.word), []).append(cand)
+    best: list[_Candidate] = []
+    best_score: tuple[int, int, int, int] | None = None
+    for (kind, word), cands in groups.items():
+        cands.sort(key=lambda c: c.line)
+        ranges = _ranges(cands, blocks)
+        fenced = sum(1 for (a, b) in ranges if _fences_in(blocks.fences, a, b))
+        score = (fenced, -_KIND_RANK[kind], -_WORD_RANK.get(word.lower(), 9), len(cands))
+        if best_score is None or score > best_score:
+            best, best_score = cands, score
+    if not best:
+        best = _bare_fences(blocks)
+    steps = _build_steps(best, blocks)
+    _qualify_by_phase(steps, blocks)
+    plan = PlanDoc(steps, blocks)
+    for step in steps:
+        plan.by_key.setdefault(step.key, []).append(step.index)
+    return plan
+
+
+def _candidates(blocks: Blocks):
+    line_count = len(blocks.lines)
+    heads = blocks.headings
+    for i, h in enumerate(heads):
+        if _GROUP.match(h.text) and not _LABEL.search(h.text):
+            continue
+        m = _LABEL.search(h.text)
+        if m:
+            yield _Candidate("heading", m.group("word").lower(), m.group("num"),
+                             clean_title(h.text[m.end():]), h.line, h.level, h.end_line)
+            continue
+        m = _NUMBERED.match(h.text)
+        if m:
+            yield _Candidate("numbered", "", m.group("num"), clean_title(h.text[m.end():]),
+                             h.line, h.level, h.end_line)
+
+    def limit_for(line: int) -> int:
+        limit = line_count
+        for h in heads:
+            if h.line < line < h.end_line:
+                limit = h.end_line  # innermost enclosing heading wins (later in the list)
+        return limit
+
+    for p in blocks.paragraphs:
+        m = None if p.in_list else _BOLD_LABEL.match(p.text)
+        if m:
+            rest = p.text[m.end():]
+            yield _Candidate("bold", m.group("word").lower(), m.group("num"), clean_title(rest),
+                             p.line, None, limit_for(p.line))
+            continue
+        for n in range(p.line, p.end_line):
+            source = blocks.lines[n]
+            if p.in_list and (n == p.line or source[:1].isspace()):
+                continue  # only an unindented lazy line of a list paragraph can be a label
+            source = source.strip()
+            m = _PLAIN_LABEL.match(source)
+            if m:
+                title = clean_title(source[m.end():].split(". ", 1)[0])
+                yield _Candidate("line", m.group("word").lower(), m.group("num"), title, n, None,
+                                 limit_for(n))
+    for f in blocks.fences:
+        first = f.content.lstrip("\n").split("\n", 1)[0].strip().strip('"').strip()
+        m = _LEADING_LABEL.match(first)
+        if m:
+            yield _Candidate("fence", m.group("word").lower(), m.group("num"),
+                             clean_title(first[m.end():]), f.start, None, f.end)
+
+
+def _ranges(cands: list[_Candidate], blocks: Blocks) -> list[tuple[int, int]]:
+    out = []
+    for i, c in enumerate(cands):
+        nxt = cands[i + 1].line if i + 1 < len(cands) else len(blocks.lines)
+        out.append((c.line, max(c.line + 1, min(nxt, c.limit))))
+    return out
+
+
+def _fences_in(fences: list[Fence], start: int, end: int) -> list[Fence]:
+    return [f for f in fences if start <= f.start < end]
+
+
+def _bare_fences(blocks: Blocks) -> list[_Candidate]:
+    """A plan with no labelled or numbered steps: each prompt-like fence is a step."""
+    cands = []
+    fences = [f for f in blocks.fences if f.info.split(" ")[0].lower() in _PROMPT_FENCES]
+    for n, f in enumerate(fences, 1):
+        title = ""
+        for h in blocks.headings:
+            if h.line < f.start:
+                title = clean_title(h.text)
+        if not title:
+            title = clean_title(f.content.strip().split("\n", 1)[0])[:80]
+        cands.append(_Candidate("bare", "", str(n), title, f.start, None, f.end))
+    return cands
+
+
+def _build_steps(cands: list[_Candidate], blocks: Blocks) -> list[Step]:
+    steps: list[Step] = []
+    for i, (c, (start, end)) in enumerate(zip(cands, _ranges(cands, blocks))):
+        if c.kind == "fence" or c.kind == "bare":
+            end = max(end, c.limit)
+        step = Step(
+            index=i, number=c.number, key=normalize_number(c.number), title=c.title,
+            line=c.line, end_line=end, heading_level=c.level,
+            label=c.word.capitalize() if c.word else "", kind=c.kind,
+        )
+        claim = _CLAIM.search(blocks.lines[c.line]) if c.kind != "bare" else None
+        step.claim = claim.group(1) if claim else None
+        fences = _fences_in(blocks.fences, start, end)
+        if c.kind in ("fence", "bare"):
+            fences = fences[:1]
+        if fences:
+            step.prompts = [Prompt(f.start, f.end, f.content, True) for f in fences]
+        else:
+            body_start = c.line + 1
+            body = "\n".join(blocks.lines[body_start:end]).strip("\n")
+            if c.kind == "line":  # "Step 1.1: Title. Text..." — the label line is prompt too
+                body_start = c.line
+                body = "\n".join(blocks.lines[c.line:end]).strip()
+            step.prompts = [Prompt(body_start, end, body, False)] if body.strip() else []
+        steps.append(step)
+    return steps
+
+
+def _qualify_by_phase(steps: list[Step], blocks: Blocks) -> None:
+    """Numbers that restart in every phase ("Step 1" under Phase 1 and Phase 2) become
+    "Phase 2 / Step 1", so that each step keeps one name."""
+    keys = [s.key for s in steps]
+    if len(set(keys)) == len(keys):
+        return
+    phases: list[tuple[Heading, str]] = []
+    for h in blocks.headings:
+        m = _GROUP.match(h.text)
+        if m and m.group("num"):
+            phases.append((h, m.group("num").rstrip(".:")))
+    if not phases:
+        return
+    qualified = []
+    for s in steps:
+        owner = None
+        for h, num in phases:
+            if h.line < s.line < h.end_line:
+                owner = (h, num)
+        if owner is None:
+            return
+        word = owner[0].text.strip("*_ ").split()[0]
+        qualified.append((f"{word} {owner[1]} / {s.label or 'Step'} {s.number}",
+                          f"{normalize_number(owner[1])}/{s.key}"))
+    if len({k for _, k in qualified}) != len(qualified):
+        return
+    for s, (number, key) in zip(steps, qualified):
+        s.number, s.key = number, key

@@ -1,0 +1,132 @@
+"""One consistent view of the three planning files: links, progress, drift, the next step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from plan_ls.model.drift import Finding, find_drift
+from plan_ls.model.links import Link, link_items
+from plan_ls.model.plan import PlanDoc, Step
+from plan_ls.model.spec import SpecDoc
+from plan_ls.model.todo import TodoDoc, TodoItem
+
+
+@dataclass
+class Progress:
+    total: int = 0
+    done: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.done == self.total
+
+    def __str__(self) -> str:
+        return f"{self.done}/{self.total}"
+
+
+@dataclass
+class PlanSnapshot:
+    todo: TodoDoc | None
+    plan: PlanDoc | None
+    spec: SpecDoc | None = None
+    links: list[Link] = field(default_factory=list)
+    step_items: list[list[int]] = field(default_factory=list)  # per step: item indexes
+    heading_progress: list[Progress] = field(default_factory=list)  # per todo heading
+    findings: list[Finding] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, todo: TodoDoc | None, plan: PlanDoc | None,
+              spec: SpecDoc | None = None) -> PlanSnapshot:
+        snap = cls(todo, plan, spec)
+        snap.links = link_items(todo, plan) if todo is not None else []
+        if plan is not None:
+            snap.step_items = [[] for _ in plan.steps]
+            for i, link in enumerate(snap.links):
+                if link.step is not None:
+                    snap.step_items[link.step].append(i)
+        if todo is not None:
+            snap.heading_progress = [Progress() for _ in todo.headings]
+            for item in todo.items:
+                h = item.heading
+                while h is not None:
+                    hp = snap.heading_progress[h]
+                    hp.total += 1
+                    hp.done += item.done
+                    h = todo.heading_parent[h]
+        snap.findings = find_drift(todo, plan, snap.links)
+        return snap
+
+    # --- progress -------------------------------------------------------------------------
+    @property
+    def overall(self) -> Progress:
+        if self.todo is None:
+            return Progress()
+        return Progress(self.todo.total, self.todo.done)
+
+    def step_progress(self, step: Step | int) -> Progress:
+        idx = step if isinstance(step, int) else step.index
+        if not self.step_items or self.todo is None:
+            return Progress()
+        items = self.step_items[idx]
+        return Progress(len(items), sum(1 for i in items if self.todo.items[i].done))
+
+    def items_of_step(self, step: Step | int) -> list[TodoItem]:
+        idx = step if isinstance(step, int) else step.index
+        if self.todo is None or not self.step_items:
+            return []
+        return [self.todo.items[i] for i in self.step_items[idx]]
+
+    def step_of_item(self, item: TodoItem) -> Step | None:
+        if self.plan is None or item.index >= len(self.links):
+            return None
+        idx = self.links[item.index].step
+        return None if idx is None else self.plan.steps[idx]
+
+    def next_step(self, *, skip_claimed: bool = True) -> Step | None:
+        """The first step that is not done (and, by default, that nobody has claimed)."""
+        if self.plan is None:
+            return None
+        for step in self.plan.steps:
+            if self.step_progress(step).complete:
+                continue
+            if skip_claimed and step.claim:
+                continue
+            return step
+        return None
+
+    # --- the JSON contract of `plan-ls status --json` and `planLs.status` ------------------
+    def status_json(self, todo_path: str | None, plan_path: str | None,
+                    spec_path: str | None = None) -> dict[str, Any]:
+        items = []
+        if self.todo is not None:
+            for item in self.todo.items:
+                step = self.step_of_item(item)
+                items.append({
+                    "line": item.line + 1, "text": item.text, "done": item.done,
+                    "state": item.state, "step": step.number if step else None,
+                    "claim": item.claim,
+                })
+        steps = []
+        if self.plan is not None:
+            for step in self.plan.steps:
+                p = self.step_progress(step)
+                steps.append({
+                    "number": step.number, "title": step.title, "line": step.line + 1,
+                    "todo_total": p.total, "todo_done": p.done, "claim": step.claim,
+                })
+        paths = {"todo": todo_path, "plan": plan_path}
+        nxt = self.next_step()
+        return {
+            "todo": {"path": todo_path, "total": self.overall.total, "done": self.overall.done,
+                     "items": items},
+            "plan": {"path": plan_path, "steps": steps},
+            "spec": {"path": spec_path,
+                     "sections": [s.title for s in self.spec.sections] if self.spec else []},
+            "next_step": {"number": nxt.number, "title": nxt.title} if nxt else None,
+            "diagnostics": [
+                {"path": paths[f.file], "line": f.line + 1, "severity": f.severity,
+                 "message": f.message, "code": f.code}
+                for f in self.findings
+            ],
+        }

@@ -1,0 +1,186 @@
+"""The checklist (`todo.md` and any file of `- [ ]` items): items with exact positions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from plan_ls.model.blocks import Blocks, Heading, parse_blocks
+
+# The list markers of one line (several for "- 1. [ ] x"), then a one-character box.
+_BOX = re.compile(r"^([ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)+)\[([^\[\]\\])\](?=[ \t]|$)[ \t]*(.*)$")
+# A list item that starts with something box-like that is not a box: "[]", "[ x]", "[xx]".
+_BAD_BOX = re.compile(
+    r"^[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)+(\[(?:[ \t]*|[ \t]*[xX][ \t]+|[ \t]+[xX][ \t]*|[xX]{2,})\])(?![(\[:])"
+)
+# A bullet glued to its box ("-[ ] x"), which markdown does not read as a list item at all.
+_GLUED_BOX = re.compile(r"^[ \t]*([-*+])(\[[ xX]\])")
+_CLAIM = re.compile(r"\(@([\w][\w.\-]*)\)")
+
+STATE_NAMES = {
+    " ": "open",
+    "x": "done",
+    "X": "done",
+    "~": "in-progress",
+    "/": "in-progress",
+    "-": "cancelled",
+    ">": "deferred",
+    "!": "important",
+    "?": "question",
+}
+
+
+@dataclass(slots=True)
+class TodoItem:
+    index: int
+    line: int  # 0-based
+    col: int  # str index of "[" in the line (after any BOM on line 0)
+    marker: str  # the character between the brackets, as written
+    text: str  # the rest of the first line, as written
+    depth: int
+    parent: int | None  # index of the parent checklist item
+    heading: int | None  # index of the innermost heading above
+    claim: str | None
+
+    @property
+    def done(self) -> bool:
+        return self.marker in "xX"
+
+    @property
+    def state(self) -> str:
+        return STATE_NAMES.get(self.marker, "other")
+
+
+@dataclass(slots=True)
+class Malformed:
+    line: int
+    start: int
+    end: int
+    message: str
+
+
+@dataclass
+class TodoDoc:
+    items: list[TodoItem]
+    headings: list[Heading]
+    heading_parent: list[int | None]  # per heading: the enclosing heading's index
+    malformed: list[Malformed]
+    blocks: Blocks
+    by_line: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    @property
+    def done(self) -> int:
+        return sum(1 for it in self.items if it.done)
+
+    def item_at(self, line: int) -> TodoItem | None:
+        idx = self.by_line.get(line)
+        return None if idx is None else self.items[idx]
+
+    def heading_at(self, line: int) -> int | None:
+        """The index of the heading on this exact line."""
+        for i, h in enumerate(self.headings):
+            if h.line == line:
+                return i
+        return None
+
+    def heading_path(self, heading: int | None) -> list[Heading]:
+        path: list[Heading] = []
+        while heading is not None:
+            path.append(self.headings[heading])
+            heading = self.heading_parent[heading]
+        path.reverse()
+        return path
+
+    def items_under_heading(self, heading: int) -> list[TodoItem]:
+        h = self.headings[heading]
+        return [it for it in self.items if h.line < it.line < h.end_line]
+
+    def items_in_lines(self, first: int, last: int) -> list[TodoItem]:
+        return [it for it in self.items if first <= it.line <= last]
+
+
+def parse_todo(text: str) -> TodoDoc:
+    """Find every checklist item; boxes in code, HTML and quotes are not items."""
+    blocks = parse_blocks(text)
+    lines = blocks.lines
+    bom_shift = 1 if blocks.bom else 0
+    heading_parent = _heading_parents(blocks.headings)
+
+    innermost: dict[int, int] = {}  # line -> index of the innermost list item starting there
+    for i, li in enumerate(blocks.items):
+        innermost[li.line] = i
+
+    items: list[TodoItem] = []
+    by_line: dict[int, int] = {}
+    malformed: list[Malformed] = []
+    headings = blocks.headings
+    h_idx = -1
+    for i, li in enumerate(blocks.items):
+        if innermost.get(li.line) != i:
+            continue
+        while h_idx + 1 < len(headings) and headings[h_idx + 1].line < li.line:
+            h_idx += 1
+        source = lines[li.line]
+        m = _BOX.match(source)
+        if m is None:
+            bad = _BAD_BOX.match(source)
+            if bad:
+                malformed.append(Malformed(li.line, bad.start(1), bad.end(1),
+                                           f"Malformed checkbox {bad.group(1)!r}: write [ ] or [x]"))
+            continue
+        parent = li.parent  # the nearest enclosing list item that holds a box
+        while parent is not None and blocks.items[parent].line not in by_line:
+            parent = blocks.items[parent].parent
+        text_part = m.group(3)
+        claim = _CLAIM.search(text_part)
+        item = TodoItem(
+            index=len(items),
+            line=li.line,
+            col=m.end(1) + (bom_shift if li.line == 0 else 0),
+            marker=m.group(2),
+            text=text_part.rstrip(),
+            depth=li.depth,
+            parent=None if parent is None else by_line[blocks.items[parent].line],
+            heading=h_idx if h_idx >= 0 else None,
+            claim=claim.group(1) if claim else None,
+        )
+        by_line[li.line] = item.index
+        items.append(item)
+    malformed.extend(_glued_boxes(lines, blocks.opaque))
+    malformed.sort(key=lambda m: m.line)
+    return TodoDoc(items, headings, heading_parent, malformed, blocks, by_line)
+
+
+def _heading_parents(headings: list[Heading]) -> list[int | None]:
+    parents: list[int | None] = []
+    stack: list[int] = []
+    for i, h in enumerate(headings):
+        while stack and headings[stack[-1]].level >= h.level:
+            stack.pop()
+        parents.append(stack[-1] if stack else None)
+        stack.append(i)
+    return parents
+
+
+def _glued_boxes(lines: list[str], opaque: list[tuple[int, int]]) -> list[Malformed]:
+    found: list[Malformed] = []
+    spans = sorted(opaque)
+    j = 0
+    for n, line in enumerate(lines):
+        if "[" not in line:
+            continue
+        m = _GLUED_BOX.match(line)
+        if m is None:
+            continue
+        while j < len(spans) and spans[j][1] <= n:
+            j += 1
+        if j < len(spans) and spans[j][0] <= n < spans[j][1]:
+            continue
+        found.append(Malformed(n, m.start(1), m.end(2),
+                               f"Malformed checkbox {m.group(1) + m.group(2)!r}: "
+                               f"put a space between {m.group(1)!r} and the box"))
+    return found

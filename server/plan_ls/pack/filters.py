@@ -1,0 +1,133 @@
+"""Rules that leave a file out by its name alone, and the binary test on its bytes."""
+
+from __future__ import annotations
+
+import fnmatch
+
+# Never worth sending to a model, whatever .gitignore says.
+ALWAYS_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs"})
+
+# Tool caches and dependency trees: usually gitignored, skipped by default in case they are not.
+DEFAULT_SKIPPED_DIRS = frozenset(
+    {
+        "node_modules",
+        "bower_components",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        ".tox",
+        ".nox",
+        ".ipynb_checkpoints",
+        ".gradle",
+        ".idea",
+    }
+)
+DEFAULT_SKIPPED_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+
+LOCK_FILES = frozenset(
+    {
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "bun.lock",
+        "bun.lockb",
+        "poetry.lock",
+        "uv.lock",
+        "pdm.lock",
+        "Pipfile.lock",
+        "Cargo.lock",
+        "Gemfile.lock",
+        "composer.lock",
+        "go.sum",
+        "mix.lock",
+        "flake.lock",
+        "pubspec.lock",
+        "Podfile.lock",
+        "packages.lock.json",
+        "gradle.lockfile",
+        "stack.yaml.lock",
+        "cabal.project.freeze",
+        "conda-lock.yml",
+    }
+)
+
+BINARY_EXTENSIONS = frozenset(
+    """
+    png jpg jpeg gif bmp ico icns tif tiff webp avif heic psd xcf svgz
+    mp3 wav flac ogg oga opus m4a aac wma mid midi
+    mp4 m4v mov avi mkv webm wmv flv mpg mpeg
+    zip tar gz tgz bz2 xz zst lz lzma 7z rar jar war ear whl egg apk ipa dmg iso cab deb rpm
+    exe dll so dylib a lib o obj ko elf bin dat class pyc pyo pyd wasm node
+    pdf doc docx xls xlsx ppt pptx odt ods odp epub mobi
+    ttf otf woff woff2 eot
+    sqlite sqlite3 db mdb accdb parquet feather arrow npy npz pkl pickle h5 hdf5 onnx pt pth
+    safetensors ckpt tflite
+    """.split()
+)
+
+# File names that hold credentials by convention. Matched case-insensitively on the base name.
+SECRET_FILE_GLOBS = (
+    ".env",
+    ".env.*",
+    "*.env",
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ed25519",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "*.ppk",
+    ".netrc",
+    "_netrc",
+    ".pgpass",
+    ".npmrc",
+    ".pypirc",
+    "credentials.json",
+    "service-account*.json",
+    ".htpasswd",
+)
+# Templates that document the variables without values.
+SECRET_FILE_ALLOWED = frozenset(
+    {".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults"}
+)
+
+
+def lock_file(name: str) -> bool:
+    return name in LOCK_FILES
+
+
+def binary_extension(name: str) -> bool:
+    _, dot, ext = name.rpartition(".")
+    return bool(dot) and ext.lower() in BINARY_EXTENSIONS
+
+
+def secret_file_kind(name: str) -> str | None:
+    """The kind of credential file this name suggests, or None."""
+    lower = name.lower()
+    if lower in SECRET_FILE_ALLOWED:
+        return None
+    for glob in SECRET_FILE_GLOBS:
+        if fnmatch.fnmatchcase(lower, glob):
+            return f"credentials file ({glob})"
+    return None
+
+
+def decode_text(data: bytes) -> str | None:
+    """The text of a file, or None when its bytes say it is binary."""
+    if b"\x00" in data[:8192]:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    # A BOM is an encoding marker, not content.
+    return text[1:] if text.startswith("\ufeff") else text
