@@ -42,9 +42,7 @@ _RULES = (
     ),
     _Rule("Slack token", ("xox",), re.compile(r"xox[baprs]-[A-Za-z0-9-]{10,}")),
     _Rule("Google API key", ("AIza",), re.compile(r"AIza[0-9A-Za-z_-]{35}")),
-    _Rule(
-        "Stripe live key", ("sk_live_", "rk_live_"), re.compile(r"[sr]k_live_[0-9A-Za-z]{16,}")
-    ),
+    _Rule("Stripe live key", ("sk_live_", "rk_live_"), re.compile(r"[sr]k_live_[0-9A-Za-z]{16,}")),
     _Rule(
         "private key block",
         ("-----BEGIN ",),
@@ -73,7 +71,8 @@ _KEY_WORDS = (
 )
 # After the key word: the rest of the name, an assignment, and a literal-looking value.
 _ASSIGNED = re.compile(
-    r"""[A-Za-z0-9_.-]*["']?[ \t]*(?::=|=>|:|=)[ \t]*(?P<q>["'`]?)(?P<value>[A-Za-z0-9_\-+/=.~]{16,200})(?P=q)(?![A-Za-z0-9_\-+/=.~])"""
+    r"""[A-Za-z0-9_.-]*["']?[ \t]*(?::=|=>|:|=)[ \t]*"""
+    r"""(?P<q>["'`]?)(?P<value>[A-Za-z0-9_\-+/=.~]{16,200})(?P=q)(?![A-Za-z0-9_\-+/=.~])"""
 )
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 _PLACEHOLDER = re.compile(
