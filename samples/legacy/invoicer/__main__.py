@@ -1,0 +1,3 @@
+from invoicer.cli import main
+
+raise SystemExit(main())
