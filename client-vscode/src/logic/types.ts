@@ -1,0 +1,45 @@
+// Shapes of what the plan-ls server sends. Lines in PlanStatus are 1-based (as in
+// `plan-ls status --json`); LSP positions elsewhere are 0-based.
+
+export interface TodoItem {
+  line: number;
+  text: string;
+  done: boolean;
+  step: string | null;
+}
+
+export interface PlanStep {
+  number: string | number;
+  title: string;
+  line: number;
+  todo_total: number;
+  todo_done: number;
+}
+
+export interface Diagnostic {
+  path: string;
+  line: number;
+  severity: string;
+  message: string;
+}
+
+export interface PlanStatus {
+  todo?: { path?: string | null; total?: number; done?: number; items?: TodoItem[] } | null;
+  plan?: { path?: string | null; steps?: PlanStep[] } | null;
+  diagnostics?: Diagnostic[] | null;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  nextStep: { number: string | number; title: string } | null;
+  files?: string[];
+}
+
+export interface NextStep {
+  number: string | number;
+  title: string;
+  prompt?: string;
+  uri?: string;
+  line?: number;
+}
