@@ -62,9 +62,8 @@ def claim_edit(line_text: str, line: int, name: str) -> TextEdit | None:
 
 
 def release_edit(line_text: str, line: int) -> TextEdit | None:
-    m = None
-    for m in _CLAIM_SUFFIX.finditer(line_text):
-        pass
-    if m is None:
+    matches = list(_CLAIM_SUFFIX.finditer(line_text))
+    if not matches:
         return None
+    m = matches[-1]
     return TextEdit(line, m.start(), m.end(), "")

@@ -167,7 +167,7 @@ def parse_plan(text: str) -> PlanDoc:
 def _candidates(blocks: Blocks):
     line_count = len(blocks.lines)
     heads = blocks.headings
-    for i, h in enumerate(heads):
+    for h in heads:
         if _GROUP.match(h.text) and not _LABEL.search(h.text):
             continue
         m = _LABEL.search(h.text)

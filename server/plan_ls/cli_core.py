@@ -1,0 +1,189 @@
+"""`plan-ls serve`, `status`, `check` and `done`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run the language server (stdio by default)")
+    p.add_argument("--tcp", action="store_true", help="listen on TCP instead of stdio")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=2087)
+    p.add_argument("--log-file", help="write the server's log to this file")
+    p.set_defaults(func=serve)
+
+    p = sub.add_parser("status", help="progress of the plan and the checklist")
+    p.add_argument("dir", nargs="?", default=".", help="the project (default: .)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=status)
+
+    p = sub.add_parser("check", help="exit 1 when the plan and the checklist disagree")
+    p.add_argument("dir", nargs="?", default=".")
+    p.set_defaults(func=check)
+
+    p = sub.add_parser("done", help="check off a step's items or one todo line")
+    p.add_argument("target", help="a step number (3, 1.2, step:3) or a todo.md line "
+                                  "(line:12, todo.md:12, L12)")
+    p.add_argument("dir", nargs="?", default=".")
+    p.add_argument("--undo", action="store_true", help="mark not done instead")
+    p.set_defaults(func=done)
+
+
+def serve(args: argparse.Namespace) -> int:
+    import logging
+
+    handler: logging.Handler = (logging.FileHandler(args.log_file) if args.log_file
+                                else logging.StreamHandler(sys.stderr))  # stdout is the wire
+    logging.basicConfig(level=logging.INFO, handlers=[handler],
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # pygls logs every message it sends at INFO: costly on big files, and noise
+    logging.getLogger("pygls").setLevel(logging.WARNING)
+    from plan_ls.server import build_server
+
+    server = build_server()
+    if args.tcp:
+        server.start_tcp(args.host, args.port)
+    else:
+        server.start_io()
+    return 0
+
+
+class UsageError(Exception):
+    pass
+
+
+def load_state(directory: str):
+    from plan_ls.sync.state import PlanState
+
+    root = Path(directory)
+    if not root.is_dir():
+        raise UsageError(f"{directory}: not a directory")
+    state = PlanState(root.resolve())
+    state.load_all_from_disk()
+    errors = [fs.error for fs in state.state.values() if fs.error]
+    if errors:
+        raise UsageError("; ".join(errors))
+    if state.state["todo"].text is None and state.state["plan"].text is None:
+        raise UsageError(f"{directory}: no {state.files.todo} or {state.files.plan} here")
+    return state
+
+
+def _fail(exc: Exception) -> int:
+    print(f"plan-ls: {exc}", file=sys.stderr)
+    return 2
+
+
+def status(args: argparse.Namespace) -> int:
+    try:
+        state = load_state(args.dir)
+    except UsageError as exc:
+        return _fail(exc)
+    data = state.status_json()
+    if args.json:
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(render_status(data, color=sys.stdout.isatty()))
+    return 0
+
+
+def render_status(data: dict[str, Any], color: bool = False, width: int = 20) -> str:
+    todo, plan = data["todo"], data["plan"]
+    lines = []
+    if todo["path"]:
+        lines.append(f"{_rel(todo['path'])}: {todo['done']}/{todo['total']} done "
+                     f"{_bar(todo['done'], todo['total'], width)}")
+    else:
+        lines.append("no todo.md")
+    if plan["steps"]:
+        lines.append(f"{_rel(plan['path'])}: {len(plan['steps'])} steps")
+        num_w = max(len(s["number"]) for s in plan["steps"])
+        for s in plan["steps"]:
+            total, done_ = s["todo_total"], s["todo_done"]
+            mark = "✓" if total and done_ == total else "·" if total else "!"
+            claim = f"  @{s['claim']}" if s.get("claim") else ""
+            lines.append(f"  {mark} {s['number']:<{num_w}}  {_bar(done_, total, width)} "
+                         f"{done_:>3}/{total:<3} {s['title']}{claim}")
+    elif plan["path"]:
+        lines.append(f"{_rel(plan['path'])}: no steps found")
+    nxt = data.get("next_step")
+    if nxt:
+        lines.append(f"next: {nxt['number']} — {nxt['title']}")
+    n = len(data["diagnostics"])
+    if n:
+        lines.append(f"{n} finding{'s' if n > 1 else ''}: run `plan-ls check` for details")
+    return "\n".join(lines)
+
+
+def _bar(done: int, total: int, width: int) -> str:
+    if total <= 0:
+        return "[" + " " * width + "]"
+    filled = round(width * done / total)
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+def _rel(path: str) -> str:
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
+def check(args: argparse.Namespace) -> int:
+    try:
+        state = load_state(args.dir)
+    except UsageError as exc:
+        return _fail(exc)
+    data = state.status_json()
+    drift = [d for d in data["diagnostics"] if d["severity"] in ("error", "warning")]
+    for d in data["diagnostics"]:
+        print(f"{_rel(d['path'])}:{d['line']}: {d['severity']}: {d['message']}")
+    return 1 if drift else 0
+
+
+_LINE_TARGET = re.compile(r"^(?:line:|L|todo(?:\.md)?:|:)(\d+)$", re.I)
+
+
+def done(args: argparse.Namespace) -> int:
+    from plan_ls.fileio import write_atomic
+    from plan_ls.model.edit import apply_edits, mark_items
+
+    try:
+        state = load_state(args.dir)
+    except UsageError as exc:
+        return _fail(exc)
+    snap = state.snapshot
+    text = state.state["todo"].text
+    if snap.todo is None or text is None:
+        return _fail(UsageError(f"no {state.files.todo} to check off"))
+    target = args.target.strip()
+    items = None
+    m = _LINE_TARGET.match(target)
+    step_number = target[5:] if target.lower().startswith("step:") else target
+    if m is None and snap.plan is not None and (step := snap.plan.find(step_number)):
+        items = snap.items_of_step(step)
+        what = f"step {step.number}"
+        if not items:
+            return _fail(UsageError(f"step {step.number} has no todo items to check off"))
+    else:
+        line_s = m.group(1) if m else target
+        if not line_s.isdigit():
+            return _fail(UsageError(f"no step {target} in the plan"))
+        item = snap.todo.item_at(int(line_s) - 1)
+        if item is None:
+            return _fail(UsageError(f"{state.files.todo}:{line_s} is not a checklist item"
+                                    + ("" if m else f" and there is no step {target}")))
+        items, what = [item], f"line {line_s}"
+    edits = mark_items(items, not args.undo)
+    if edits:
+        write_atomic(state.path_of("todo"), apply_edits(text, edits))
+    state_word = "not done" if args.undo else "done"
+    print(f"{what}: {len(edits)} item{'s' if len(edits) != 1 else ''} marked {state_word}"
+          f" ({len(items) - len(edits)} already were)")
+    return 0

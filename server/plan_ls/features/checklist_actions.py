@@ -1,0 +1,114 @@
+"""Code actions that check items off: one item, a selection, a heading, a whole step."""
+
+from __future__ import annotations
+
+from lsprotocol import types as t
+
+from plan_ls.features.checklists import checklist_for
+from plan_ls.features.edits import model_lines, versioned_edit
+from plan_ls.model.edit import mark_items
+from plan_ls.model.todo import TodoItem
+from plan_ls.server import PlanServer
+
+KIND = t.CodeActionKind.RefactorRewrite
+
+
+def register(server: PlanServer) -> None:
+    server.code_action_providers.append(checklist_actions)
+    server.code_action_providers.append(plan_step_actions)
+
+
+def _action(title: str, uri: str, version: int | None, text: str, items: list[TodoItem],
+            done: bool, preferred: bool = False) -> t.CodeAction | None:
+    edits = mark_items(items, done)
+    if not edits:
+        return None
+    return t.CodeAction(title=title, kind=KIND, is_preferred=preferred or None,
+                        edit=versioned_edit(uri, version, model_lines(text), edits))
+
+
+def checklist_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
+    uri = params.text_document.uri
+    found = checklist_for(ls, uri)
+    if found is None:
+        return []
+    todo, text = found
+    version = ls.document_version(uri)
+    first, last = params.range.start.line, params.range.end.line
+    if last > first and params.range.end.character == 0:
+        last -= 1  # a selection of whole lines ends at column 0 of the next line
+    actions: list[t.CodeAction | None] = []
+    selected = todo.items_in_lines(first, last)
+    if last > first and selected:
+        n = len(selected)
+        actions.append(_action(f"Mark {n} selected item{'s' if n > 1 else ''} done", uri,
+                               version, text, selected, True, True))
+        actions.append(_action(f"Mark {n} selected item{'s' if n > 1 else ''} not done", uri,
+                               version, text, selected, False))
+    elif (item := todo.item_at(first)) is not None:
+        actions.append(_action("Mark done", uri, version, text, [item], True, True))
+        actions.append(_action("Mark not done", uri, version, text, [item], False, True))
+        children = _descendants(todo.items, item)
+        if children:
+            actions.append(_action("Mark done with its sub-items", uri, version, text,
+                                   [item, *children], True))
+    else:
+        h = todo.heading_at(first)
+        if h is not None:
+            under = todo.items_under_heading(h)
+            name = _short(todo.headings[h].text)
+            actions.append(_action(f"Mark all under “{name}” done", uri, version, text, under,
+                                   True, True))
+            actions.append(_action(f"Mark all under “{name}” not done", uri, version, text,
+                                   under, False))
+    if ls.role_of_uri(uri) == "todo" and (item := todo.item_at(first)) is not None:
+        step = ls.state.snapshot.step_of_item(item)
+        if step is not None:
+            actions.extend(_step_commands(ls, step.number, uri))
+    return [a for a in actions if a is not None]
+
+
+def plan_step_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
+    uri = params.text_document.uri
+    if ls.role_of_uri(uri) != "plan" or ls.state.snapshot.plan is None:
+        return []
+    step = ls.state.snapshot.plan.step_at(params.range.start.line)
+    if step is None:
+        return []
+    return _step_commands(ls, step.number, ls.role_uri("todo"))
+
+
+def _step_commands(ls: PlanServer, number: str, todo_uri: str) -> list[t.CodeAction]:
+    snap = ls.state.snapshot
+    step = snap.plan.find(number) if snap.plan else None
+    if step is None:
+        return []
+    progress = snap.step_progress(step)
+    out = []
+    label = f"{step.label or 'Step'} {step.number}" if "/" not in step.number else step.number
+    if progress.total and not progress.complete:
+        out.append(t.CodeAction(
+            title=f"Mark {label} done ({progress.total - progress.done} open)", kind=KIND,
+            command=t.Command(title="Mark step done", command="planLs.markDone",
+                              arguments=[{"uri": todo_uri, "step": step.number}])))
+    if progress.done:
+        out.append(t.CodeAction(
+            title=f"Mark {label} not done", kind=KIND,
+            command=t.Command(title="Mark step not done", command="planLs.markNotDone",
+                              arguments=[{"uri": todo_uri, "step": step.number}])))
+    return out
+
+
+def _descendants(items: list[TodoItem], item: TodoItem) -> list[TodoItem]:
+    """Sub-items follow their parent in document order, deeper than it."""
+    out = []
+    for other in items[item.index + 1:]:
+        if other.depth <= item.depth or other.heading != item.heading:
+            break
+        out.append(other)
+    return out
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.replace("**", "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

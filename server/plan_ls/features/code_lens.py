@@ -1,0 +1,79 @@
+"""Code lenses: progress per heading in todo.md; per step and the next step in the plan."""
+
+from __future__ import annotations
+
+import logging
+
+from lsprotocol import types as t
+
+from plan_ls.features.positions import line_range
+from plan_ls.server import PlanServer
+
+log = logging.getLogger(__name__)
+COPY = "planLs.copyToClipboard"  # a client-side command: {text} goes to the clipboard
+
+
+def register(server: PlanServer) -> None:
+    server.code_lens_providers.append(todo_lenses)
+    server.code_lens_providers.append(plan_lenses)
+
+    @server.feature(t.TEXT_DOCUMENT_CODE_LENS, t.CodeLensOptions(resolve_provider=False))
+    def code_lens(ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
+        lenses: list[t.CodeLens] = []
+        for provider in ls.code_lens_providers:
+            try:
+                lenses.extend(provider(ls, params))
+            except Exception:
+                log.exception("code lens provider %s failed", provider.__name__)
+        return lenses
+
+
+def _lens(lines: list[str], line: int, title: str, command: str = "",
+          arguments: list | None = None) -> t.CodeLens:
+    return t.CodeLens(range=line_range(lines, line),
+                      command=t.Command(title=title, command=command, arguments=arguments))
+
+
+def todo_lenses(ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
+    if ls.role_of_uri(params.text_document.uri) != "todo":
+        return []
+    snap = ls.state.snapshot
+    todo = snap.todo
+    if todo is None:
+        return []
+    lines = todo.blocks.lines
+    out = []
+    for i, h in enumerate(todo.headings):
+        p = snap.heading_progress[i]
+        if p.total:
+            mark = "✓" if p.complete else "○"
+            out.append(_lens(lines, h.line, f"{mark} {p.done}/{p.total} done"))
+    return out
+
+
+def plan_lenses(ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
+    if ls.role_of_uri(params.text_document.uri) != "plan":
+        return []
+    snap = ls.state.snapshot
+    plan = snap.plan
+    if plan is None or not plan.steps:
+        return []
+    lines = plan.blocks.lines
+    out = []
+    nxt = snap.next_step()
+    if nxt is not None:
+        out.append(_lens(lines, 0, f"Next step: {nxt.number} — {nxt.title}", "planLs.openStep",
+                         [{"number": nxt.number}]))
+    else:
+        out.append(_lens(lines, 0, f"All {len(plan.steps)} steps done"))
+    for step in plan.steps:
+        p = snap.step_progress(step)
+        status = "✓ done" if p.complete else f"○ {p.done}/{p.total} done" if p.total \
+            else "no todo items"
+        if step.claim:
+            status += f" · @{step.claim}"
+        out.append(_lens(lines, step.line, status))
+        if step.prompts:
+            out.append(_lens(lines, step.line, "Copy prompt", COPY,
+                             [{"text": step.prompt_text, "step": step.number}]))
+    return out

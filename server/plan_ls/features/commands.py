@@ -1,0 +1,138 @@
+"""Commands (workspace/executeCommand): every code action, and what scripts need."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import attrs
+from lsprotocol import types as t
+
+from plan_ls.features.checklists import checklist_for
+from plan_ls.features.edits import StaleEdit, apply_text_edits
+from plan_ls.model.edit import mark_items
+from plan_ls.server import PlanServer
+
+log = logging.getLogger(__name__)
+
+
+@attrs.define
+class MarkArgs:
+    uri: str = ""
+    lines: list[int] | None = None  # 0-based LSP lines
+    step: str | None = None
+
+
+@attrs.define
+class StepArgs:
+    number: str = ""
+
+
+@attrs.define
+class InsertPromptArgs:
+    uri: str
+    position: dict[str, int]
+    step: str | None = None
+    template: str | None = None
+
+
+class CommandError(Exception):
+    """A command refused with a message for the user."""
+
+
+def register(server: PlanServer) -> None:
+    @server.command("planLs.markDone")
+    async def mark_done(ls: PlanServer, args: MarkArgs) -> dict[str, Any]:
+        return await _mark(ls, args, True)
+
+    @server.command("planLs.markNotDone")
+    async def mark_not_done(ls: PlanServer, args: MarkArgs) -> dict[str, Any]:
+        return await _mark(ls, args, False)
+
+    @server.command("planLs.status")
+    def status(ls: PlanServer, *args: Any) -> dict[str, Any]:
+        return ls.state.status_json()
+
+    @server.command("planLs.nextStep")
+    def next_step(ls: PlanServer, *args: Any) -> dict[str, Any] | None:
+        step = ls.state.snapshot.next_step()
+        if step is None:
+            return None
+        return {"number": step.number, "title": step.title, "prompt": step.prompt_text,
+                "uri": ls.role_uri("plan"), "line": step.line}
+
+    @server.command("planLs.openStep")
+    async def open_step(ls: PlanServer, args: StepArgs) -> bool:
+        plan = ls.state.snapshot.plan
+        step = plan.find(args.number) if plan else None
+        if step is None:
+            ls.window_show_message(t.ShowMessageParams(
+                type=t.MessageType.Warning, message=f"plan-ls: no step {args.number} in the plan"))
+            return False
+        pos = t.Position(line=step.line, character=0)
+        result = await ls.window_show_document_async(t.ShowDocumentParams(
+            uri=ls.role_uri("plan"), take_focus=True, selection=t.Range(start=pos, end=pos)))
+        return bool(result and result.success)
+
+    @server.command("planLs.insertPrompt")
+    async def insert_prompt(ls: PlanServer, args: InsertPromptArgs) -> bool:
+        if args.template:
+            renderer = getattr(ls, "render_template_for", None)
+            if renderer is None:
+                return _refuse(ls, "Templates are not available in this build of plan-ls")
+            text = renderer(args.template)
+        else:
+            snap = ls.state.snapshot
+            step = (snap.plan.find(args.step) if snap.plan and args.step else snap.next_step())
+            if step is None:
+                return _refuse(ls, f"No step {args.step or '(next)'} in the plan")
+            text = step.prompt_text.strip("\n") + "\n"
+        pos = t.Position(line=int(args.position.get("line", 0)),
+                         character=int(args.position.get("character", 0)))
+        doc = ls.workspace.text_documents.get(args.uri)
+        edit = t.WorkspaceEdit(document_changes=[t.TextDocumentEdit(
+            text_document=t.OptionalVersionedTextDocumentIdentifier(
+                uri=args.uri, version=doc.version if doc else None),
+            edits=[t.TextEdit(range=t.Range(start=pos, end=pos), new_text=text)])])
+        result = await ls.workspace_apply_edit_async(t.ApplyWorkspaceEditParams(edit=edit))
+        return bool(result and result.applied)
+
+
+def _refuse(ls: PlanServer, message: str) -> bool:
+    ls.window_show_message(t.ShowMessageParams(type=t.MessageType.Warning,
+                                               message=f"plan-ls: {message}"))
+    return False
+
+
+async def _mark(ls: PlanServer, args: MarkArgs, done: bool) -> dict[str, Any]:
+    uri = args.uri or ls.role_uri("todo")
+    found = checklist_for(ls, uri)
+    if found is None:
+        _refuse(ls, f"{uri} has no checklist")
+        return {"applied": False, "changed": 0}
+    todo, text = found
+    if args.step is not None:
+        snap = ls.state.snapshot
+        step = snap.plan.find(args.step) if snap.plan else None
+        if step is None:
+            _refuse(ls, f"No step {args.step} in the plan")
+            return {"applied": False, "changed": 0}
+        items = snap.items_of_step(step)
+        if not items:
+            _refuse(ls, f"Step {args.step} has no todo items to check off")
+            return {"applied": False, "changed": 0}
+    else:
+        items = [it for line in (args.lines or []) if (it := todo.item_at(line)) is not None]
+        if not items:
+            _refuse(ls, "No checklist item on the given lines")
+            return {"applied": False, "changed": 0}
+    edits = mark_items(items, done)
+    try:
+        applied = await apply_text_edits(ls, uri, edits, text)
+    except StaleEdit as exc:
+        _refuse(ls, f"Not applied: {exc}. Try again.")
+        return {"applied": False, "changed": 0}
+    except OSError as exc:
+        _refuse(ls, f"Could not write {uri}: {exc}")
+        return {"applied": False, "changed": 0}
+    return {"applied": applied, "changed": len(edits) if applied else 0}

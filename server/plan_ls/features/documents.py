@@ -1,0 +1,98 @@
+"""Document sync, start-up and settings: everything that feeds the plan state."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from lsprotocol import types as t
+
+from plan_ls.features.publish import publish_plan_state
+from plan_ls.server import PlanServer
+
+log = logging.getLogger(__name__)
+
+
+def register(server: PlanServer) -> None:
+    server.on_plan_changed.append(publish_plan_state)
+
+    @server.feature(t.INITIALIZE)
+    def on_initialize(ls: PlanServer, params: t.InitializeParams) -> None:
+        root = None
+        if params.workspace_folders:
+            root = ls.path_of(params.workspace_folders[0].uri)
+        elif params.root_uri:
+            root = ls.path_of(params.root_uri)
+        elif params.root_path:
+            root = Path(params.root_path)
+        ls.root = root
+        ls.apply_settings(params.initialization_options or {})
+        ls.state.load_all_from_disk()
+
+    @server.feature(t.INITIALIZED)
+    async def on_initialized(ls: PlanServer, params: t.InitializedParams) -> None:
+        await _pull_configuration(ls)
+        ls.plan_changed()
+
+    @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def on_config(ls: PlanServer, params: t.DidChangeConfigurationParams) -> None:
+        settings = params.settings
+        if isinstance(settings, dict) and settings.get("planLs"):
+            ls.apply_settings(settings)
+        else:
+            await _pull_configuration(ls)
+        ls.state.load_all_from_disk()
+        _reapply_open_documents(ls)
+        ls.plan_changed()
+
+    @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
+    @server.feature(t.TEXT_DOCUMENT_DID_CHANGE)
+    def on_text(ls: PlanServer, params) -> None:
+        uri = params.text_document.uri
+        role = ls.role_of_uri(uri)
+        if role is None:
+            return
+        doc = ls.workspace.get_text_document(uri)
+        if ls.state.editor_text(role, doc.source, doc.version):
+            ls.plan_changed()
+        elif isinstance(params, t.DidOpenTextDocumentParams):
+            publish_plan_state(ls)  # an editor that opens a file wants its diagnostics
+
+    @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
+    def on_close(ls: PlanServer, params: t.DidCloseTextDocumentParams) -> None:
+        role = ls.role_of_uri(params.text_document.uri)
+        if role is not None and ls.state.editor_closed(role):
+            ls.plan_changed()
+
+    @server.feature(t.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def on_watched(ls: PlanServer, params: t.DidChangeWatchedFilesParams) -> None:
+        changed = False
+        for event in params.changes:
+            path = ls.path_of(event.uri)
+            if path is not None and ls.state.disk_changed(path):
+                changed = True
+        if changed:
+            ls.plan_changed()
+
+
+async def _pull_configuration(ls: PlanServer) -> None:
+    caps = ls.client_capabilities.workspace
+    if not (caps and caps.configuration):
+        return
+    try:
+        result = await ls.workspace_configuration_async(
+            t.ConfigurationParams(items=[t.ConfigurationItem(section="planLs")]))
+    except Exception as exc:  # a client that fails here still gets defaults
+        log.warning("workspace/configuration failed: %s", exc)
+        return
+    if result and isinstance(result[0], dict) and result[0]:
+        ls.apply_settings(result[0])
+        ls.state.load_all_from_disk()
+        _reapply_open_documents(ls)
+
+
+def _reapply_open_documents(ls: PlanServer) -> None:
+    for uri, doc in ls.workspace.text_documents.items():
+        role = ls.role_of_uri(uri)
+        if role is not None:
+            ls.state.editor_text(role, doc.source, doc.version)

@@ -1,0 +1,102 @@
+"""Hover: a todo item's step, prompt and progress; a plan step's todo items."""
+
+from __future__ import annotations
+
+from lsprotocol import types as t
+
+from plan_ls.features.checklists import checklist_for
+from plan_ls.model.plan import Step
+from plan_ls.model.snapshot import PlanSnapshot
+from plan_ls.model.todo import TodoItem
+from plan_ls.server import PlanServer
+
+PROMPT_LINES = 4
+ITEMS_SHOWN = 12
+
+
+def register(server: PlanServer) -> None:
+    @server.feature(t.TEXT_DOCUMENT_HOVER)
+    def hover(ls: PlanServer, params: t.HoverParams) -> t.Hover | None:
+        uri, line = params.text_document.uri, params.position.line
+        role = ls.role_of_uri(uri)
+        snap = ls.state.snapshot
+        if role == "plan":
+            step = snap.plan.step_on_line(line) if snap.plan else None
+            text = step_hover(snap, step) if step else None
+        elif role == "todo":
+            text = _todo_hover(snap, line)
+        else:
+            found = checklist_for(ls, uri)
+            item = found[0].item_at(line) if found else None
+            text = _item_line(item, found[0].total, found[0].done) if item and found else None
+        if not text:
+            return None
+        return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown, value=text))
+
+
+def _todo_hover(snap: PlanSnapshot, line: int) -> str | None:
+    todo = snap.todo
+    if todo is None:
+        return None
+    item = todo.item_at(line)
+    if item is None:
+        h = todo.heading_at(line)
+        if h is None or not snap.heading_progress:
+            return None
+        p = snap.heading_progress[h]
+        return f"**{todo.headings[h].text}** · {p.done}/{p.total} done" if p.total else None
+    parts: list[str] = []
+    step = snap.step_of_item(item)
+    if step is not None:
+        sp = snap.step_progress(step)
+        parts.append(f"**{_md(step.display)}** · {sp.done}/{sp.total} done")
+        excerpt = _prompt_excerpt(step)
+        if excerpt:
+            parts.append(excerpt)
+    else:
+        link = snap.links[item.index] if item.index < len(snap.links) else None
+        if link is not None and link.how == "missing":
+            parts.append(f"Names step {link.named}, which is not in the plan")
+        else:
+            parts.append("Not linked to a plan step")
+    parts.append(_item_line(item, todo.total, todo.done))
+    path = " › ".join(_md(h.text) for h in todo.heading_path(item.heading))
+    if path:
+        parts.append(f"Under: {path}")
+    if step is not None and snap.links[item.index].how == "title":
+        parts.append("_Linked by matching the heading to the step title._")
+    return "\n\n".join(parts)
+
+
+def _item_line(item: TodoItem, total: int, done: int) -> str:
+    state = "done" if item.done else item.state
+    claim = f" · claimed by @{item.claim}" if item.claim else ""
+    return f"Item {item.index + 1} of {total} ({state}{claim}) · {done}/{total} done overall"
+
+
+def step_hover(snap: PlanSnapshot, step: Step) -> str:
+    sp = snap.step_progress(step)
+    head = f"**{_md(step.display)}** · {sp.done}/{sp.total} done"
+    if step.claim:
+        head += f" · claimed by @{step.claim}"
+    items = snap.items_of_step(step)
+    if not items:
+        return head + "\n\nNo todo item is linked to this step."
+    rows = [f"- {'☑' if it.done else '☐'} {_md(it.text)}" for it in items[:ITEMS_SHOWN]]
+    if len(items) > ITEMS_SHOWN:
+        rows.append(f"- … and {len(items) - ITEMS_SHOWN} more")
+    return head + "\n\n" + "\n".join(rows)
+
+
+def _prompt_excerpt(step: Step) -> str:
+    text = step.prompt_text.strip()
+    if not text:
+        return ""
+    lines = [ln for ln in text.splitlines() if ln.strip()][:PROMPT_LINES]
+    more = " …" if len(text.splitlines()) > PROMPT_LINES else ""
+    return "```text\n" + "\n".join(lines) + more + "\n```"
+
+
+def _md(text: str) -> str:
+    """Item text is markdown already; only keep it on one line."""
+    return " ".join(text.split())

@@ -1,0 +1,57 @@
+"""After every change of plan state: diagnostics for both files, lenses, progress."""
+
+from __future__ import annotations
+
+from lsprotocol import types as t
+
+from plan_ls.features.positions import finding_range
+from plan_ls.server import PlanServer
+
+_SEVERITY = {
+    "error": t.DiagnosticSeverity.Error,
+    "warning": t.DiagnosticSeverity.Warning,
+    "information": t.DiagnosticSeverity.Information,
+    "hint": t.DiagnosticSeverity.Hint,
+}
+PROGRESS = "planLs/progress"
+
+
+def publish_plan_state(ls: PlanServer) -> None:
+    snap = ls.state.snapshot
+    by_role: dict[str, list[t.Diagnostic]] = {"todo": [], "plan": []}
+    lines = {
+        "todo": snap.todo.blocks.lines if snap.todo else [],
+        "plan": snap.plan.blocks.lines if snap.plan else [],
+    }
+    for f in snap.findings:
+        by_role[f.file].append(t.Diagnostic(
+            range=finding_range(lines[f.file], f.line, f.start, f.end),
+            message=f.message, severity=_SEVERITY[f.severity], source="plan-ls", code=f.code))
+    for role in ("todo", "plan", "spec"):
+        fs = ls.state.state[role]
+        diags = by_role.get(role, [])
+        if fs.error:
+            diags = [t.Diagnostic(range=t.Range(start=t.Position(line=0, character=0),
+                                                end=t.Position(line=0, character=0)),
+                                  message=f"plan-ls cannot read this file: {fs.error}",
+                                  severity=t.DiagnosticSeverity.Error, source="plan-ls")]
+        if fs.text is None and not fs.error and not diags and not fs.open_in_editor:
+            diags = []
+        ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
+            uri=ls.uri_of(fs.path), diagnostics=diags, version=fs.version))
+    nxt = snap.next_step()
+    overall = snap.overall
+    ls.protocol.notify(PROGRESS, {
+        "done": overall.done,
+        "total": overall.total,
+        "nextStep": {"number": nxt.number, "title": nxt.title} if nxt else None,
+        "files": [ls.uri_of(ls.state.state[r].path) for r in ("todo", "plan", "spec")
+                  if ls.state.state[r].text is not None],
+    })
+    _refresh_code_lenses(ls)
+
+
+def _refresh_code_lenses(ls: PlanServer) -> None:
+    caps = ls.client_capabilities.workspace
+    if caps and caps.code_lens and caps.code_lens.refresh_support:
+        ls.workspace_code_lens_refresh(None)

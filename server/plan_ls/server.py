@@ -1,0 +1,102 @@
+"""Builds the plan-ls language server and wires the features to it."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as t
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from plan_ls import __version__
+from plan_ls.settings import Settings
+from plan_ls.sync.state import PlanState
+
+log = logging.getLogger(__name__)
+
+# Each module exposes register(server). Order matters only for the order of code actions.
+FEATURES = (
+    "plan_ls.features.documents",
+    "plan_ls.features.hover",
+    "plan_ls.features.checklist_actions",
+    "plan_ls.features.code_actions",
+    "plan_ls.features.code_lens",
+    "plan_ls.features.commands",
+)
+
+CodeActionProvider = Callable[["PlanServer", t.CodeActionParams], list[t.CodeAction]]
+CodeLensProvider = Callable[["PlanServer", t.CodeLensParams], list[t.CodeLens]]
+
+
+class PlanServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("plan-ls", __version__,
+                         text_document_sync_kind=t.TextDocumentSyncKind.Incremental)
+        self.settings = Settings()
+        self.root: Path | None = None
+        self.state = PlanState(None, self.settings.files)
+        self.code_action_providers: list[CodeActionProvider] = []
+        self.code_lens_providers: list[CodeLensProvider] = []
+        self.on_plan_changed: list[Callable[[PlanServer], None]] = []
+
+    # --- paths and documents ---------------------------------------------------------------
+    def uri_of(self, path: Path) -> str:
+        return from_fs_path(str(path)) or path.as_uri()
+
+    def path_of(self, uri: str) -> Path | None:
+        fs = to_fs_path(uri)
+        return Path(fs) if fs else None
+
+    def role_of_uri(self, uri: str) -> str | None:
+        path = self.path_of(uri)
+        return self.state.role_of(path) if path else None
+
+    def role_uri(self, role: str) -> str:
+        return self.uri_of(self.state.path_of(role))
+
+    def document_text(self, uri: str) -> str | None:
+        """The editor's text of an open document, else the file on disk (None if missing)."""
+        doc = self.workspace.text_documents.get(uri)
+        if doc is not None:
+            return doc.source
+        role = self.role_of_uri(uri)
+        if role is not None:
+            return self.state.state[role].text
+        path = self.path_of(uri)
+        if path is None:
+            return None
+        from plan_ls.fileio import UnreadableFile, read_text
+
+        try:
+            return read_text(path)
+        except (FileNotFoundError, UnreadableFile):
+            return None
+
+    def document_version(self, uri: str) -> int | None:
+        doc = self.workspace.text_documents.get(uri)
+        return doc.version if doc is not None else None
+
+    # --- settings ---------------------------------------------------------------------------
+    def apply_settings(self, data: Any) -> None:
+        self.settings = Settings.from_dict(data)
+        self.state.set_root(self.root, self.settings.files)
+
+    def plan_changed(self) -> None:
+        """Rebuild the snapshot and tell every listener (diagnostics, progress, lenses)."""
+        self.state.rebuild()
+        for listener in self.on_plan_changed:
+            try:
+                listener(self)
+            except Exception:  # a broken listener must not stop the others
+                log.exception("plan change listener failed")
+
+
+def build_server() -> PlanServer:
+    server = PlanServer()
+    for name in FEATURES:
+        importlib.import_module(name).register(server)
+    return server

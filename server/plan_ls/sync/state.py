@@ -1,0 +1,127 @@
+"""The plan state: the current text of each planning file and the snapshot built from them.
+
+One update path: the editor (didOpen/didChange/didClose) and the disk (start-up, the
+watcher, writes of our own) both call into this class. While a file is open in the editor,
+the editor's text is the truth and disk changes to it are ignored until it is closed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from plan_ls.fileio import UnreadableFile, read_text
+from plan_ls.model.plan import PlanDoc, parse_plan
+from plan_ls.model.snapshot import PlanSnapshot
+from plan_ls.model.spec import SpecDoc, parse_spec
+from plan_ls.model.todo import TodoDoc, parse_todo
+from plan_ls.settings import FileSettings
+
+ROLES = ("todo", "plan", "spec")
+
+
+@dataclass
+class FileState:
+    path: Path
+    text: str | None = None  # None: missing or unreadable
+    version: int | None = None  # the editor's version while open
+    open_in_editor: bool = False
+    error: str | None = None  # why the file could not be read
+
+
+class PlanState:
+    def __init__(self, root: Path | None, files: FileSettings | None = None) -> None:
+        self.root = root
+        self.files = files or FileSettings()
+        self.state: dict[str, FileState] = {}
+        self._parsed: dict[str, TodoDoc | PlanDoc | SpecDoc | None] = {}
+        self._parsed_text: dict[str, str | None] = {}
+        self.snapshot = PlanSnapshot.build(None, None)
+        self.generation = 0  # bumped on every change; lets readers cache per generation
+        self._reset_paths()
+
+    # --- where the files are ----------------------------------------------------------------
+    def _reset_paths(self) -> None:
+        base = self.root or Path.cwd()
+        for role in ROLES:
+            rel = getattr(self.files, role)
+            old = self.state.get(role)
+            path = (base / rel).resolve() if self.root else Path(rel)
+            if old is None or old.path != path:
+                self.state[role] = FileState(path)
+
+    def set_root(self, root: Path | None, files: FileSettings | None = None) -> None:
+        self.root = root
+        if files is not None:
+            self.files = files
+        self._reset_paths()
+
+    def path_of(self, role: str) -> Path:
+        return self.state[role].path
+
+    def role_of(self, path: Path) -> str | None:
+        try:
+            resolved = path.resolve()
+        except OSError:
+            resolved = path
+        for role, fs in self.state.items():
+            if fs.path == resolved:
+                return role
+        return None
+
+    # --- updates --------------------------------------------------------------------------
+    def load_all_from_disk(self) -> None:
+        for role in ROLES:
+            self._read_disk(role)
+        self.rebuild()
+
+    def _read_disk(self, role: str) -> bool:
+        fs = self.state[role]
+        before = (fs.text, fs.error)
+        try:
+            fs.text, fs.error = read_text(fs.path), None
+        except FileNotFoundError:
+            fs.text, fs.error = None, None
+        except UnreadableFile as exc:
+            fs.text, fs.error = None, str(exc)
+        return (fs.text, fs.error) != before
+
+    def editor_text(self, role: str, text: str, version: int | None) -> bool:
+        """The editor opened or changed a planning file. Returns True when the text changed."""
+        fs = self.state[role]
+        fs.open_in_editor = True
+        fs.version = version
+        changed = fs.text != text or fs.error is not None
+        fs.text, fs.error = text, None
+        return changed
+
+    def editor_closed(self, role: str) -> bool:
+        fs = self.state[role]
+        fs.open_in_editor, fs.version = False, None
+        return self._read_disk(role)
+
+    def disk_changed(self, path: Path) -> str | None:
+        """A file changed on disk. Returns its role when that changed the plan state."""
+        role = self.role_of(path)
+        if role is None or self.state[role].open_in_editor:
+            return None
+        return role if self._read_disk(role) else None
+
+    # --- the snapshot ---------------------------------------------------------------------
+    def _doc(self, role: str):
+        text = self.state[role].text
+        if self._parsed_text.get(role, "\0") is text:
+            return self._parsed.get(role)
+        parser = {"todo": parse_todo, "plan": parse_plan, "spec": parse_spec}[role]
+        doc = parser(text) if text is not None else None
+        self._parsed[role], self._parsed_text[role] = doc, text
+        return doc
+
+    def rebuild(self) -> PlanSnapshot:
+        self.snapshot = PlanSnapshot.build(self._doc("todo"), self._doc("plan"), self._doc("spec"))
+        self.generation += 1
+        return self.snapshot
+
+    def status_json(self) -> dict:
+        return self.snapshot.status_json(
+            *(str(self.state[r].path) if self.state[r].text is not None else None for r in ROLES))

@@ -1,0 +1,86 @@
+"""A pytest-lsp client that behaves like an editor: applies edits, records notifications."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Union
+
+import pytest_lsp
+from lsprotocol import types as t
+from pytest_lsp import LanguageClient
+
+SERVER = [sys.executable, "-m", "plan_ls", "serve"]
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def make_client() -> LanguageClient:
+    """lsprotocol structures any CodeAction with a `command` as a Command: undo that."""
+    client = pytest_lsp.make_test_lsp_client()
+    conv = client.protocol._converter
+    conv.register_structure_hook(Union[t.Command, t.CodeAction]  # noqa: UP007 - a runtime type key, lambda obj, _: conv.structure(
+        obj, t.Command if isinstance(obj.get("command"), str) else t.CodeAction))
+    client.edits = []
+    client.progress_notes = []
+    client.apply_result = True
+    client.lens_refreshes = 0
+
+    @client.feature(t.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: t.ApplyWorkspaceEditParams):
+        client.edits.append(params.edit)
+        return t.ApplyWorkspaceEditResult(applied=client.apply_result)
+
+    @client.feature("planLs/progress")
+    def on_progress(params):
+        client.progress_notes.append(params)
+
+    @client.feature(t.WORKSPACE_CODE_LENS_REFRESH)
+    def on_refresh(params):
+        client.lens_refreshes += 1
+
+    return client
+
+
+CAPS = t.ClientCapabilities(
+    window=t.WindowClientCapabilities(work_done_progress=True, show_document=
+                                      t.ShowDocumentClientCapabilities(support=True)),
+    workspace=t.WorkspaceClientCapabilities(
+        apply_edit=True, configuration=True,
+        workspace_edit=t.WorkspaceEditClientCapabilities(document_changes=True),
+        code_lens=t.CodeLensWorkspaceClientCapabilities(refresh_support=True),
+    ),
+    text_document=t.TextDocumentClientCapabilities(
+        hover=t.HoverClientCapabilities(content_format=[t.MarkupKind.Markdown]),
+        code_action=t.CodeActionClientCapabilities(
+            code_action_literal_support=t.ClientCodeActionLiteralOptions(
+                code_action_kind=t.ClientCodeActionKindOptions(value_set=list(t.CodeActionKind)))),
+    ),
+)
+
+
+def copy_sample(name: str, dest: Path) -> Path:
+    target = dest / name
+    shutil.copytree(SAMPLES / name, target)
+    return target
+
+
+def open_doc(client: LanguageClient, path: Path, version: int = 1) -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(t.DidOpenTextDocumentParams(text_document=t.TextDocumentItem(
+        uri=uri, language_id="markdown", version=version, text=path.read_text(encoding="utf-8"))))
+    return uri
+
+
+def apply_to_text(text: str, edits: list[t.TextEdit]) -> str:
+    """Apply LSP edits to a text the way an editor does (ASCII-safe columns)."""
+    lines = text.split("\n")
+    for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character),
+                    reverse=True):
+        s, en = e.range.start, e.range.end
+        head = "\n".join(lines[: s.line]) + ("\n" if s.line else "")
+        before = head + lines[s.line][: s.character]
+        after = lines[en.line][en.character:] + ("\n" if en.line < len(lines) - 1 else "") + \
+            "\n".join(lines[en.line + 1:])
+        lines = (before + e.new_text + after).split("\n")
+    return "\n".join(lines)
