@@ -13,7 +13,6 @@ import {
   ResponseError,
   ServerOptions,
   State,
-  TransportKind,
 } from 'vscode-languageclient/node';
 import { PlanLanguageClient } from './client';
 import { resolveServerCommand, Resolution } from './logic/serverCommand';
@@ -76,7 +75,7 @@ export class FolderServer {
     const serverOptions: ServerOptions = {
       command: resolution.command,
       args: resolution.args,
-      transport: TransportKind.stdio,
+      // no `transport`: with TransportKind.stdio the client would append `--stdio` to the args
       options: { cwd: this.folder.uri.fsPath, env },
     };
     const folder = this.folder;
