@@ -1,0 +1,394 @@
+"""The repository packer: what goes in, what stays out, secrets, determinism, tokens, CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from plan_ls.pack import PackOptions, pack_repository
+from plan_ls.pack import cli as pack_cli
+from plan_ls.pack.secrets import scan
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Planted secrets are assembled at run time so that this file itself never looks like it
+# holds one (packing plan-ls must not leave its own tests out).
+SECRETS = {
+    "OpenAI API key": "sk-" + "proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z",
+    "OpenAI API key (legacy)": "sk-" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe9Dc8Ba7",
+    "AWS access key id": "AKIA" + "Q3R7T2ZJ5XK4WN8P",
+    "GitHub token": "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
+    "GitHub token (fine-grained)": "github_pat_" + "11ABCDEFG0abcdefghijkl_mnopqrstuvwxyz012345",
+    "Slack token": "xoxb-" + "123456789012-1234567890123-AbCdEfGhIjKlMnOp",
+    "Google API key": "AIza" + "SyD3x9Kq2Lm8Np4Rs7Tv1Wx5Yz0Ab6Cd-Ef",
+    "Stripe live key": "sk_" + "live_" + "4eC39HqLyjWDarjtT1zdp7dc",
+    "private key block": "-----BEGIN RSA " + "PRIVATE KEY-----",
+    "high-entropy value": "q8Zr3Lm0Xv7Tk2Wp9Nb5",
+}
+
+
+def _files(root: Path, files: dict[str, str | bytes]) -> None:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, newline="")
+
+
+def _opts(**kw) -> PackOptions:
+    return PackOptions(**kw)
+
+
+def _reasons(result) -> dict[str, str]:
+    return {e.path: e.reason for e in result.excluded}
+
+
+def test_binaries_lock_files_and_oversized_are_left_out_with_reasons(tmp_path: Path) -> None:
+    _files(
+        tmp_path,
+        {
+            "ok.py": "print('hi')\n",
+            "logo.png": "not really a png, but the extension decides\n",
+            "blob.txt": b"abc\x00def",
+            "latin1.txt": "caf\u00e9\n".encode("latin-1"),
+            "big.txt": "x" * 2000,
+            "package-lock.json": "{}",
+            "sub/yarn.lock": "# lock",
+            "sub/Cargo.lock": "# lock",
+            "poetry.lock": "",
+            "uv.lock": "",
+            ".git/HEAD": "ref: refs/heads/main\n",
+            "node_modules/left-pad/index.js": "module.exports = 1\n",
+        },
+    )
+    result = pack_repository(tmp_path, _opts(max_file_bytes=1000))
+    assert [f.path for f in result.files] == ["ok.py"]
+    reasons = _reasons(result)
+    assert reasons["logo.png"] == "binary (by extension)"
+    assert reasons["blob.txt"] == "binary (by content)"
+    assert reasons["latin1.txt"] == "binary (by content)"
+    assert reasons["big.txt"].startswith("too large (2000 bytes")
+    for lock in ("package-lock.json", "sub/yarn.lock", "sub/Cargo.lock", "poetry.lock", "uv.lock"):
+        assert reasons[lock] == "lock file"
+    assert reasons["node_modules/"] == "default ignore"
+    assert not any(p.startswith(".git") for p in reasons)  # silently skipped
+    assert result.output == tmp_path.resolve() / "output.txt"
+    assert (tmp_path / "output.txt").is_file()
+
+
+def test_output_file_is_never_packed(tmp_path: Path) -> None:
+    _files(tmp_path, {"a.md": "# A\n"})
+    first = pack_repository(tmp_path, _opts())
+    second = pack_repository(tmp_path, _opts())
+    assert [f.path for f in second.files] == ["a.md"]
+    assert _reasons(second)["output.txt"] == "output file"
+    assert first.text == second.text
+    custom = pack_repository(tmp_path, _opts(output=Path("out/bundle.md"), style="markdown"))
+    again = pack_repository(tmp_path, _opts(output=Path("out/bundle.md"), style="markdown"))
+    assert "out/bundle.md" in _reasons(again)
+    assert {f.path for f in custom.files} == {"a.md", "output.txt"}
+
+
+@pytest.mark.parametrize("kind", sorted(SECRETS))
+def test_each_planted_secret_is_found_and_never_echoed(
+    tmp_path: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    value = SECRETS[kind]
+    if kind == "high-entropy value":
+        line = f'api_key = "{value}"'
+    elif kind == "private key block":
+        line = f"{value}\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----"
+    else:
+        line = f"TOKEN_FOR_TESTS = '{value}'"
+    _files(tmp_path, {"config/settings.py": f"import os\n\n{line}\n", "main.py": "pass\n"})
+
+    result = pack_repository(tmp_path, _opts())
+    assert [f.path for f in result.files] == ["main.py"]
+    assert [(s.path, s.line) for s in result.secrets] == [("config/settings.py", 3)]
+    expected_kind = kind.split(" (")[0]
+    assert result.secrets[0].kind.startswith(expected_kind.split()[0]), result.secrets[0].kind
+    assert _reasons(result)["config/settings.py"].startswith("secret: ")
+
+    # The value appears nowhere: not in the result, the bundle, the JSON or the summary.
+    blob = json.dumps(result.to_json()) + repr(result) + result.text
+    assert value not in blob
+    assert value not in (tmp_path / "output.txt").read_text()
+    parser = argparse.ArgumentParser()
+    pack_cli.add_commands(parser.add_subparsers())
+    for extra in ([], ["--json"]):
+        args = parser.parse_args(["pack", str(tmp_path), *extra])
+        assert args.func(args) == 0
+        out = capsys.readouterr()
+        assert value not in out.out + out.err
+        assert "config/settings.py" in out.out
+
+
+def test_credential_files_are_left_out_by_name(tmp_path: Path) -> None:
+    _files(
+        tmp_path,
+        {
+            ".env": "X=1\n",
+            ".env.local": "X=1\n",
+            "deploy/.env.production": "X=1\n",
+            ".env.example": "OPENAI_API_KEY=\n",
+            "id_rsa": "key\n",
+            "certs/server.pem": "pem\n",
+            "tls.key": "key\n",
+            "keep.py": "x = 1\n",
+        },
+    )
+    result = pack_repository(tmp_path, _opts())
+    assert [f.path for f in result.files] == [".env.example", "keep.py"]
+    named = {s.path for s in result.secrets if s.line is None}
+    assert named == {".env", ".env.local", "deploy/.env.production", "id_rsa", "certs/server.pem",
+                     "tls.key"}  # fmt: skip
+
+
+def test_ordinary_code_is_not_mistaken_for_secrets(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        """\
+        import os, getpass, tokenize
+        token = tokenize.generate_tokens(f.readline)
+        password = getpass.getpass()
+        api_key = os.environ["OPENAI_API_KEY"]
+        SECRET_KEY = "your-secret-key-here-change-me"
+        secret_name = "database_password_secret_name"
+        token_type = "bearer"
+        access_key = self._decode_base64(arg)
+        commit = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+        description = "sk-learn is a library; ask-for-help-is-free"
+        """
+    )
+    _files(tmp_path, {"app.py": code})
+    result = pack_repository(tmp_path, _opts())
+    assert result.secrets == []
+    assert [f.path for f in result.files] == ["app.py"]
+
+
+@pytest.mark.parametrize("style", ["plain", "markdown", "xml"])
+def test_same_tree_gives_same_bytes(tmp_path: Path, style: str) -> None:
+    tree = {
+        "b/z.py": "z = 1\n",
+        "a.md": "# Title\n\n```python\nx = 1\n```\n",
+        "b/a/deep.txt": "deep",
+        "crlf.txt": "one\r\ntwo\r\n",
+        "Zed.txt": "upper\n",
+    }
+    one, two = tmp_path / "one", tmp_path / "two"
+    _files(one, tree)
+    _files(two, dict(reversed(list(tree.items()))))
+    r1 = pack_repository(one, _opts(style=style))
+    r1b = pack_repository(one, _opts(style=style))
+    r2 = pack_repository(two, _opts(style=style))
+    b1 = (one / "output.txt").read_bytes()
+    assert b1 == (two / "output.txt").read_bytes()
+    assert r1.text == r1b.text == r2.text
+    assert [f.path for f in r1.files] == sorted(tree)
+    assert b"one\r\ntwo\r\n" in b1  # contents kept byte for byte
+    if style == "markdown":
+        assert "````markdown\n# Title" in r1.text  # fence longer than the one inside
+    if style == "xml":
+        assert '<file path="b/a/deep.txt">\ndeep\n</file>' in r1.text
+    if style == "plain":
+        assert "File: b/z.py" in r1.text
+
+
+def test_tree_lists_directories_then_files() -> None:
+    from plan_ls.pack.render import tree
+
+    assert tree(["z.txt", "a/b.txt", "a/c/d.txt", "b.txt"]) == (
+        "a/\n  c/\n    d.txt\n  b.txt\nb.txt\nz.txt"
+    )
+
+
+def test_token_counts_match_an_independent_count(tmp_path: Path) -> None:
+    import bpe_openai
+
+    tree = {
+        "src/app.py": "def main():\n    print('héllo wörld')\n" * 200,
+        "README.md": "# Demo\n\nSome prose, with <|endoftext|> in it.\n",
+        "data/table.csv": "\n".join(f"{i},{i * i},{'x' * (i % 7)}" for i in range(300)),
+        "empty.txt": "",
+    }
+    _files(tmp_path, tree)
+    result = pack_repository(tmp_path, _opts())
+    enc = bpe_openai.get_encoding("o200k_base")
+    per_file = {rel: len(enc.encode(text, disallowed_special=())) for rel, text in tree.items()}
+    assert {f.path: f.tokens for f in result.files} == per_file
+    assert result.tokens == sum(per_file.values())
+    whole = len(enc.encode((tmp_path / "output.txt").read_bytes().decode(), disallowed_special=()))
+    assert abs(result.bundle_tokens - whole) <= len(tree) * 2
+    assert [x["path"] for x in result.to_json()["largest"]][0] == "src/app.py"
+
+    cl100k = pack_repository(tmp_path, _opts(encoding="cl100k_base", write=False))
+    other = bpe_openai.get_encoding("cl100k_base")
+    assert cl100k.tokens == sum(len(other.encode(t, disallowed_special=())) for t in tree.values())
+    with pytest.raises(ValueError):
+        pack_repository(tmp_path, _opts(encoding="no_such_encoding", write=False))
+
+
+def test_include_exclude_and_project_ignore(tmp_path: Path) -> None:
+    _files(
+        tmp_path,
+        {
+            "src/a.py": "a\n",
+            "src/b.py": "b\n",
+            "src/gen/c.py": "c\n",
+            "docs/x.md": "x\n",
+            "notes.txt": "n\n",
+            ".plan-ls/ignore": "notes.txt\n",
+        },
+    )
+    result = pack_repository(tmp_path, _opts(include=["*.py", "*.md"], exclude=["src/gen/"]))
+    assert [f.path for f in result.files] == ["docs/x.md", "src/a.py", "src/b.py"]
+    reasons = _reasons(result)
+    assert reasons["notes.txt"] == "ignored by .plan-ls/ignore"
+    assert reasons["src/gen/"] == "excluded by pattern"
+    assert reasons[".plan-ls/ignore"] == "not included by pattern"
+
+
+def test_symlinks_are_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    _files(outside, {"secret.txt": "outside the root\n"})
+    root = tmp_path / "root"
+    _files(root, {"a.txt": "a\n"})
+    (root / "link").symlink_to(outside, target_is_directory=True)
+    (root / "file-link.txt").symlink_to(outside / "secret.txt")
+    result = pack_repository(root, _opts())
+    assert [f.path for f in result.files] == ["a.txt"]
+    assert _reasons(result) == {"link": "symlink", "file-link.txt": "symlink"}
+
+
+def test_progress_reports_every_file(tmp_path: Path) -> None:
+    _files(tmp_path, {f"f{i:03}.txt": f"{i}\n" for i in range(150)})
+    seen: list[tuple[int, int]] = []
+    pack_repository(tmp_path, _opts(write=False), progress=lambda d, t: seen.append((d, t)))
+    assert seen[0] == (0, 150) and seen[-1] == (150, 150)
+    assert not (tmp_path / "output.txt").exists()
+
+
+def test_legacy_sample_shows_the_secret_scan(tmp_path: Path) -> None:
+    sample = REPO / "samples" / "legacy"
+    copy = tmp_path / "legacy"
+    shutil.copytree(sample, copy)
+    env = (copy / ".env").read_text()
+    fake = env.split("OPENAI_API_KEY=", 1)[1].split()[0]
+    assert "FAKE" in fake
+    assert [kind for _, kind in scan(env)] == ["OpenAI API key"]  # long enough to match
+    result = pack_repository(copy, _opts())
+    assert [(s.path, s.kind) for s in result.secrets] == [(".env", "credentials file (.env)")]
+    assert fake not in result.text
+    assert ".env.example" in {f.path for f in result.files}
+    assert {"invoicer/cli.py", "README.md", "tests/test_models.py"} <= {
+        f.path for f in result.files
+    }
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="plan-ls")
+    pack_cli.add_commands(parser.add_subparsers(dest="command", required=True))
+    return parser
+
+
+def test_cli_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _files(tmp_path, {"a.py": "x = 1\n", "b.bin": b"\x00\x01", ".env": "K=v\n"})
+    out_file = tmp_path / "bundle.xml"
+    args = _parser().parse_args(
+        ["pack", str(tmp_path), "-o", str(out_file), "--style", "xml", "--json"]
+    )
+    assert args.func(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"path", "files", "tokens", "excluded", "largest", "secrets"} <= set(data)
+    assert data["path"] == str(out_file.resolve())
+    assert data["files"] == 1 and data["tokens"] > 0
+    assert all(set(e) == {"path", "reason"} for e in data["excluded"])
+    assert {e["path"] for e in data["excluded"]} == {"b.bin", ".env"}
+    assert data["largest"] == [{"path": "a.py", "tokens": data["tokens"]}]
+    assert data["secrets"] == [{"path": ".env", "line": None, "kind": "credentials file (.env)"}]
+    assert out_file.read_text().startswith("<file_summary>")
+
+
+def test_cli_summary_and_bad_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _files(tmp_path, {"a.py": "x = 1\n", "yarn.lock": ""})
+    args = _parser().parse_args(["pack", str(tmp_path), "--exclude", "*.md"])
+    assert args.func(args) == 0
+    out = capsys.readouterr()
+    assert "Packed 1 files" in out.out and "1 lock file" in out.out
+    assert "Secrets found: none" in out.out
+    assert out.err == ""  # no progress bar when stderr is not a terminal
+    bad = _parser().parse_args(["pack", str(tmp_path / "missing")])
+    assert bad.func(bad) == 2
+
+
+def test_runs_with_the_network_blocked(tmp_path: Path) -> None:
+    _files(tmp_path, {"a.py": "print('offline')\n" * 20, "README.md": "# offline\n"})
+    script = textwrap.dedent(
+        """\
+        import socket, sys
+
+        def refuse(*args, **kwargs):
+            raise OSError("network access attempted")
+
+        socket.socket.connect = refuse
+        socket.socket.connect_ex = refuse
+        socket.create_connection = refuse
+        socket.getaddrinfo = refuse
+
+        import argparse
+        from plan_ls.pack import cli
+        parser = argparse.ArgumentParser()
+        cli.add_commands(parser.add_subparsers())
+        args = parser.parse_args(["pack", sys.argv[1], "--json"])
+        sys.exit(args.func(args))
+        """
+    )
+    env = {
+        **os.environ,
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "http_proxy": "http://127.0.0.1:9",
+        "https_proxy": "http://127.0.0.1:9",
+        "NO_PROXY": "",
+        "TIKTOKEN_CACHE_DIR": str(tmp_path / "no-cache"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["files"] == 2 and data["tokens"] > 20
+
+
+def test_cli_module_is_import_light() -> None:
+    heavy = ("bpe_openai", "pathspec", "plan_ls.pack.packer")
+    code = f"import sys, plan_ls.pack.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
+
+
+def test_main_cli_registers_pack(tmp_path: Path) -> None:
+    main_cli = REPO / "server" / "plan_ls" / "cli.py"
+    if not main_cli.exists() or "plan_ls.pack.cli" not in main_cli.read_text():
+        pytest.skip("plan_ls/cli.py does not register the pack command yet")
+    _files(tmp_path, {"a.py": "x = 1\n"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "plan_ls", "pack", str(tmp_path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["files"] == 1
