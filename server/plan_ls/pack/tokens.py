@@ -1,4 +1,4 @@
-"""Token counting with bpe_openai, loaded on first use (importing it costs about half a second).
+"""Token counting with bpe_openai, loaded on first use (its import takes about half a second).
 
 bpe_openai ships its encodings inside the wheel, so counting never touches the network.
 """
@@ -6,6 +6,7 @@ bpe_openai ships its encodings inside the wheel, so counting never touches the n
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 
 Counter = Callable[[str], int]
@@ -18,7 +19,10 @@ def counter(encoding: str) -> Counter:
     Special-token text such as "<|endoftext|>" is counted as ordinary text: a bundle is data.
     Raises ValueError for an unknown encoding.
     """
-    import bpe_openai
+    with warnings.catch_warnings():
+        # Its import reads the vocabularies through a deprecated importlib.resources call.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import bpe_openai
 
     if encoding.lower() not in bpe_openai.list_encoding_names():
         raise ValueError(f"unknown token encoding {encoding!r}")
