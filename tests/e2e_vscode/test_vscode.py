@@ -1,0 +1,317 @@
+"""The VS Code extension in a real VS Code: code-server 4.100.3 in headless Chromium.
+
+The freshly built client-vscode/plan-ls.vsix is installed into code-server (temporary
+extensions and user-data folders), which opens a copy of samples/greenfield; Playwright drives
+it as a user would: quick open, hover, command palette, status bar, the Plan view. Screenshots
+of each step go to tests/artifacts/vscode-*.png.
+
+Needs .ci/install-vscode.sh (code-server, Chromium, the extension's node modules). Skipped, with
+the reason, only when code-server is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e_vscode.harness import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    CodeServer,
+    build_vsix,
+    code_server_path,
+    descendants,
+    plan_ls_command,
+)
+
+CODE_SERVER = code_server_path()
+pytestmark = pytest.mark.skipif(
+    CODE_SERVER is None,
+    reason="code-server is not installed: run .ci/install-vscode.sh (CI does)",
+)
+
+SAMPLE = ROOT / "samples" / "greenfield"
+
+FALLBACK_TODO = """# Todo
+
+## Step 1: Skeleton
+- [x] Create the package
+- [ ] Add a test that the CLI starts
+
+## Step 2: Parser
+- [ ] Parse the input
+"""
+
+FALLBACK_PLAN = """# Prompt plan
+
+## Step 1: Skeleton
+
+```text
+Create the package and a CLI that starts.
+```
+
+## Step 2: Parser
+
+```text
+Parse the input.
+```
+"""
+
+USER_SETTINGS = {
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": False,
+    "workbench.enableExperiments": False,
+    "telemetry.telemetryLevel": "off",
+    "extensions.autoCheckUpdates": False,
+    "extensions.autoUpdate": False,
+    "update.mode": "none",
+    "security.workspace.trust.enabled": False,
+    "git.enabled": False,
+    "editor.minimap.enabled": False,
+    "editor.hover.delay": 300,
+}
+
+
+def make_workspace(target: Path) -> Path:
+    if (SAMPLE / "todo.md").exists() and (SAMPLE / "prompt_plan.md").exists():
+        shutil.copytree(SAMPLE, target)
+    else:
+        target.mkdir(parents=True)
+        (target / "todo.md").write_text(FALLBACK_TODO)
+        (target / "prompt_plan.md").write_text(FALLBACK_PLAN)
+    return target
+
+
+def plan_status(folder: Path) -> dict:
+    """The `plan-ls status --json` contract, read with the same server build."""
+    exe = plan_ls_command()[0]
+    out = subprocess.run([exe, "status", str(folder), "--json"], capture_output=True, text=True,
+                         timeout=60)
+    assert out.stdout.strip(), f"plan-ls status printed nothing: {out.stderr}"
+    return json.loads(out.stdout)
+
+
+@pytest.fixture(scope="module")
+def code_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodeServer]:
+    home = tmp_path_factory.mktemp("code-server")
+    vsix = build_vsix()
+    cs = CodeServer(CODE_SERVER, home)
+    out = cs.install_extension(vsix)
+    assert "successfully installed" in out, out
+    assert any(p.name.startswith("plan-ls.plan-ls-") for p in cs.extensions.iterdir())
+    cs.write_user_settings({**USER_SETTINGS, "planLs.server.command": plan_ls_command()})
+    cs.start()
+    assert cs.proc is not None
+    root_pid = cs.proc.pid
+    try:
+        yield cs
+    finally:
+        tree = [root_pid, *descendants(root_pid)]
+        hard = cs.stop()
+        time.sleep(0.2)
+        still = [p for p in tree if Path(f"/proc/{p}").exists()
+                 and "Z" not in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0]]
+        assert not still, f"processes left behind: {still} (killed hard: {hard})"
+
+
+@pytest.fixture
+def page(code_server: CodeServer, request: pytest.FixtureRequest):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            pg = context.new_page()
+            pg.set_default_timeout(20_000)
+            yield pg
+            failed = getattr(request.node, "rep_call", None)
+            if failed is not None and failed.failed:
+                pg.screenshot(path=str(ARTIFACTS / f"vscode-FAILED-{request.node.name}.png"))
+        finally:
+            browser.close()
+
+
+class Shots:
+    def __init__(self, page, prefix: str):
+        self.page = page
+        self.prefix = prefix
+        self.n = 0
+
+    def __call__(self, name: str) -> Path:
+        self.n += 1
+        path = ARTIFACTS / f"{self.prefix}-{self.n:02d}-{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+
+def open_folder(page, cs: CodeServer, folder: Path) -> None:
+    page.goto(f"{cs.url}/?folder={folder}")
+    page.wait_for_selector(".monaco-workbench", timeout=45_000)
+
+
+def diagnostics(cs: CodeServer) -> str:
+    return f"\n--- code-server log\n{cs.log_tail()}\n{cs.extension_host_logs()}"
+
+
+def text_of(locator) -> str:
+    """inner_text with the editor's non-breaking spaces made plain."""
+    return locator.inner_text().replace("\xa0", " ")
+
+
+def status_bar_text(page) -> str:
+    item = page.locator(".statusbar-item", has_text="✓").first
+    item.wait_for(timeout=30_000)
+    return item.inner_text().strip()
+
+
+def hover_over(page, line) -> str:
+    """Move the mouse onto a line the way a person does, and read the hover that opens."""
+    hover = page.locator(".monaco-hover:visible", has_text="Step")
+    for _ in range(3):
+        box = line.bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + 100, box["y"] - 40)
+        page.mouse.move(box["x"] + 160, box["y"] + box["height"] / 2, steps=8)
+        try:
+            hover.first.wait_for(timeout=6_000)
+            return text_of(hover.first)
+        except Exception:  # noqa: BLE001 - try again from a fresh position
+            page.keyboard.press("Escape")
+    raise AssertionError("no hover appeared over the todo item")
+
+
+def run_palette_command(page, title: str) -> None:
+    page.keyboard.press("F1")
+    box = page.locator(".quick-input-widget input")
+    box.wait_for(state="visible")
+    box.fill(f">{title}")
+    first = page.locator(".quick-input-list .monaco-list-row").first
+    first.wait_for()
+    label = first.locator(".label-name").inner_text().strip()
+    assert label == title, f"the palette offers {label!r} first for {title!r}"
+
+
+def test_user_flow_hover_mark_done_status_bar_plan_view(code_server: CodeServer, page,
+                                                         tmp_path: Path) -> None:
+    started = time.monotonic()
+    ws = make_workspace(tmp_path / "greenfield")
+    before = plan_status(ws)
+    items = before["todo"]["items"]
+    target = next(i for i in items if not i["done"])
+    done_before, total = before["todo"]["done"], before["todo"]["total"]
+    shot = Shots(page, "vscode")
+
+    # the workbench opens on the folder; the extension starts plan-ls and fills the status bar
+    open_folder(page, code_server, ws)
+    try:
+        text = status_bar_text(page)
+    except Exception as exc:
+        shot("no-status-bar")
+        raise AssertionError(f"no plan status bar item{diagnostics(code_server)}") from exc
+    assert text.startswith(f"✓ {done_before}/{total}"), text
+    shot("workbench-status-bar")
+
+    # quick open todo.md
+    page.keyboard.press("Control+P")
+    page.locator(".quick-input-widget input").wait_for(state="visible")
+    page.keyboard.type("todo.md")
+    page.locator(".quick-input-list .monaco-list-row", has_text="todo.md").first.wait_for()
+    page.keyboard.press("Enter")
+    page.locator(".tab", has_text="todo.md").first.wait_for()
+    item_text = target["text"]
+    line = page.locator(".monaco-editor .view-line", has_text=item_text).first
+    line.wait_for()
+    assert "[ ]" in text_of(line)
+    shot("todo-open")
+
+    # hover the open item: the server says which step it belongs to and how far it is
+    hover = hover_over(page, line)
+    shot("hover")
+    if target["step"] is not None:
+        assert f"Step {target['step']}" in hover, hover
+    assert "done" in hover, hover
+    page.keyboard.press("Escape")
+
+    # cursor on the item, then F1 > Plan: Mark done
+    line.click(position={"x": 300, "y": 5})
+    run_palette_command(page, "Plan: Mark done")
+    shot("palette-mark-done")
+    page.keyboard.press("Enter")
+    checked = page.locator(".monaco-editor .view-line", has_text=f"[x] {item_text}").first
+    try:
+        checked.wait_for(timeout=15_000)
+    except Exception as exc:
+        shot("not-checked")
+        raise AssertionError(f"the checkbox did not change{diagnostics(code_server)}") from exc
+
+    # the status bar count goes up
+    page.locator(".statusbar-item", has_text=f"✓ {done_before + 1}/{total}").first.wait_for(
+        timeout=15_000)
+    shot("marked-done-status-bar")
+
+    # the Plan view: steps with progress, the item's step expanded with the item now done
+    page.locator(".pane-header", has_text="Plan").first.click()
+    folder_header = page.locator(".pane-header", has_text=ws.name).first
+    if folder_header.get_attribute("aria-expanded") == "true":
+        folder_header.click()  # make room for the Plan view
+    plan_pane = page.locator(".pane", has=page.locator(".pane-header", has_text="Plan"))
+    plan_pane.locator(".monaco-list-row", has_text="Step").first.wait_for()
+    rows = [text_of(r) for r in plan_pane.locator(".monaco-list-row").all()]
+    shot("plan-view")
+    steps = before["plan"]["steps"]
+    assert len([r for r in rows if r.startswith("Step ")]) == len(steps), rows
+    if target["step"] is not None:
+        step = next(s for s in steps if str(s["number"]) == target["step"])
+        step_row = next(r for r in rows if r.startswith(f"Step {step['number']}:"))
+        assert f"{step['todo_done'] + 1}/{step['todo_total']}" in step_row, rows
+        item_row = plan_pane.locator(".monaco-list-row", has_text=item_text[:30]).first
+        if not item_row.is_visible():
+            plan_pane.locator(".monaco-list-row", has_text=f"Step {step['number']}:").first.click()
+        assert "done" in text_of(item_row), rows
+
+    # a click on a step in the Plan view opens prompt_plan.md at that step
+    first_step = steps[0]
+    plan_pane.locator(".monaco-list-row", has_text=f"Step {first_step['number']}:").first.click()
+    page.locator(".tab.active", has_text=Path(before["plan"]["path"]).name).wait_for()
+    shot("plan-view-opens-step")
+
+    assert time.monotonic() - started < 150
+
+
+def test_missing_server_gives_one_clear_error(code_server: CodeServer, page,
+                                              tmp_path: Path) -> None:
+    ws = tmp_path / "no-server"
+    (ws / ".vscode").mkdir(parents=True)
+    (ws / "todo.md").write_text(FALLBACK_TODO)
+    (ws / ".vscode" / "settings.json").write_text(json.dumps(
+        {"planLs.server.command": [str(tmp_path / "not-installed" / "plan-ls"), "serve"]}))
+    shot = Shots(page, "vscode-error")
+    open_folder(page, code_server, ws)
+
+    toast = page.locator(".notification-toast", has_text="pip install plan-ls")
+    try:
+        toast.first.wait_for(timeout=30_000)
+    except Exception as exc:
+        shot("no-error")
+        raise AssertionError(f"no error message{diagnostics(code_server)}") from exc
+    time.sleep(2)  # anything else that would pile up has had time to show
+    shot("not-installed")
+    toasts = page.locator(".notification-toast").all_inner_texts()
+    plan_toasts = [t for t in toasts if "plan-ls" in t or "Plan" in t]
+    assert len(plan_toasts) == 1, plan_toasts
+    assert "Open setting" in plan_toasts[0]
+
+    # its button opens the setting
+    toast.locator(".monaco-button", has_text="Open setting").first.click()
+    page.locator(".settings-editor").first.wait_for()
+    page.locator(".setting-item-contents", has_text="Server: Command").first.wait_for()
+    shot("open-setting")
