@@ -19,7 +19,8 @@ def make_client() -> LanguageClient:
     """lsprotocol structures any CodeAction with a `command` as a Command: undo that."""
     client = pytest_lsp.make_test_lsp_client()
     conv = client.protocol._converter
-    conv.register_structure_hook(Union[t.Command, t.CodeAction]  # noqa: UP007 - a runtime type key, lambda obj, _: conv.structure(
+    either = Union[t.Command, t.CodeAction]  # noqa: UP007 - the key cattrs registered
+    conv.register_structure_hook(either, lambda obj, _: conv.structure(
         obj, t.Command if isinstance(obj.get("command"), str) else t.CodeAction))
     client.edits = []
     client.progress_notes = []

@@ -13,7 +13,7 @@ class UnreadableFile(Exception):
     """A file that exists but cannot be used as text (binary, too large, no permission)."""
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, max_bytes: int = MAX_READ_BYTES) -> str:
     """Read a text file, keeping CRLF and a BOM exactly as they are on disk.
 
     Raises FileNotFoundError for a missing file and UnreadableFile for binary or huge files.
@@ -24,8 +24,10 @@ def read_text(path: Path) -> str:
         raise
     except OSError as exc:
         raise UnreadableFile(f"{path}: {exc.strerror or exc}") from exc
-    if size > MAX_READ_BYTES:
-        raise UnreadableFile(f"{path}: {size} bytes is larger than the {MAX_READ_BYTES} byte limit")
+    if size > max_bytes:
+        raise UnreadableFile(f"{path.name} is {size / 1e6:.1f} MB, over the "
+                             f"{max_bytes / 1e6:.0f} MB that plan-ls reads: split it into "
+                             "smaller files")
     try:
         data = path.read_bytes()
     except OSError as exc:

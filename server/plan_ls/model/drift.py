@@ -24,11 +24,13 @@ class Finding:
 
 def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) -> list[Finding]:
     out: list[Finding] = []
+    duplicates: set[int] = set()
     if plan is not None:
         seen: dict[str, int] = {}
         for step in plan.steps:
             first = seen.get(step.key)
             if first is not None:
+                duplicates.add(step.index)
                 out.append(_whole_line(plan.blocks.lines, "plan", step.line, WARNING,
                                        f"Step {step.number} is numbered twice (first on line "
                                        f"{plan.steps[first].line + 1})", "duplicate-step"))
@@ -54,7 +56,7 @@ def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) ->
                                    "step", "unknown-step"))
     if any(linked):
         for step in plan.steps:
-            if linked[step.index] == 0:
+            if linked[step.index] == 0 and step.index not in duplicates:
                 out.append(_whole_line(plan.blocks.lines, "plan", step.line, WARNING,
                                        f"{step.display} has no todo item", "step-without-todo"))
     else:

@@ -18,6 +18,9 @@ from plan_ls.model.todo import TodoDoc, parse_todo
 from plan_ls.settings import FileSettings
 
 ROLES = ("todo", "plan", "spec")
+# Parsing markdown costs ~50 µs a line: past a few MB a planning file is no longer usable
+# live, so it gets a clear message instead of a frozen editor.
+PLAN_FILE_LIMIT = 4_000_000
 
 
 @dataclass
@@ -79,7 +82,7 @@ class PlanState:
         fs = self.state[role]
         before = (fs.text, fs.error)
         try:
-            fs.text, fs.error = read_text(fs.path), None
+            fs.text, fs.error = read_text(fs.path, PLAN_FILE_LIMIT), None
         except FileNotFoundError:
             fs.text, fs.error = None, None
         except UnreadableFile as exc:
@@ -91,6 +94,12 @@ class PlanState:
         fs = self.state[role]
         fs.open_in_editor = True
         fs.version = version
+        if len(text) > PLAN_FILE_LIMIT:
+            error = (f"{fs.path.name} is {len(text) / 1e6:.1f} MB, over the "
+                     f"{PLAN_FILE_LIMIT / 1e6:.0f} MB that plan-ls reads: split it")
+            changed = fs.error != error
+            fs.text, fs.error = None, error
+            return changed
         changed = fs.text != text or fs.error is not None
         fs.text, fs.error = text, None
         return changed

@@ -1,0 +1,98 @@
+"""The command line: status, check, done — run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.lsp_client import copy_sample
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "plan_ls", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=60)
+
+
+@pytest.fixture
+def project(tmp_path):
+    return copy_sample("greenfield", tmp_path)
+
+
+def test_status_json_contract(project):
+    out = run("status", str(project), "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["todo"]["path"] == str(project / "todo.md")
+    assert (data["todo"]["total"], data["todo"]["done"]) == (20, 8)
+    first = data["todo"]["items"][0]
+    assert set(first) >= {"line", "text", "done", "step"}
+    assert first["line"] == 4 and first["step"] == "1" and first["done"] is True
+    steps = data["plan"]["steps"]
+    assert [s["number"] for s in steps] == [str(n) for n in range(1, 9)]
+    assert set(steps[0]) >= {"number", "title", "line", "todo_total", "todo_done"}
+    assert steps[2] | {} == steps[2] and (steps[2]["todo_total"], steps[2]["todo_done"]) == (4, 2)
+    assert {"path", "line", "severity", "message"} <= set(data["diagnostics"][0])
+
+
+def test_status_table(project):
+    out = run("status", str(project))
+    assert out.returncode == 0
+    assert "8/20 done" in out.stdout and "next: 3 — Atomic store" in out.stdout
+
+
+def test_check_exit_codes(project, tmp_path):
+    out = run("check", str(project))
+    assert out.returncode == 1
+    assert "prompt_plan.md:51: warning: Step 7: Friendly errors has no todo item" in out.stdout
+    todo = project / "todo.md"
+    todo.write_text(todo.read_text() + "\n## Step 7: Friendly errors\n- [ ] suggestions\n")
+    assert run("check", str(project)).returncode == 0
+    assert run("check", str(tmp_path / "nowhere")).returncode == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = run("check", str(empty))
+    assert out.returncode == 2 and "no todo.md" in out.stderr
+    assert run("check", "--bogus").returncode == 2
+
+
+def test_done_by_step_and_by_line(project):
+    todo = project / "todo.md"
+    before = todo.read_text()
+    out = run("done", "4", str(project))
+    assert out.returncode == 0, out.stderr
+    assert "step 4: 3 items marked done" in out.stdout
+    after = todo.read_text()
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    assert len(changed) == 3 and all(a.replace("[ ]", "[x]", 1) == b for a, b in changed)
+    line = before.splitlines().index("- [ ] README with usage examples") + 1
+    assert run("done", f"line:{line}", str(project)).returncode == 0
+    assert "- [x] README with usage examples" in todo.read_text()
+    assert run("done", f"line:{line}", str(project), "--undo").returncode == 0
+    assert "- [ ] README with usage examples" in todo.read_text()
+
+
+def test_done_refuses_unknown_targets(project):
+    todo = project / "todo.md"
+    before = todo.read_text()
+    out = run("done", "99", str(project))
+    assert out.returncode == 2 and "is not a checklist item" in out.stderr
+    out = run("done", "7", str(project))
+    assert out.returncode == 2 and "no todo items" in out.stderr
+    out = run("done", "line:1", str(project))
+    assert out.returncode == 2
+    assert todo.read_text() == before
+
+
+def test_done_keeps_crlf(tmp_path):
+    (tmp_path / "todo.md").write_bytes(b"## Step 1\r\n- [ ] a\r\n- [ ] b\r\n")
+    assert run("done", "line:2", str(tmp_path)).returncode == 0
+    assert (tmp_path / "todo.md").read_bytes() == b"## Step 1\r\n- [x] a\r\n- [ ] b\r\n"
+
+
+def test_module_entry_point_and_version():
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.startswith("plan-ls ")
