@@ -57,14 +57,15 @@ export class PlanView implements vscode.TreeDataProvider<ViewNode> {
     item.id = `${folderKey}#${node.id}`;
     item.description = node.description;
     if (node.kind === 'step') {
-      const next = element.server.progress?.nextStep;
+      const next = element.server.progress?.nextStep ?? element.server.status?.next_step;
       if (next && String(next.number) === node.number) {
         item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
         item.description = `${node.description} · next`;
       }
       item.iconPath = stepIcon(node);
       item.contextValue = node.state === 'done' ? 'planStep.done' : 'planStep.open';
-      item.tooltip = `${node.label}\n${node.description}`;
+      if (node.claimedBy) item.description = `${item.description} · @${node.claimedBy}`;
+      item.tooltip = `${node.label}\n${node.description}${node.claimedBy ? `\nclaimed by @${node.claimedBy}` : ''}`;
       if (node.path) item.command = revealCommand(element.server, node.path, node.line, 'Open the step');
     } else {
       item.iconPath = new vscode.ThemeIcon('question');

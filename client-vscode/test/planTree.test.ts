@@ -96,6 +96,16 @@ test('duplicated step numbers keep items under the first one only', () => {
   assert.notEqual(nodes[0].id, nodes[1].id);
 });
 
+test('claims reported by the server win over the text', () => {
+  const s: PlanStatus = {
+    todo: { path: 't', items: [{ line: 1, text: 'x', done: false, step: '1', claim: 'eve' }] },
+    plan: { path: 'p', steps: [{ number: '1', title: 'A', line: 1, todo_total: 1, todo_done: 0, claim: 'bot' }] },
+  };
+  const [step] = buildPlanTree(s) as StepNode[];
+  assert.equal(step.claimedBy, 'bot');
+  assert.equal(step.children[0].claimedBy, 'eve');
+});
+
 test('claims and the step at a line', () => {
   assert.equal(claimOf('do it (@bob)'), 'bob');
   assert.equal(claimOf('no claim'), null);

@@ -102,6 +102,9 @@ def plan_status(folder: Path) -> dict:
 @pytest.fixture(scope="module")
 def code_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodeServer]:
     home = tmp_path_factory.mktemp("code-server")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("vscode-*.png"):
+        old.unlink()
     vsix = build_vsix()
     cs = CodeServer(CODE_SERVER, home)
     out = cs.install_extension(vsix)
@@ -258,6 +261,18 @@ def test_user_flow_hover_mark_done_status_bar_plan_view(code_server: CodeServer,
         timeout=15_000)
     shot("marked-done-status-bar")
 
+    # a click on the status bar item opens the next step in prompt_plan.md
+    after = plan_status(ws)
+    plan_name = Path(before["plan"]["path"]).name
+    next_step = after.get("next_step")
+    if next_step:
+        page.locator(".statusbar-item", has_text="✓").first.click()
+        page.locator(".tab.active", has_text=plan_name).wait_for()
+        step_line = next(s["line"] for s in after["plan"]["steps"]
+                         if str(s["number"]) == str(next_step["number"]))
+        page.locator(".statusbar-item", has_text=f"Ln {step_line},").first.wait_for()
+        shot("status-bar-opens-next-step")
+
     # the Plan view: steps with progress, the item's step expanded with the item now done
     page.locator(".pane-header", has_text="Plan").first.click()
     folder_header = page.locator(".pane-header", has_text=ws.name).first
@@ -281,7 +296,8 @@ def test_user_flow_hover_mark_done_status_bar_plan_view(code_server: CodeServer,
     # a click on a step in the Plan view opens prompt_plan.md at that step
     first_step = steps[0]
     plan_pane.locator(".monaco-list-row", has_text=f"Step {first_step['number']}:").first.click()
-    page.locator(".tab.active", has_text=Path(before["plan"]["path"]).name).wait_for()
+    page.locator(".tab.active", has_text=plan_name).wait_for()
+    page.locator(".statusbar-item", has_text=f"Ln {first_step['line']},").first.wait_for()
     shot("plan-view-opens-step")
 
     assert time.monotonic() - started < 150

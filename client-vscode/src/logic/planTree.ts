@@ -26,6 +26,7 @@ export interface StepNode {
   /** 1-based line in the plan file */
   line: number;
   path: string | null;
+  claimedBy: string | null;
   children: ItemNode[];
 }
 
@@ -55,7 +56,7 @@ function itemNode(item: TodoItem, path: string | null): ItemNode {
     line: item.line,
     path,
     step: item.step == null ? null : String(item.step),
-    claimedBy: claimOf(item.text),
+    claimedBy: item.claim ?? claimOf(item.text),
   };
 }
 
@@ -97,6 +98,7 @@ export function buildPlanTree(status: PlanStatus | null | undefined): TreeNode[]
       state: stepState(done, total),
       line: s.line,
       path: planPath,
+      claimedBy: s.claim ?? claimOf(s.title ?? ''),
       children,
     });
   });

@@ -6,6 +6,8 @@ export interface TodoItem {
   text: string;
   done: boolean;
   step: string | null;
+  /** who claimed the item, when the server reports it */
+  claim?: string | null;
 }
 
 export interface PlanStep {
@@ -14,6 +16,7 @@ export interface PlanStep {
   line: number;
   todo_total: number;
   todo_done: number;
+  claim?: string | null;
 }
 
 export interface Diagnostic {
@@ -27,6 +30,7 @@ export interface PlanStatus {
   todo?: { path?: string | null; total?: number; done?: number; items?: TodoItem[] } | null;
   plan?: { path?: string | null; steps?: PlanStep[] } | null;
   diagnostics?: Diagnostic[] | null;
+  next_step?: { number: string | number; title: string } | null;
 }
 
 export interface Progress {
