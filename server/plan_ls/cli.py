@@ -9,6 +9,7 @@ import sys
 COMMAND_MODULES = (
     "plan_ls.cli_core",
     "plan_ls.pack.cli",
+    "plan_ls.cli_sync",
 )
 
 

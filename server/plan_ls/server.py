@@ -26,6 +26,8 @@ FEATURES = (
     "plan_ls.features.code_actions",
     "plan_ls.features.code_lens",
     "plan_ls.features.commands",
+    "plan_ls.features.sync",
+    "plan_ls.features.claims",
 )
 
 CodeActionProvider = Callable[["PlanServer", t.CodeActionParams], list[t.CodeAction]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from plan_ls.model.links import Link
@@ -36,6 +37,7 @@ def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) ->
                                        f"{plan.steps[first].line + 1})", "duplicate-step"))
             else:
                 seen[step.key] = step.index
+        out.extend(claim_findings(todo, plan, links))
     if todo is None:
         return out
     for bad in todo.malformed:
@@ -91,3 +93,68 @@ def _whole_line(lines: list[str], file: str, line: int, severity: str, message: 
     text = lines[line] if line < len(lines) else ""
     start = len(text) - len(text.lstrip())
     return Finding(file, line, start, len(text.rstrip()), severity, message, code)
+
+
+_CLAIM_TAG = re.compile(r"\(@([\w][\w.\-]*)\)")
+
+
+def claim_findings(todo: TodoDoc | None, plan: PlanDoc, links: list[Link]) -> list[Finding]:
+    """Claims that disagree. Who checked an item off is not in the file, so the rule is: the
+    holder of the enclosing work (the nearest claimed parent item, else the item's step) is
+    taken to be who checks its items off. An item `[x]` claimed by @a inside a step claimed by
+    @b was therefore checked off by someone other than its claimant."""
+    out: list[Finding] = []
+    names: list[list[str]] = [
+        [] if s.kind == "bare" else _unique(_CLAIM_TAG.findall(plan.blocks.lines[s.line]))
+        for s in plan.steps]
+    items = list(zip(todo.items, links)) if todo is not None else []
+    for item, link in items:
+        if item.claim and not item.done and link.step is not None:
+            if item.claim not in names[link.step]:
+                names[link.step].append(item.claim)
+    for step in plan.steps:
+        if len(names[step.index]) > 1:
+            who = ", ".join(f"@{n}" for n in names[step.index])
+            out.append(_whole_line(plan.blocks.lines, "plan", step.line, WARNING,
+                                   f"{_step_name(step)} is claimed by {len(names[step.index])} names: "
+                                   f"{who}", "claim-conflict"))
+    for item, link in items:
+        if not item.claim:
+            continue
+        holder, scope = _holder(todo, plan, item, link)
+        if holder is None or holder == item.claim:
+            continue
+        if item.done:
+            out.append(Finding("todo", item.line, item.col, item.col + 3, WARNING,
+                               f"Claimed by @{item.claim} but checked off under @{holder}'s "
+                               f"claim on {scope}", "checked-by-other"))
+        else:
+            line = todo.blocks.lines[item.line]
+            tag = line.rfind(f"(@{item.claim})")
+            start, end = (tag, tag + len(item.claim) + 3) if tag >= 0 else (item.col, item.col + 3)
+            out.append(Finding("todo", item.line, start, end, WARNING,
+                               f"Claimed by @{item.claim}, but {scope} is claimed by @{holder}",
+                               "claim-conflict"))
+    return out
+
+
+def _holder(todo, plan: PlanDoc, item, link: Link) -> tuple[str | None, str]:
+    parent = item.parent
+    while parent is not None:
+        above = todo.items[parent]
+        if above.claim:
+            return above.claim, f"its parent item (line {above.line + 1})"
+        parent = above.parent
+    if link.step is not None:
+        step = plan.steps[link.step]
+        return step.claim, _step_name(step)
+    return None, ""
+
+
+def _step_name(step) -> str:
+    """ "Step 3" without the title, which may hold the claim tags themselves."""
+    return f"{step.label or 'Step'} {step.number}" if "/" not in step.number else step.number
+
+
+def _unique(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))

@@ -1,0 +1,80 @@
+"""`plan-ls next` (hand the next step to a person or an agent) and `plan-ls watch`.
+
+Import-light: agents run `plan-ls next` in loops, so everything heavy is imported in `run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+NOTHING_LEFT = 3
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("next", help="print the next open, unclaimed step's prompt "
+                                    "(and claim it with --claim NAME)")
+    p.add_argument("dir", nargs="?", default=".", help="the project (default: .)")
+    p.add_argument("--claim", metavar="NAME",
+                   help="write (@NAME) on the step's line in the plan, atomically")
+    p.add_argument("--json", action="store_true",
+                   help="print {number, title, prompt, line, claim, path} instead")
+    p.set_defaults(func=run_next)
+
+    p = sub.add_parser("watch", help="live progress of the whole plan in the terminal")
+    p.add_argument("dir", nargs="?", default=".")
+    p.add_argument("--once", action="store_true", help="print the view once and exit")
+    p.set_defaults(func=run_watch)
+
+
+def _fail(message: str) -> int:
+    print(f"plan-ls: {message}", file=sys.stderr)
+    return 2
+
+
+def run_next(args: argparse.Namespace) -> int:
+    from plan_ls.cli_core import UsageError, load_state
+    from plan_ls.sync.claims import ClaimError, clean_name, next_step
+    from plan_ls.sync.lock import LockTimeout
+
+    name = None
+    if args.claim is not None:
+        name = clean_name(args.claim)
+        if name is None or name != args.claim.lstrip("@"):
+            return _fail(f"{args.claim!r} is not a claim name: use letters, digits, '.', "
+                         "'-' or '_' (e.g. bot-1)")
+    try:
+        state = load_state(args.dir)  # the usual checks: a directory with a plan in it
+        if state.state["plan"].text is None:
+            raise UsageError(f"{args.dir}: no {state.files.plan} here")
+        step = next_step(Path(args.dir).resolve(), name)
+    except (UsageError, ClaimError, LockTimeout, OSError) as exc:
+        return _fail(str(exc))
+    if step is None:
+        print("plan-ls: no open, unclaimed step left", file=sys.stderr)
+        return NOTHING_LEFT
+    if args.json:
+        json.dump({"number": step.number, "title": step.title, "prompt": step.prompt,
+                   "line": step.line + 1, "claim": step.claim, "path": str(step.path)},
+                  sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    who = f", claimed by @{step.claim}" if name else ""
+    print(f"plan-ls: step {step.number}: {step.title}{who}", file=sys.stderr)
+    sys.stdout.write(step.prompt.rstrip("\n") + "\n")  # stdout is only the prompt: pipe it
+    return 0
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    root = Path(args.dir)
+    if not root.is_dir():
+        return _fail(f"{args.dir}: not a directory")
+    from plan_ls.sync.board import watch
+
+    try:
+        return watch(root.resolve(), once=args.once, out=sys.stdout)
+    except KeyboardInterrupt:  # Ctrl-C is how one leaves a live view: not an error
+        return 0

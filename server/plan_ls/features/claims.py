@@ -1,0 +1,151 @@
+"""Claims in the editor: *Claim* / *Release* code actions and planLs.claim / planLs.release.
+
+A claim is `(@name)` at the end of a todo item's line or a plan step's line. The name is the
+`planLs.user` setting, else `git config user.name` (resolved once per settings change, so
+code actions stay free of I/O).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import attrs
+from lsprotocol import types as t
+
+from plan_ls.features.checklists import checklist_for
+from plan_ls.features.edits import (
+    StaleEdit,
+    apply_text_edits,
+    model_lines,
+    versioned_edit,
+    write_if_unchanged,
+)
+from plan_ls.model.edit import TextEdit, apply_edits, claim_edit, release_edit
+from plan_ls.model.text import split_lines
+from plan_ls.server import PlanServer
+from plan_ls.sync.claims import Target, clean_name, default_user, plan_target, todo_target
+from plan_ls.sync.lock import LockTimeout, plan_lock
+
+log = logging.getLogger(__name__)
+KIND = t.CodeActionKind.RefactorRewrite
+
+
+@attrs.define
+class ClaimArgs:
+    uri: str = ""
+    line: int = 0  # 0-based, as LSP counts
+    name: str | None = None
+
+
+@attrs.define
+class _User:
+    key: tuple | None = None
+    name: str | None = None
+
+    def refresh(self, ls: PlanServer) -> None:
+        key = (ls.settings.user, ls.root)
+        if key != self.key:
+            self.key, self.name = key, default_user(ls.root, ls.settings.user)
+
+
+def register(server: PlanServer) -> None:
+    user = _User()
+    server.on_plan_changed.append(user.refresh)
+
+    def claim_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
+        return _actions(ls, params, user.name)
+
+    server.code_action_providers.append(claim_actions)
+
+    @server.command("planLs.claim")
+    async def claim(ls: PlanServer, args: ClaimArgs) -> dict[str, Any]:
+        user.refresh(ls)
+        name = clean_name(args.name) if args.name else user.name
+        if not name:
+            _warn(ls, "No name to claim with: set planLs.user or `git config user.name`")
+            return {"applied": False, "claim": None}
+        return await _write(ls, args, name)
+
+    @server.command("planLs.release")
+    async def release(ls: PlanServer, args: ClaimArgs) -> dict[str, Any]:
+        return await _write(ls, args, None)
+
+
+def _target(ls: PlanServer, uri: str, line: int) -> tuple[Target, str] | None:
+    """The item or step a claim at `line` of `uri` applies to, and the text it is in."""
+    if ls.role_of_uri(uri) == "plan":
+        text = ls.state.state["plan"].text
+        target = plan_target(ls.state.snapshot, line)
+    else:
+        found = checklist_for(ls, uri)
+        if found is None:
+            return None
+        target, text = todo_target(found[0], line), found[1]
+    return (target, text) if target is not None and text is not None else None
+
+
+def _edit(text: str, target: Target, name: str | None) -> TextEdit | None:
+    lines = split_lines(text)
+    if target.line >= len(lines):
+        return None
+    source = lines[target.line]
+    return claim_edit(source, target.line, name) if name else release_edit(source, target.line)
+
+
+def _actions(ls: PlanServer, params: t.CodeActionParams, name: str | None) -> list[t.CodeAction]:
+    uri = params.text_document.uri
+    found = _target(ls, uri, params.range.start.line)
+    if found is None:
+        return []
+    target, text = found
+    version = ls.document_version(uri)
+    out = []
+    if name and target.claim != name:
+        title = f"Claim {target.label} for @{name}"
+        if target.claim:
+            title += f" (takes it from @{target.claim})"
+        out.append((title, _edit(text, target, name)))
+    if target.claim:
+        out.append((f"Release {target.label} (@{target.claim})", _edit(text, target, None)))
+    return [t.CodeAction(title=title, kind=KIND,
+                         edit=versioned_edit(uri, version, model_lines(text), [edit]))
+            for title, edit in out if edit is not None]
+
+
+async def _write(ls: PlanServer, args: ClaimArgs, name: str | None) -> dict[str, Any]:
+    uri = args.uri or ls.role_uri("plan")
+    found = _target(ls, uri, args.line)
+    if found is None:
+        _warn(ls, f"No todo item or plan step at line {args.line + 1} of {uri}")
+        return {"applied": False, "claim": None}
+    target, text = found
+    edit = _edit(text, target, name)
+    if edit is None:
+        return {"applied": True, "claim": name}
+    try:
+        if uri in ls.workspace.text_documents:
+            applied = await apply_text_edits(ls, uri, [edit], text)
+        else:
+            applied = _write_on_disk(ls, uri, text, edit)
+    except (StaleEdit, OSError, LockTimeout) as exc:
+        _warn(ls, f"Not applied: {exc}")
+        return {"applied": False, "claim": target.claim}
+    return {"applied": applied, "claim": name if applied else target.claim}
+
+
+def _write_on_disk(ls: PlanServer, uri: str, text: str, edit: TextEdit) -> bool:
+    """Under the plan lock that `plan-ls next --claim` takes, so the two never interleave."""
+    path = ls.path_of(uri)
+    if path is None:
+        return False
+    with plan_lock(ls.root or path.parent, timeout=2.0):
+        write_if_unchanged(path, text, apply_edits(text, [edit]))
+    if ls.state.disk_changed(path):
+        ls.plan_changed()
+    return True
+
+
+def _warn(ls: PlanServer, message: str) -> None:
+    ls.window_show_message(t.ShowMessageParams(type=t.MessageType.Warning,
+                                               message=f"plan-ls: {message}"))

@@ -1,0 +1,132 @@
+"""`plan-ls watch`: the whole plan's progress and who holds what, redrawn as files change."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import TextIO
+
+from plan_ls.model.snapshot import PlanSnapshot
+from plan_ls.sync.claims import step_title
+from plan_ls.sync.state import PlanState
+
+BAR = 20
+CLAIMED_ITEMS_SHOWN = 5
+_CLEAR = "\x1b[H\x1b[2J"
+
+
+def render_board(state: PlanState, now: str | None = None) -> str:
+    snap = state.snapshot
+    lines = [f"plan-ls watch · {state.root} · {now or time.strftime('%H:%M:%S')}"]
+    overall = snap.overall
+    todo_name = state.files.todo
+    if snap.todo is not None:
+        pct = f"{100 * overall.done // overall.total}%" if overall.total else "-"
+        bar = _bar(overall.done, overall.total)
+        lines.append(f"{todo_name}: {overall.done}/{overall.total} done {bar} {pct}")
+    else:
+        lines.append(f"{todo_name}: missing")
+    nxt = snap.next_step()
+    lines.append(f"next: {nxt.number} — {step_title(nxt)}" if nxt
+                 else "next: nothing open and unclaimed")
+    lines.append("")
+    lines.extend(_steps(snap, state.files.plan))
+    holders = _holders(snap, todo_name)
+    if holders:
+        lines.append("")
+        lines.append("who holds what:")
+        lines.extend(holders)
+    n = len(snap.findings)
+    if n:
+        lines.append("")
+        lines.append(f"{n} finding{'s' if n > 1 else ''} (plan-ls check for details)")
+    return "\n".join(lines)
+
+
+def _steps(snap: PlanSnapshot, plan_name: str) -> list[str]:
+    if snap.plan is None:
+        return [f"{plan_name}: missing"]
+    if not snap.plan.steps:
+        return [f"{plan_name}: no steps found"]
+    nxt = snap.next_step()
+    width = max(len(s.number) for s in snap.plan.steps)
+    out = []
+    for step in snap.plan.steps:
+        p = snap.step_progress(step)
+        if p.complete:
+            mark = "✓"
+        elif step.claim:
+            mark = "▶"  # someone is on it
+        elif nxt is not None and step.index == nxt.index:
+            mark = "→"
+        else:
+            mark = "·" if p.total else "!"
+        count = f"{p.done}/{p.total}" if p.total else "no items"
+        who = f"  @{step.claim}" if step.claim else ""
+        out.append(f"  {mark} {step.number:<{width}}  {_bar(p.done, p.total, 10)} {count:>8}  "
+                   f"{step_title(step)}{who}")
+    return out
+
+
+def _holders(snap: PlanSnapshot, todo_name: str) -> list[str]:
+    """Per name: the steps and the open todo items claimed for it."""
+    held: dict[str, list[str]] = {}
+    if snap.plan is not None:
+        for step in snap.plan.steps:
+            if step.claim:
+                p = snap.step_progress(step)
+                state = "done" if p.complete else f"{p.done}/{p.total}"
+                held.setdefault(step.claim, []).append(f"step {step.number} ({state})")
+    if snap.todo is not None:
+        items: dict[str, list[str]] = {}
+        for item in snap.todo.items:
+            if item.claim and not item.done:
+                items.setdefault(item.claim, []).append(f"{todo_name}:{item.line + 1}")
+        for name, where in items.items():
+            shown = ", ".join(where[:CLAIMED_ITEMS_SHOWN])
+            hidden = len(where) - CLAIMED_ITEMS_SHOWN
+            more = f" and {hidden} more" if hidden > 0 else ""
+            held.setdefault(name, []).append(f"open items {shown}{more}")
+    width = max((len(n) for n in held), default=0) + 1
+    return [f"  @{name:<{width}} {'; '.join(what)}" for name, what in sorted(held.items())]
+
+
+def _bar(done: int, total: int, width: int = BAR) -> str:
+    filled = round(width * done / total) if total > 0 else 0
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+def watch(root: Path, once: bool, out: TextIO) -> int:
+    state = PlanState(root)
+    state.load_all_from_disk()
+    tty = out.isatty()
+
+    def draw() -> None:
+        frame = render_board(state)
+        out.write((_CLEAR + frame + "\n") if tty else (frame + "\n\n"))
+        out.flush()
+
+    draw()
+    if once:
+        return 0
+    asyncio.run(_follow(state, draw))
+    return 0
+
+
+async def _follow(state: PlanState, draw) -> None:
+    from plan_ls.sync.watcher import WorkspaceWatcher
+
+    def on_change(paths: set[Path]) -> None:
+        if any([state.disk_changed(p) for p in sorted(paths)]):
+            state.rebuild()
+            draw()
+
+    files = state.files
+    watcher = WorkspaceWatcher(state.root or Path.cwd(), [files.todo, files.plan, files.spec],
+                               on_change, asyncio.get_running_loop())
+    watcher.start()
+    try:
+        await asyncio.Event().wait()  # until Ctrl-C
+    finally:
+        watcher.stop()
