@@ -1,0 +1,23 @@
+-- plan-ls for Neovim 0.11+: picked up by vim.lsp.config / vim.lsp.enable('plan_ls')
+-- once client-nvim/ is on the runtimepath (nvim-lspconfig users get it the same way).
+-- Override any field with vim.lsp.config('plan_ls', { ... }).
+
+---@type vim.lsp.Config
+return {
+  cmd = { 'plan-ls', 'serve' },
+  filetypes = { 'markdown' },
+  -- The planning files mark a project as much as .git does; the nearest of them wins.
+  root_markers = { { 'todo.md', 'prompt_plan.md', 'spec.md' }, '.git' },
+  workspace_required = true,
+  handlers = {
+    ['planLs/progress'] = function(...)
+      return require('plan_ls').on_progress(...)
+    end,
+  },
+  -- Client-side commands the server puts into code lenses.
+  commands = {
+    ['planLs.copyToClipboard'] = function(...)
+      return require('plan_ls').copy_to_clipboard(...)
+    end,
+  },
+}

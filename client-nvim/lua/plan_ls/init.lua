@@ -1,0 +1,420 @@
+-- Neovim side of plan-ls: the statusline progress, the client-side commands the server sends,
+-- and :Plan* user commands that call the server through workspace/executeCommand.
+local M = {}
+
+local NAME = 'plan_ls'
+local WARN, ERROR = vim.log.levels.WARN, vim.log.levels.ERROR
+
+local progress = {} ---@type table<integer, table> last planLs/progress, by client id
+local status_targets = {} ---@type table<integer, table<integer, {path: string, line: integer}>>
+
+local function notify(msg, level)
+  vim.notify('plan-ls: ' .. msg, level or vim.log.levels.INFO)
+end
+
+--- The plan-ls client attached to a buffer, else any running plan-ls client.
+---@param bufnr? integer
+---@return vim.lsp.Client?
+function M.client(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  return vim.lsp.get_clients({ name = NAME, bufnr = bufnr })[1]
+    or vim.lsp.get_clients({ name = NAME })[1]
+end
+
+-- Progress ---------------------------------------------------------------------------------
+
+--- Handler of the server's planLs/progress notification ({done, total, nextStep, files}).
+function M.on_progress(_, result, ctx)
+  progress[ctx.client_id] = result
+  local client = vim.lsp.get_client_by_id(ctx.client_id)
+  if client and vim.g.plan_ls_codelens ~= false then
+    -- Neovim 0.11 has no workspace/codeLens/refresh: a new plan state is our cue.
+    for bufnr in pairs(client.attached_buffers) do
+      if vim.api.nvim_buf_is_loaded(bufnr) then
+        vim.lsp.codelens.refresh({ bufnr = bufnr })
+      end
+    end
+  end
+  vim.api.nvim_exec_autocmds('User', { pattern = 'PlanLsProgress', data = result, modeline = false })
+  vim.cmd.redrawstatus({ bang = true })
+end
+
+--- The last progress the server reported, or nil.
+---@param bufnr? integer
+function M.progress(bufnr)
+  local client = M.client(bufnr)
+  return client and progress[client.id]
+end
+
+--- A short progress text for the statusline, e.g. "✓ 8/20 · Step 3"; "" when nothing is known.
+---@param bufnr? integer
+---@return string
+function M.status(bufnr)
+  local p = M.progress(bufnr)
+  if type(p) ~= 'table' or not p.total or p.total == 0 then
+    return ''
+  end
+  local text = ('✓ %d/%d'):format(p.done, p.total)
+  if type(p.nextStep) == 'table' then
+    return text .. ' · Step ' .. p.nextStep.number
+  end
+  return p.done == p.total and text .. ' · all done' or text
+end
+
+-- Client-side commands ---------------------------------------------------------------------
+
+--- planLs.copyToClipboard {text, step}: the system clipboard if there is one, else `"`.
+---@param command lsp.Command
+function M.copy_to_clipboard(command)
+  local arg = (command.arguments or {})[1] or {}
+  if type(arg.text) ~= 'string' or arg.text == '' then
+    return notify('nothing to copy', WARN)
+  end
+  local reg = vim.fn.has('clipboard') == 1 and '+' or '"'
+  vim.fn.setreg(reg, arg.text)
+  local what = arg.step and ('prompt of step ' .. arg.step) or 'prompt'
+  notify(('copied the %s to register %s'):format(what, reg))
+end
+
+-- Server commands --------------------------------------------------------------------------
+
+--- Runs a server command with one argument object and hands its result to on_result.
+---@param command string
+---@param args? table
+---@param on_result? fun(result: any)
+---@param bufnr? integer
+function M.execute(command, args, on_result, bufnr)
+  local client = M.client(bufnr)
+  if not client then
+    return notify('not running here: open todo.md, prompt_plan.md or spec.md first', WARN)
+  end
+  local provider = client.server_capabilities.executeCommandProvider
+  if not vim.list_contains(type(provider) == 'table' and provider.commands or {}, command) then
+    return notify(('this plan-ls server does not offer %s (a newer plan-ls may)'):format(command),
+      WARN)
+  end
+  if args == nil or next(args) == nil then
+    args = vim.empty_dict() -- an object, not []
+  end
+  client:request('workspace/executeCommand', { command = command, arguments = { args } },
+    function(err, result)
+      if err then
+        return notify(('%s failed: %s'):format(command, err.message), ERROR)
+      end
+      if on_result then
+        on_result(result)
+      end
+    end, bufnr)
+end
+
+local function buf_uri()
+  return vim.uri_from_bufnr(vim.api.nvim_get_current_buf())
+end
+
+local function cursor_line()
+  return vim.api.nvim_win_get_cursor(0)[1] - 1
+end
+
+--- What a command that writes a file answers: say where it went.
+local function report_written(result)
+  if type(result) == 'table' and result.path then
+    notify('wrote ' .. vim.fn.fnamemodify(result.path, ':~:.'))
+  end
+end
+
+-- :PlanStatus ------------------------------------------------------------------------------
+
+local function pad(text, width)
+  return text .. (' '):rep(width - vim.fn.strdisplaywidth(text))
+end
+
+--- Turns the planLs.status object into lines, and a map of line -> place to jump to.
+local function status_lines(s, next_number)
+  local todo, plan = s.todo or {}, s.plan or {}
+  local steps, diags = plan.steps or {}, s.diagnostics or {}
+  local lines, targets, hls = {}, {}, {}
+  local head = ('plan-ls · %d/%d done'):format(todo.done or 0, todo.total or 0)
+  if next_number then
+    head = head .. ' · next: Step ' .. next_number
+  end
+  lines[1], hls[1] = head, 'Title'
+  if #steps > 0 then
+    local width = 0
+    for _, st in ipairs(steps) do
+      width = math.max(width, vim.fn.strdisplaywidth(('Step %s  %s'):format(st.number, st.title)))
+    end
+    lines[#lines + 1] = ''
+    lines[#lines + 1], hls[#lines + 1] = 'Steps', 'Title'
+    for _, st in ipairs(steps) do
+      local total, done = st.todo_total or 0, st.todo_done or 0
+      local complete = total > 0 and done == total
+      local count = total > 0 and ('%d/%d'):format(done, total) or 'no todo items'
+      local row = ('  %s %s  %s'):format(complete and '✓' or '○',
+        pad(('Step %s  %s'):format(st.number, st.title), width), count)
+      if st.number == next_number then
+        row = row .. '  ← next'
+      end
+      lines[#lines + 1] = row
+      hls[#lines] = complete and 'DiagnosticOk' or nil
+      targets[#lines] = { path = plan.path, line = st.line }
+    end
+  end
+  if #diags > 0 then
+    lines[#lines + 1] = ''
+    lines[#lines + 1], hls[#lines + 1] = ('Drift (%d)'):format(#diags), 'Title'
+    for _, d in ipairs(diags) do
+      lines[#lines + 1] = ('  %s:%d  %s  %s'):format(vim.fn.fnamemodify(d.path, ':t'), d.line,
+        d.severity, d.message)
+      hls[#lines] = d.severity == 'error' and 'DiagnosticError' or 'DiagnosticWarn'
+      targets[#lines] = { path = d.path, line = d.line }
+    end
+  else
+    lines[#lines + 1] = ''
+    lines[#lines + 1] = 'No drift between the plan and the checklist.'
+  end
+  lines[#lines + 1] = ''
+  lines[#lines + 1], hls[#lines + 1] = '<CR> jump · q close', 'Comment'
+  return lines, targets, hls
+end
+
+local function jump_from_status()
+  local target = (status_targets[vim.api.nvim_get_current_buf()] or {})[vim.fn.line('.')]
+  if not target or not target.path then
+    return
+  end
+  vim.cmd.wincmd('p')
+  vim.cmd.edit(vim.fn.fnameescape(target.path))
+  vim.api.nvim_win_set_cursor(0, { target.line, 0 })
+end
+
+--- Shows lines in the status scratch window (reused while it is open).
+local function show_status_buffer(lines, targets, hls)
+  local buf
+  for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    local b = vim.api.nvim_win_get_buf(win)
+    if vim.b[b].plan_ls_status then
+      buf = b
+      vim.api.nvim_set_current_win(win)
+      break
+    end
+  end
+  if not buf then
+    buf = vim.api.nvim_create_buf(false, true)
+    vim.bo[buf].bufhidden = 'wipe'
+    vim.b[buf].plan_ls_status = true
+    pcall(vim.api.nvim_buf_set_name, buf, 'plan-ls://status')
+    vim.cmd('botright sbuffer ' .. buf)
+    vim.keymap.set('n', 'q', '<cmd>close<cr>', { buffer = buf, nowait = true })
+    vim.keymap.set('n', '<cr>', jump_from_status, { buffer = buf })
+    vim.api.nvim_create_autocmd('BufWipeout', {
+      buffer = buf,
+      callback = function()
+        status_targets[buf] = nil
+      end,
+    })
+  end
+  vim.bo[buf].modifiable = true
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.bo[buf].modifiable = false
+  vim.api.nvim_win_set_height(0, math.min(#lines, math.floor(vim.o.lines / 2)))
+  status_targets[buf] = targets
+  local ns = vim.api.nvim_create_namespace('plan_ls_status')
+  vim.api.nvim_buf_clear_namespace(buf, ns, 0, -1)
+  for row, group in pairs(hls) do
+    vim.api.nvim_buf_set_extmark(buf, ns, row - 1, 0,
+      { end_col = #lines[row], hl_group = group })
+  end
+  return buf
+end
+
+function M.show_status()
+  M.execute('planLs.status', nil, function(s)
+    if type(s) ~= 'table' then
+      return notify('no status', WARN)
+    end
+    local p = M.progress()
+    local nxt = type(p) == 'table' and type(p.nextStep) == 'table' and p.nextStep.number or nil
+    show_status_buffer(status_lines(s, nxt))
+  end)
+end
+
+-- The other commands -----------------------------------------------------------------------
+
+local function mark(done)
+  local command = done and 'planLs.markDone' or 'planLs.markNotDone'
+  return function(opts)
+    local args
+    if opts.args ~= '' then
+      args = { step = opts.args } -- the server finds todo.md itself
+    else
+      local lines = {}
+      for l = opts.line1, opts.line2 do
+        lines[#lines + 1] = l - 1
+      end
+      args = { uri = buf_uri(), lines = lines }
+    end
+    M.execute(command, args, function(r)
+      if type(r) == 'table' and r.applied then
+        local n = r.changed or 0
+        notify(n == 0 and 'nothing to change'
+          or ('%d item%s marked %s'):format(n, n == 1 and '' or 's', done and 'done' or 'not done'))
+      end
+    end)
+  end
+end
+
+function M.next_step()
+  M.execute('planLs.nextStep', nil, function(step)
+    if type(step) ~= 'table' then
+      return notify('every step is done')
+    end
+    local client = M.client()
+    local pos = { line = step.line, character = 0 }
+    vim.lsp.util.show_document({ uri = step.uri, range = { start = pos, ['end'] = pos } },
+      client and client.offset_encoding or 'utf-16', { focus = true })
+    vim.cmd('normal! zt')
+    notify(('next: Step %s — %s'):format(step.number, step.title))
+  end)
+end
+
+local function copy_next_prompt()
+  M.execute('planLs.nextStep', nil, function(step)
+    if type(step) ~= 'table' then
+      return notify('every step is done')
+    end
+    M.copy_to_clipboard({ title = '', command = 'planLs.copyToClipboard',
+      arguments = { { text = step.prompt, step = step.number } } })
+  end)
+end
+
+local function selected_range(opts)
+  local client = M.client()
+  local enc = client and client.offset_encoding or 'utf-16'
+  local last = vim.api.nvim_buf_get_lines(0, opts.line2 - 1, opts.line2, false)[1] or ''
+  return {
+    start = { line = opts.line1 - 1, character = 0 },
+    ['end'] = { line = opts.line2 - 1, character = vim.str_utfindex(last, enc) },
+  }
+end
+
+local function position()
+  local client = M.client()
+  return vim.lsp.util.make_position_params(0, client and client.offset_encoding or 'utf-16')
+    .position
+end
+
+--- name -> { command, function(opts) -> args, user-command attributes, result handler }
+local COMMANDS = {
+  PlanDone = { fn = mark(true), range = true, nargs = '?',
+    desc = 'Mark the item under the cursor, the selected items or step N done' },
+  PlanUndone = { fn = mark(false), range = true, nargs = '?',
+    desc = 'Mark the item under the cursor, the selected items or step N not done' },
+  PlanStatus = { fn = M.show_status, desc = 'Show progress, steps and drift' },
+  PlanNext = { fn = M.next_step, desc = 'Open prompt_plan.md at the next step' },
+  PlanCopyPrompt = { fn = copy_next_prompt, desc = "Copy the next step's prompt" },
+  PlanOpenStep = {
+    'planLs.openStep', function(o) return { number = o.args } end, nargs = 1,
+    desc = 'Open prompt_plan.md at step N',
+  },
+  PlanInsertPrompt = {
+    'planLs.insertPrompt',
+    function(o) return { uri = buf_uri(), position = position(), step = o.args ~= '' and o.args or nil } end,
+    nargs = '?', desc = "Insert the next step's prompt (or step N's) at the cursor",
+  },
+  PlanClaim = {
+    'planLs.claim',
+    function(o) return { uri = buf_uri(), line = cursor_line(), name = o.args ~= '' and o.args or nil } end,
+    nargs = '?', desc = 'Claim the item or step under the cursor (as NAME)',
+  },
+  PlanRelease = {
+    'planLs.release', function() return { uri = buf_uri(), line = cursor_line() } end,
+    desc = 'Release the claim on the item or step under the cursor',
+  },
+  PlanBrainstorm = {
+    'planLs.brainstorm', function(o) return { uri = buf_uri(), range = selected_range(o) } end,
+    range = true, desc = 'Start a spec interview from the selected idea',
+  },
+  PlanNextQuestion = {
+    'planLs.nextQuestion', function() return { uri = buf_uri() } end,
+    desc = 'Ask the next interview question',
+  },
+  PlanCompileSpec = {
+    'planLs.compileSpec', function() return { uri = buf_uri() } end, report_written,
+    desc = 'Compile the interview into spec.md',
+  },
+  PlanGeneratePlan = {
+    'planLs.generatePlan',
+    function(o) return { uri = buf_uri(), flavour = o.args ~= '' and o.args or 'tdd' } end,
+    report_written, nargs = '?',
+    complete = function() return { 'tdd', 'plain' } end,
+    desc = 'Write prompt_plan.md from spec.md (tdd or plain)',
+  },
+  PlanGenerateTodo = {
+    'planLs.generateTodo', function() return { uri = buf_uri() } end, report_written,
+    desc = 'Write todo.md from the plan',
+  },
+  PlanPack = {
+    'planLs.pack', function(o) return { root = o.args ~= '' and o.args or nil } end,
+    function(r)
+      if type(r) == 'table' and r.path then
+        notify(('packed %d files (%s tokens) into %s; %d left out'):format(r.files or 0,
+          r.tokens or '?', vim.fn.fnamemodify(r.path, ':~:.'), #(r.excluded or {})))
+      end
+    end,
+    nargs = '?', complete = 'dir', desc = 'Pack the repository into one bundle',
+  },
+  PlanReview = { 'planLs.review', nil, report_written, desc = 'Ask for a code review' },
+  PlanIssues = { 'planLs.issues', nil, report_written, desc = 'Ask for GitHub issues' },
+  PlanMissingTests = {
+    'planLs.missingTests', nil, report_written, desc = 'Ask for missing tests',
+  },
+}
+
+local did_setup = false
+
+--- Defines the :Plan* commands and the code lens refresh; runs once (plugin/plan_ls.lua).
+function M.setup()
+  if did_setup then
+    return
+  end
+  did_setup = true
+  for name, spec in pairs(COMMANDS) do
+    local fn = spec.fn
+    if not fn then
+      local command, build, on_result = spec[1], spec[2], spec[3]
+      fn = function(opts)
+        M.execute(command, build and build(opts), on_result)
+      end
+    end
+    vim.api.nvim_create_user_command(name, fn, {
+      desc = spec.desc,
+      nargs = spec.nargs,
+      range = spec.range,
+      complete = spec.complete,
+    })
+  end
+
+  local group = vim.api.nvim_create_augroup('plan_ls', { clear = true })
+  vim.api.nvim_create_autocmd('LspAttach', {
+    group = group,
+    callback = function(ev)
+      local client = vim.lsp.get_client_by_id(ev.data.client_id)
+      if not client or client.name ~= NAME or vim.g.plan_ls_codelens == false then
+        return
+      end
+      if client:supports_method('textDocument/codeLens') then
+        vim.lsp.codelens.refresh({ bufnr = ev.buf })
+        vim.api.nvim_clear_autocmds({ group = group, buffer = ev.buf })
+        vim.api.nvim_create_autocmd('BufEnter', {
+          group = group,
+          buffer = ev.buf,
+          callback = function()
+            vim.lsp.codelens.refresh({ bufnr = ev.buf })
+          end,
+        })
+      end
+    end,
+  })
+end
+
+return M

@@ -1,0 +1,267 @@
+-- Drives client-nvim and plan-ls through Neovim's own LSP client, headless; run by
+-- tests/test_nvim.py. Each check stores what it saw under its name in a JSON file
+-- ($PLAN_LS_RESULT); Python asserts on it. Exit code: the number of failed checks.
+local project = assert(vim.env.PLAN_LS_PROJECT, 'PLAN_LS_PROJECT is not set')
+local result_path = assert(vim.env.PLAN_LS_RESULT, 'PLAN_LS_RESULT is not set')
+local plan_ls = require('plan_ls')
+
+local results = { checks = {}, messages = {} }
+local todo_path = project .. '/todo.md'
+local plan_path = project .. '/prompt_plan.md'
+
+vim.lsp.log.set_level('debug')
+results.lsp_log = vim.lsp.log.get_filename()
+
+-- Keep every message the client shows, and answer menus from the test.
+vim.notify = function(msg, level)
+  table.insert(results.messages, { msg = msg, level = level })
+end
+local select_answer -- fun(items, opts): item?
+vim.ui.select = function(items, opts, on_choice)
+  on_choice(select_answer and select_answer(items, opts) or nil)
+end
+
+local function save()
+  vim.fn.writefile({ vim.json.encode(results) }, result_path)
+end
+
+local function wait(ms, cond)
+  return vim.wait(ms, cond, 20)
+end
+
+local function line_of(bufnr, needle)
+  for i, line in ipairs(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)) do
+    if line:find(needle, 1, true) then
+      return i -- 1-based
+    end
+  end
+  error(('%q not in buffer %d'):format(needle, bufnr))
+end
+
+local function lines(bufnr)
+  return vim.api.nvim_buf_get_lines(bufnr or 0, 0, -1, false)
+end
+
+--- Lines that differ between two snapshots of a buffer with the same line count.
+local function changed_lines(before, after)
+  local out = {}
+  for i = 1, math.max(#before, #after) do
+    if before[i] ~= after[i] then
+      out[#out + 1] = { line = i, before = before[i], after = after[i] }
+    end
+  end
+  return out
+end
+
+--- Shows what the code-action menu would list at the cursor (or a range); picks `pick`.
+local function code_action_menu(opts, pick)
+  local titles, picked = nil, false
+  select_answer = function(items, sel)
+    titles = {}
+    for _, item in ipairs(items) do
+      titles[#titles + 1] = sel.format_item(item)
+    end
+    for i, title in ipairs(titles) do
+      if title == pick then
+        picked = true
+        return items[i]
+      end
+    end
+  end
+  vim.lsp.buf.code_action(opts)
+  wait(5000, function()
+    return titles ~= nil
+  end)
+  select_answer = nil
+  return titles or {}, picked
+end
+
+local failed = 0
+local function check(name, fn)
+  local seen, t0 = {}, vim.uv.hrtime()
+  local ok, err = xpcall(fn, debug.traceback, seen)
+  seen.ok, seen.seconds = ok, (vim.uv.hrtime() - t0) / 1e9
+  if not ok then
+    seen.error = err
+    if name ~= 'watcher' then
+      failed = failed + 1
+    end
+  end
+  results.checks[name] = seen
+  save()
+end
+
+vim.lsp.enable('plan_ls')
+vim.cmd.edit(vim.fn.fnameescape(todo_path))
+local todo_buf = vim.api.nvim_get_current_buf()
+
+check('attach', function(seen)
+  local t0 = vim.uv.hrtime()
+  seen.attached = wait(15000, function()
+    local client = plan_ls.client(todo_buf)
+    return client ~= nil and client.initialized and plan_ls.status() ~= ''
+  end)
+  seen.seconds = (vim.uv.hrtime() - t0) / 1e9
+  local client = assert(plan_ls.client(todo_buf), 'no plan_ls client attached')
+  seen.name = client.name
+  seen.root_dir = client.root_dir
+  seen.filetype = vim.bo[todo_buf].filetype
+  seen.status = plan_ls.status()
+  seen.commands = client.server_capabilities.executeCommandProvider.commands
+end)
+
+check('hover', function(seen)
+  local row = line_of(todo_buf, 'Test a missing data file')
+  vim.api.nvim_win_set_cursor(0, { row, 8 })
+  local client = assert(plan_ls.client(todo_buf))
+  local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
+  local resp = assert(client:request_sync('textDocument/hover', params, 5000, todo_buf))
+  seen.markdown = resp.result and resp.result.contents.value
+  -- What `K` shows: the floating window Neovim opens.
+  local before = vim.api.nvim_list_wins()
+  vim.lsp.buf.hover()
+  local float
+  wait(5000, function()
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      if not vim.list_contains(before, win) and vim.api.nvim_win_get_config(win).relative ~= '' then
+        float = win
+      end
+    end
+    return float ~= nil
+  end)
+  assert(float, 'no hover window opened')
+  local fbuf = vim.api.nvim_win_get_buf(float)
+  seen.float_lines = lines(fbuf)
+  seen.float_filetype = vim.bo[fbuf].filetype
+  vim.api.nvim_win_close(float, true)
+end)
+
+check('code_action', function(seen)
+  local row = line_of(todo_buf, 'Test a missing data file')
+  vim.api.nvim_win_set_cursor(0, { row, 0 })
+  local before = lines(todo_buf)
+  local tick = vim.b[todo_buf].changedtick
+  seen.titles, seen.picked = code_action_menu(nil, 'Mark done')
+  wait(5000, function()
+    return vim.b[todo_buf].changedtick ~= tick
+  end)
+  seen.changed = changed_lines(before, lines(todo_buf))
+  seen.row = row
+  -- Other places, for the titles only.
+  vim.api.nvim_win_set_cursor(0, { line_of(todo_buf, '## Step 4'), 0 })
+  seen.heading_titles = code_action_menu(nil, nil)
+  local first = line_of(todo_buf, '`habit add NAME`')
+  seen.range_titles = code_action_menu({ range = { start = { first, 0 }, ['end'] = { first + 1, 3 } } }, nil)
+  seen.status = plan_ls.status()
+end)
+
+check('plan_status', function(seen)
+  vim.cmd('PlanStatus')
+  local buf
+  wait(5000, function()
+    buf = vim.iter(vim.api.nvim_list_bufs()):find(function(b)
+      return vim.b[b].plan_ls_status == true
+    end)
+    return buf ~= nil
+  end)
+  assert(buf, ':PlanStatus opened no buffer')
+  seen.lines = lines(buf)
+  seen.buftype = vim.bo[buf].buftype
+  vim.cmd.close()
+  vim.api.nvim_set_current_buf(todo_buf)
+end)
+
+check('plan_done_range', function(seen)
+  local first = line_of(todo_buf, '`habit add NAME`')
+  local before = lines(todo_buf)
+  local tick = vim.b[todo_buf].changedtick
+  vim.cmd(('%d,%dPlanDone'):format(first, first + 2))
+  wait(5000, function()
+    return vim.b[todo_buf].changedtick ~= tick
+  end)
+  seen.first = first
+  seen.changed = changed_lines(before, lines(todo_buf))
+  wait(2000, function()
+    return plan_ls.status():find('12/20', 1, true) ~= nil
+  end)
+  seen.status = plan_ls.status()
+end)
+
+check('unknown_command', function(seen)
+  local n = #results.messages
+  plan_ls.execute('planLs.noSuchCommand')
+  seen.messages = vim.list_slice(results.messages, n + 1)
+end)
+
+check('copy_prompt_lens', function(seen)
+  vim.cmd.write()
+  vim.cmd.edit(vim.fn.fnameescape(plan_path))
+  local buf = vim.api.nvim_get_current_buf()
+  local row = line_of(buf, '## Step 3')
+  wait(5000, function()
+    return #vim.lsp.codelens.get(buf) > 0
+  end)
+  seen.lenses = vim.tbl_map(function(l)
+    return { line = l.range.start.line, title = l.command and l.command.title }
+  end, vim.lsp.codelens.get(buf))
+  vim.fn.setreg('"', '')
+  vim.api.nvim_win_set_cursor(0, { row, 0 })
+  vim.lsp.codelens.run()
+  seen.clipboard = vim.fn.has('clipboard') == 1
+  seen.register = vim.fn.getreg(seen.clipboard and '+' or '"')
+end)
+
+check('plan_next', function(seen)
+  vim.cmd.buffer(todo_buf)
+  vim.cmd('PlanNext')
+  wait(5000, function()
+    return vim.api.nvim_buf_get_name(0) ~= vim.api.nvim_buf_get_name(todo_buf)
+  end)
+  seen.file = vim.api.nvim_buf_get_name(0)
+  seen.line = vim.api.nvim_get_current_line()
+end)
+
+-- todo.md open and unmodified; an agent rewrites it; Neovim reloads it (autoread).
+check('reload', function(seen)
+  vim.cmd.buffer(todo_buf)
+  local text = vim.fn.readfile(todo_path)
+  for i, line in ipairs(text) do
+    if line:find('Implement the write-to-temp', 1, true) then
+      text[i] = line:gsub('%[ %]', '[x]', 1)
+    end
+  end
+  vim.fn.writefile(text, todo_path)
+  local later = os.time() + 2 -- a new mtime, however coarse the clock, for :checktime
+  vim.uv.fs_utime(todo_path, later, later)
+  vim.cmd.checktime()
+  seen.reloaded = wait(5000, function()
+    return plan_ls.status():find('13/20', 1, true) ~= nil
+  end)
+  seen.status = plan_ls.status()
+end)
+
+-- todo.md not open in Neovim at all: only the server's own file watcher can notice this.
+check('watcher', function(seen)
+  vim.cmd.edit(vim.fn.fnameescape(plan_path))
+  vim.cmd.bwipeout(todo_buf)
+  -- The server rereads todo.md on didClose: a round trip makes sure that is behind us.
+  assert(plan_ls.client()):request_sync('workspace/executeCommand',
+    { command = 'planLs.status', arguments = { vim.empty_dict() } }, 5000)
+  local text = vim.fn.readfile(todo_path)
+  for i, line in ipairs(text) do
+    if line:find('Output test with two known histories', 1, true) then
+      text[i] = line:gsub('%[ %]', '[x]', 1)
+    end
+  end
+  seen.before = plan_ls.status()
+  vim.fn.writefile(text, todo_path .. '.tmp') -- as agents and git do: write, then rename
+  vim.uv.fs_rename(todo_path .. '.tmp', todo_path)
+  seen.reached = wait(5000, function()
+    return plan_ls.status():find('14/20', 1, true) ~= nil
+  end)
+  seen.status = plan_ls.status()
+end)
+
+results.failed = failed
+save()
+vim.cmd('cquit ' .. failed)
