@@ -28,6 +28,8 @@ FEATURES = (
     "plan_ls.features.commands",
     "plan_ls.features.sync",
     "plan_ls.features.claims",
+    "plan_ls.features.generate",
+    "plan_ls.features.interview",
 )
 
 CodeActionProvider = Callable[["PlanServer", t.CodeActionParams], list[t.CodeAction]]

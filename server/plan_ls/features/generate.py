@@ -1,0 +1,210 @@
+"""Generating the planning files with an LLM: prompt_plan.md from spec.md, todo.md from the
+plan. Also what every LLM action shares: the project's values for the templates, the
+never-clobber question, and the template insertion used by planLs.insertPrompt."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import attrs
+from lsprotocol import types as t
+
+from plan_ls.fileio import UnreadableFile, read_text
+from plan_ls.llm.generation import Job, message, run_job
+from plan_ls.llm.templates import TemplateError, list_templates, render_template
+from plan_ls.llm.transcript import parse_transcript
+from plan_ls.model.links import link_items
+from plan_ls.model.plan import parse_plan
+from plan_ls.model.todo import parse_todo
+from plan_ls.server import PlanServer
+
+log = logging.getLogger(__name__)
+KIND = t.CodeActionKind.RefactorRewrite
+BUNDLE = "output.txt"
+REPLACE, KEEP_BOTH, CANCEL = "Replace", "Keep both", "Cancel"
+
+
+@attrs.define
+class UriArgs:
+    uri: str = ""
+
+
+@attrs.define
+class PlanArgs:
+    uri: str = ""
+    flavour: str = "tdd"
+
+
+def register(server: PlanServer) -> None:
+    server.code_action_providers.append(generate_actions)
+    server.render_template_for = lambda name: render_for(server, name)  # type: ignore[attr-defined]
+
+    @server.command("planLs.generatePlan")
+    async def generate_plan(ls: PlanServer, args: PlanArgs) -> dict[str, Any]:
+        flavour = "plain" if args.flavour == "plain" else "tdd"
+        spec = _source_text(ls, args.uri, "spec")
+        if not spec.strip():
+            return _refused(ls, "spec.md is empty: write or compile the spec first")
+        target = await choose_target(ls, ls.state.path_of("plan"))
+        if target is None:
+            return {"ok": False, "cancelled": True}
+        try:
+            prompt = render_template(f"plan-{flavour}", {**values_for(ls), "spec": spec},
+                                     ls.root)
+        except TemplateError as exc:
+            return _refused(ls, str(exc))
+        label = "test-driven" if flavour == "tdd" else "plain"
+        outcome = await run_job(ls, Job(
+            action=f"plan-{flavour}", title=f"Generating the prompt plan ({label})",
+            prompt=prompt, planning=True, target=target, replace=True))
+        result = outcome.as_dict()
+        if outcome.ok:
+            steps = parse_plan(_read(target)).steps
+            result["steps"] = len(steps)
+            if not steps:
+                message(ls, t.MessageType.Warning, f"{target.name} was written, but no steps "
+                        "could be found in it; check the headings (## Step N: Title)")
+        return result
+
+    @server.command("planLs.generateTodo")
+    async def generate_todo(ls: PlanServer, args: UriArgs) -> dict[str, Any]:
+        plan = _source_text(ls, args.uri, "plan")
+        if not plan.strip():
+            return _refused(ls, "prompt_plan.md is empty: generate the plan first")
+        target = await choose_target(ls, ls.state.path_of("todo"))
+        if target is None:
+            return {"ok": False, "cancelled": True}
+        try:
+            prompt = render_template("todo-checklist", {**values_for(ls), "plan": plan},
+                                     ls.root)
+        except TemplateError as exc:
+            return _refused(ls, str(exc))
+        outcome = await run_job(ls, Job(
+            action="todo", title="Generating todo.md", prompt=prompt, planning=True,
+            target=target, replace=True))
+        result = outcome.as_dict()
+        if outcome.ok:
+            todo = parse_todo(_read(target))
+            links = link_items(todo, parse_plan(plan))
+            unlinked = sum(1 for link in links if link.step is None)
+            result.update(items=len(todo.items), unlinked=unlinked)
+            if unlinked:
+                message(ls, t.MessageType.Warning, f"{unlinked} of {len(todo.items)} items in "
+                        f"{target.name} name no step of the plan; see the diagnostics")
+        return result
+
+
+# --- code actions -------------------------------------------------------------------------
+def _command_action(title: str, command: str, args: dict[str, Any],
+                    kind: str = KIND, preferred: bool = False) -> t.CodeAction:
+    return t.CodeAction(title=title, kind=kind, is_preferred=preferred or None,
+                        command=t.Command(title=title, command=command, arguments=[args]))
+
+
+def generate_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
+    uri = params.text_document.uri
+    role = ls.role_of_uri(uri)
+    out: list[t.CodeAction] = []
+    if role == "spec":
+        out.append(_command_action("Generate prompt plan (test-driven)", "planLs.generatePlan",
+                                   {"uri": uri, "flavour": "tdd"}))
+        out.append(_command_action("Generate prompt plan (plain)", "planLs.generatePlan",
+                                   {"uri": uri, "flavour": "plain"}))
+    elif role == "plan":
+        out.append(_command_action("Generate todo.md", "planLs.generateTodo", {"uri": uri}))
+    if uri.endswith((".md", ".markdown")):
+        pos = params.range.start
+        where = {"uri": uri, "position": {"line": pos.line, "character": pos.character}}
+        snap = ls.state.snapshot
+        step = snap.next_step()
+        if role != "plan" and step is not None and step.prompts:
+            out.append(_command_action(f"Insert prompt here: Step {step.number} (next)",
+                                       "planLs.insertPrompt", {**where, "step": step.number}))
+        for name in list_templates(ls.root):
+            out.append(_command_action(f"Insert prompt template here: {name}",
+                                       "planLs.insertPrompt", {**where, "template": name},
+                                       kind=t.CodeActionKind.Source))
+    return out
+
+
+# --- shared helpers -----------------------------------------------------------------------
+def _read(path: Path) -> str:
+    try:
+        return read_text(path)
+    except (FileNotFoundError, UnreadableFile):
+        return ""
+
+
+def _source_text(ls: PlanServer, uri: str, role: str) -> str:
+    """The text of the document the action was started in, else of the role's file."""
+    if uri:
+        text = ls.document_text(uri)
+        if text is not None:
+            return text
+    return ls.document_text(ls.role_uri(role)) or ""
+
+
+def interview_path(ls: PlanServer) -> Path:
+    rel = Path(ls.settings.files.interview)
+    return (ls.root / rel) if ls.root else rel
+
+
+def values_for(ls: PlanServer) -> dict[str, str]:
+    """Every placeholder's value from the project as it is now (open editors win)."""
+    transcript_text = ls.document_text(ls.uri_of(interview_path(ls))) or ""
+    transcript = parse_transcript(transcript_text)
+    values = {
+        "idea": transcript.idea,
+        "transcript": transcript.as_prompt_text() if transcript_text else "",
+        "spec": ls.document_text(ls.role_uri("spec")) or "",
+        "plan": ls.document_text(ls.role_uri("plan")) or "",
+        "todo": ls.document_text(ls.role_uri("todo")) or "",
+        "bundle": _read(ls.root / BUNDLE) if ls.root else "",
+    }
+    step = ls.state.snapshot.next_step()
+    values["step"] = step.prompt_text if step is not None else ""
+    return values
+
+
+def render_for(ls: PlanServer, name: str) -> str:
+    """A template rendered with the project's current files (for planLs.insertPrompt)."""
+    return render_template(name, values_for(ls), ls.root).rstrip("\n") + "\n"
+
+
+def _refused(ls: PlanServer, text: str) -> dict[str, Any]:
+    message(ls, t.MessageType.Warning, text)
+    return {"ok": False, "error": text}
+
+
+def sibling(path: Path) -> Path:
+    """spec.md -> spec-2.md (the first name not taken)."""
+    n = 2
+    while True:
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        if not candidate.exists():
+            return candidate
+        n += 1
+
+
+async def choose_target(ls: PlanServer, path: Path) -> Path | None:
+    """Where to write: `path` if it is empty, else what the user picks (None = cancel)."""
+    text = ls.document_text(ls.uri_of(path))
+    if not text or not text.strip():
+        return path
+    actions = [t.MessageActionItem(title=x) for x in (REPLACE, KEEP_BOTH, CANCEL)]
+    try:
+        picked = await ls.window_show_message_request_async(t.ShowMessageRequestParams(
+            type=t.MessageType.Warning, actions=actions,
+            message=f"plan-ls: {path.name} already has content. Replace it, keep both "
+                    f"(write {sibling(path).name}), or cancel?"))
+    except Exception as exc:  # a client that cannot ask: never clobber, keep both
+        log.info("showMessageRequest failed (%s); keeping both", exc)
+        return sibling(path)
+    title = picked.title if picked is not None else CANCEL
+    if title == REPLACE:
+        return path
+    if title == KEEP_BOTH:
+        return sibling(path)
+    return None

@@ -1,0 +1,247 @@
+"""One LLM action from prompt to document: progress, cancel, streaming, messages, manual mode.
+
+The command handler awaits `run_job`, but everything in it is asynchronous, so hover, code
+actions and diagnostics are served while it runs. Cancelling (the progress's cancel button,
+or `$/cancelRequest` on the command) cancels the streaming task, which closes the HTTP
+stream; what was written so far stays, followed by a line that says it was cut off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as t
+
+from plan_ls.fileio import write_atomic
+from plan_ls.llm.client import LlmError, StreamCut, resolve_endpoint, stream_chat
+from plan_ls.llm.transcript import MarkerFilter
+from plan_ls.llm.writer import StreamWriter
+from plan_ls.server import PlanServer
+
+log = logging.getLogger(__name__)
+PROMPTS_OUT = Path(".plan-ls") / "prompts-out"
+CUT_MARK = "\n\n> ✂ **plan-ls: cut off here** ({reason}). The text above is incomplete.\n"
+_manual_noted: set[int] = set()  # servers (by id) that were already told about manual mode
+
+
+@dataclass
+class Job:
+    action: str  # file-name friendly: "plan-tdd", "next-question", ...
+    title: str  # shown in the progress
+    prompt: str  # the fully rendered prompt
+    planning: bool  # the planning model, else the interview model
+    target: Path
+    replace: bool  # the answer replaces the target, else it is appended to `base`
+    base: str = ""
+    head: str = ""  # written before the answer, with its first piece
+    tail: str = ""  # written after a complete answer
+    interview: bool = False  # watch for the interview's completion marker
+    complete_head: str = ""  # replaces `head` when the model says the interview is done
+    complete_tail: str = ""
+    manual_text: str | None = None  # what manual mode writes to the target, if anything
+
+
+@dataclass
+class Outcome:
+    ok: bool = False
+    manual: bool = False
+    cancelled: bool = False
+    complete: bool = False
+    path: str | None = None
+    prompt_path: str | None = None
+    error: str | None = None
+    chars: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def message(ls: PlanServer, kind: t.MessageType, text: str) -> None:
+    ls.window_show_message(t.ShowMessageParams(type=kind, message=f"plan-ls: {text}"))
+
+
+def is_manual(ls: PlanServer) -> bool:
+    return resolve_endpoint(ls.settings.llm, os.environ, planning=False) is None
+
+
+async def run_job(ls: PlanServer, job: Job) -> Outcome:
+    endpoint = resolve_endpoint(ls.settings.llm, os.environ, planning=job.planning)
+    if endpoint is None:
+        return await _manual(ls, job)
+    progress = _Progress(ls)
+    await progress.begin(job.title, f"asking {endpoint.model}")
+    cancel = asyncio.Event()
+    progress.on_cancel(cancel.set)
+    _on_request_cancel(ls, cancel.set)
+
+    writer = StreamWriter(ls, job.target, job.base, job.head, replace=job.replace)
+    marker = MarkerFilter() if job.interview else None
+    outcome = Outcome(path=str(job.target))
+
+    def on_text(text: str) -> None:
+        if marker is not None:
+            text = marker.feed(text)
+            if marker.complete and not writer.started and not outcome.complete:
+                outcome.complete = True
+                writer.head = job.complete_head
+        if writer.error:
+            cancel.set()
+        elif text:
+            if not writer.started and not writer._pending:
+                progress.report(f"writing {job.target.name}")
+            writer.feed(text)
+
+    def on_retry(err: LlmError, delay: float, attempt: int) -> None:
+        progress.report(f"{err.message}; retry {attempt} in {delay:.1f} s")
+
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(stream_chat(endpoint, [{"role": "user", "content": job.prompt}],
+                                        on_text, on_retry=on_retry))
+    waiter = loop.create_task(cancel.wait())
+    cut_reason = ""
+    try:
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            task.cancel()
+            outcome.cancelled = not writer.error
+            cut_reason = writer.error or "cancelled"
+        try:
+            await task
+            if marker is not None:
+                on_text(marker.flush())
+        except asyncio.CancelledError:
+            if not outcome.cancelled and not writer.error:
+                raise  # we were cancelled ourselves (shutdown)
+        except StreamCut as err:
+            outcome.error, cut_reason = err.message, "the stream broke off"
+        except LlmError as err:
+            outcome.error = err.message
+    finally:
+        waiter.cancel()
+        if not task.done():
+            task.cancel()
+    tail = CUT_MARK.format(reason=cut_reason) if cut_reason else \
+        (job.complete_tail if outcome.complete else job.tail)
+    await writer.close(tail)
+    outcome.chars = writer.written
+    outcome.ok = writer.started and not cut_reason and not writer.error
+    _report(ls, job, outcome, writer.error)
+    progress.end(_end_text(job, outcome))
+    if writer.started and not writer.in_editor:
+        await _show(ls, job.target)
+    return outcome
+
+
+def _report(ls: PlanServer, job: Job, outcome: Outcome, write_error: str | None) -> None:
+    name = job.target.name
+    if write_error:
+        message(ls, t.MessageType.Error, f"stopped writing {name}: {write_error}")
+    elif outcome.cancelled:
+        message(ls, t.MessageType.Info,
+                f"cancelled; {name} keeps what arrived, marked as cut off" if outcome.chars
+                else f"cancelled before any text arrived; {name} is unchanged")
+    elif outcome.error and outcome.chars:
+        message(ls, t.MessageType.Warning,
+                f"{outcome.error}. {name} keeps what arrived, marked as cut off.")
+    elif outcome.error:
+        message(ls, t.MessageType.Error, f"{job.title} failed: {outcome.error}")
+
+
+def _end_text(job: Job, outcome: Outcome) -> str:
+    if outcome.cancelled:
+        return "cancelled"
+    if outcome.error:
+        return "failed"
+    return f"wrote {job.target.name}"
+
+
+async def _show(ls: PlanServer, path: Path) -> None:
+    caps = ls.client_capabilities.window
+    if not (caps and caps.show_document and caps.show_document.support):
+        return
+    try:
+        await ls.window_show_document_async(t.ShowDocumentParams(uri=ls.uri_of(path)))
+    except Exception as exc:  # showing is a courtesy; the file is written either way
+        log.info("showDocument failed: %s", exc)
+
+
+async def _manual(ls: PlanServer, job: Job) -> Outcome:
+    """No model: write the rendered prompt to a file of its own and show it."""
+    from plan_ls.features.edits import write_document
+
+    base = ls.root or job.target.parent
+    out = base / PROMPTS_OUT / f"{job.action}.md"
+    try:
+        write_atomic(out, job.prompt)
+        if job.manual_text is not None:
+            await write_document(ls, job.target, job.manual_text)
+    except OSError as exc:
+        message(ls, t.MessageType.Error, f"cannot write {out}: {exc}")
+        return Outcome(manual=True, error=str(exc))
+    await _show(ls, out)
+    text = (f"no model is configured (manual mode), so the prompt for '{job.title}' is in "
+            f"{out.relative_to(base)}: paste it into any chat and put the answer into "
+            f"{job.target.name}")
+    if id(ls) not in _manual_noted:
+        _manual_noted.add(id(ls))
+        message(ls, t.MessageType.Info, text + ". (Set the API key's environment variable, "
+                f"${ls.settings.llm.apiKeyEnv}, to let plan-ls call the model itself.)")
+    else:
+        ls.window_log_message(t.LogMessageParams(type=t.MessageType.Info, message=text))
+    return Outcome(ok=True, manual=True, path=str(job.target), prompt_path=str(out))
+
+
+def _on_request_cancel(ls: PlanServer, callback: Any) -> None:
+    """Run `callback` when the client sends $/cancelRequest for the running command."""
+    protocol = ls.protocol
+    msg_id = getattr(protocol, "msg_id", None)
+    future = getattr(protocol, "_request_futures", {}).get(msg_id) if msg_id else None
+    if isinstance(future, (Future, asyncio.Future)):
+        loop = asyncio.get_running_loop()
+        future.add_done_callback(
+            lambda f: f.cancelled() and loop.call_soon_threadsafe(callback))
+
+
+class _Progress:
+    """A cancellable work-done progress, when the client supports one."""
+
+    def __init__(self, ls: PlanServer) -> None:
+        self.ls = ls
+        self.token: str | None = None
+
+    async def begin(self, title: str, text: str) -> None:
+        caps = self.ls.client_capabilities.window
+        if not (caps and caps.work_done_progress):
+            return
+        token = f"plan-ls/llm/{uuid.uuid4().hex[:12]}"
+        try:
+            await self.ls.work_done_progress.create_async(token)
+        except Exception as exc:
+            log.info("work done progress refused: %s", exc)
+            return
+        self.token = token
+        self.ls.work_done_progress.begin(token, t.WorkDoneProgressBegin(
+            title=title, cancellable=True, message=text))
+
+    def on_cancel(self, callback: Any) -> None:
+        if self.token is None:
+            return
+        loop = asyncio.get_running_loop()
+        self.ls.work_done_progress.tokens[self.token].add_done_callback(
+            lambda f: loop.call_soon_threadsafe(callback))
+
+    def report(self, text: str) -> None:
+        if self.token is not None:
+            self.ls.work_done_progress.report(self.token, t.WorkDoneProgressReport(message=text))
+
+    def end(self, text: str) -> None:
+        if self.token is not None:
+            self.ls.work_done_progress.end(self.token, t.WorkDoneProgressEnd(message=text))
+            self.ls.work_done_progress.tokens.pop(self.token, None)
