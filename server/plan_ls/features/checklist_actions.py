@@ -5,7 +5,7 @@ from __future__ import annotations
 from lsprotocol import types as t
 
 from plan_ls.features.checklists import checklist_for
-from plan_ls.features.edits import model_lines, versioned_edit
+from plan_ls.features.edits import versioned_edit
 from plan_ls.model.edit import mark_items
 from plan_ls.model.todo import TodoItem
 from plan_ls.server import PlanServer
@@ -18,13 +18,13 @@ def register(server: PlanServer) -> None:
     server.code_action_providers.append(plan_step_actions)
 
 
-def _action(title: str, uri: str, version: int | None, text: str, items: list[TodoItem],
-            done: bool, preferred: bool = False) -> t.CodeAction | None:
+def _action(title: str, uri: str, version: int | None, lines: list[str],
+            items: list[TodoItem], done: bool, preferred: bool = False) -> t.CodeAction | None:
     edits = mark_items(items, done)
     if not edits:
         return None
     return t.CodeAction(title=title, kind=KIND, is_preferred=preferred or None,
-                        edit=versioned_edit(uri, version, model_lines(text), edits))
+                        edit=versioned_edit(uri, version, lines, edits))
 
 
 def checklist_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
@@ -32,7 +32,8 @@ def checklist_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.Code
     found = checklist_for(ls, uri)
     if found is None:
         return []
-    todo, text = found
+    todo, _text = found
+    lines = todo.blocks.lines  # the parsed lines: splitting a big text again costs ms
     version = ls.document_version(uri)
     first, last = params.range.start.line, params.range.end.line
     if last > first and params.range.end.character == 0:
@@ -42,24 +43,24 @@ def checklist_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.Code
     if last > first and selected:
         n = len(selected)
         actions.append(_action(f"Mark {n} selected item{'s' if n > 1 else ''} done", uri,
-                               version, text, selected, True, True))
+                               version, lines, selected, True, True))
         actions.append(_action(f"Mark {n} selected item{'s' if n > 1 else ''} not done", uri,
-                               version, text, selected, False))
+                               version, lines, selected, False))
     elif (item := todo.item_at(first)) is not None:
-        actions.append(_action("Mark done", uri, version, text, [item], True, True))
-        actions.append(_action("Mark not done", uri, version, text, [item], False, True))
+        actions.append(_action("Mark done", uri, version, lines, [item], True, True))
+        actions.append(_action("Mark not done", uri, version, lines, [item], False, True))
         children = _descendants(todo.items, item)
         if children:
-            actions.append(_action("Mark done with its sub-items", uri, version, text,
+            actions.append(_action("Mark done with its sub-items", uri, version, lines,
                                    [item, *children], True))
     else:
         h = todo.heading_at(first)
         if h is not None:
             under = todo.items_under_heading(h)
             name = _short(todo.headings[h].text)
-            actions.append(_action(f"Mark all under “{name}” done", uri, version, text, under,
+            actions.append(_action(f"Mark all under “{name}” done", uri, version, lines, under,
                                    True, True))
-            actions.append(_action(f"Mark all under “{name}” not done", uri, version, text,
+            actions.append(_action(f"Mark all under “{name}” not done", uri, version, lines,
                                    under, False))
     if ls.role_of_uri(uri) == "todo" and (item := todo.item_at(first)) is not None:
         step = ls.state.snapshot.step_of_item(item)

@@ -27,10 +27,12 @@ def register(server: PlanServer) -> None:
             root = Path(params.root_path)
         ls.root = root
         ls.apply_settings(params.initialization_options or {})
-        ls.state.load_all_from_disk()
+        # the files are read on `initialized`, so that the initialize answer is not held up
 
     @server.feature(t.INITIALIZED)
     async def on_initialized(ls: PlanServer, params: t.InitializedParams) -> None:
+        ls.state.load_all_from_disk()
+        _reapply_open_documents(ls)
         await _pull_configuration(ls)
         ls.plan_changed()
 

@@ -6,10 +6,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plan_ls.model.drift import Finding, find_drift
-from plan_ls.model.links import Link, link_items
+from plan_ls.model.links import Link, item_number, link_items
 from plan_ls.model.plan import PlanDoc, Step
 from plan_ls.model.spec import SpecDoc
-from plan_ls.model.todo import TodoDoc, TodoItem
+from plan_ls.model.todo import _CLAIM, TodoDoc, TodoItem
+
+
+def _claim(text: str) -> str | None:
+    m = _CLAIM.search(text)
+    return m.group(1) if m else None
 
 
 @dataclass
@@ -56,6 +61,23 @@ class PlanSnapshot:
                     h = todo.heading_parent[h]
         snap.findings = find_drift(todo, plan, snap.links)
         return snap
+
+    def item_edited(self, item: TodoItem, old_marker: str, old_text: str) -> bool:
+        """Follow an in-place edit of one item (TodoDoc.update_item_line). Returns False when
+        the edit changed what the item links to or claims, and a full build is needed."""
+        if self.todo is None or item_number(item.text) != item_number(old_text):
+            return False
+        if _claim(item.text) != _claim(old_text):
+            return False
+        was_done = old_marker in "xX"
+        if was_done != item.done:
+            delta = 1 if item.done else -1
+            h = item.heading
+            while h is not None:
+                self.heading_progress[h].done += delta
+                h = self.todo.heading_parent[h]
+            self.findings = find_drift(self.todo, self.plan, self.links)
+        return True
 
     # --- progress -------------------------------------------------------------------------
     @property

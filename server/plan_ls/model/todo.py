@@ -67,14 +67,30 @@ class TodoDoc:
     malformed: list[Malformed]
     blocks: Blocks
     by_line: dict[int, int] = field(default_factory=dict)
+    done: int = 0  # kept current by update_item_line
 
     @property
     def total(self) -> int:
         return len(self.items)
 
-    @property
-    def done(self) -> int:
-        return sum(1 for it in self.items if it.done)
+    def update_item_line(self, line: int, source: str) -> tuple[TodoItem, str, str] | None:
+        """Apply an edit that stays inside one item's line and keeps its list markers (a
+        check-off, typing in the item's text): such an edit cannot change the block structure,
+        so the item is updated in place. Returns (item, old marker, old text), or None when
+        the edit needs a full parse."""
+        item = self.item_at(line)
+        old_source = self.blocks.lines[line]
+        old = _BOX.match(old_source)
+        new = _BOX.match(source)
+        if item is None or old is None or new is None or old.group(1) != new.group(1):
+            return None
+        claim = _CLAIM.search(new.group(3))
+        old_marker, old_text = item.marker, item.text
+        self.done += (new.group(2) in "xX") - item.done
+        item.marker, item.text = new.group(2), new.group(3).rstrip()
+        item.claim = claim.group(1) if claim else None
+        self.blocks.lines[line] = source
+        return item, old_marker, old_text
 
     def item_at(self, line: int) -> TodoItem | None:
         idx = self.by_line.get(line)
@@ -152,7 +168,8 @@ def parse_todo(text: str) -> TodoDoc:
         items.append(item)
     malformed.extend(_glued_boxes(lines, blocks.opaque))
     malformed.sort(key=lambda m: m.line)
-    return TodoDoc(items, headings, heading_parent, malformed, blocks, by_line)
+    done = sum(1 for it in items if it.marker in "xX")
+    return TodoDoc(items, headings, heading_parent, malformed, blocks, by_line, done)
 
 
 def _heading_parents(headings: list[Heading]) -> list[int | None]:

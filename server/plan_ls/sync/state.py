@@ -14,6 +14,7 @@ from plan_ls.fileio import UnreadableFile, read_text
 from plan_ls.model.plan import PlanDoc, parse_plan
 from plan_ls.model.snapshot import PlanSnapshot
 from plan_ls.model.spec import SpecDoc, parse_spec
+from plan_ls.model.text import normalize_newlines, strip_bom
 from plan_ls.model.todo import TodoDoc, parse_todo
 from plan_ls.settings import FileSettings
 
@@ -40,6 +41,8 @@ class PlanState:
         self._parsed: dict[str, TodoDoc | PlanDoc | SpecDoc | None] = {}
         self._parsed_text: dict[str, str | None] = {}
         self.snapshot = PlanSnapshot.build(None, None)
+        self._dirty = True  # the snapshot needs a build
+        self._roles_by_path: dict[Path, str | None] = {}
         self.generation = 0  # bumped on every change; lets readers cache per generation
         self._reset_paths()
 
@@ -52,6 +55,8 @@ class PlanState:
             path = (base / rel).resolve() if self.root else Path(rel)
             if old is None or old.path != path:
                 self.state[role] = FileState(path)
+        self._roles_by_path = {}
+        self._dirty = True
 
     def set_root(self, root: Path | None, files: FileSettings | None = None) -> None:
         self.root = root
@@ -63,19 +68,24 @@ class PlanState:
         return self.state[role].path
 
     def role_of(self, path: Path) -> str | None:
+        cached = self._roles_by_path.get(path, "?")
+        if cached != "?":
+            return cached
         try:
-            resolved = path.resolve()
+            resolved = path.resolve()  # a syscall per call: hover asks this every time
         except OSError:
             resolved = path
-        for role, fs in self.state.items():
-            if fs.path == resolved:
-                return role
-        return None
+        role = next((r for r, fs in self.state.items() if fs.path == resolved), None)
+        if len(self._roles_by_path) > 10_000:
+            self._roles_by_path.clear()
+        self._roles_by_path[path] = role
+        return role
 
     # --- updates --------------------------------------------------------------------------
     def load_all_from_disk(self) -> None:
         for role in ROLES:
             self._read_disk(role)
+        self._dirty = True
         self.rebuild()
 
     def _read_disk(self, role: str) -> bool:
@@ -99,22 +109,60 @@ class PlanState:
                      f"{PLAN_FILE_LIMIT / 1e6:.0f} MB that plan-ls reads: split it")
             changed = fs.error != error
             fs.text, fs.error = None, error
+            self._dirty |= changed
             return changed
         changed = fs.text != text or fs.error is not None
+        if changed and role == "todo" and fs.error is None and self._edit_in_place(fs.text, text):
+            fs.text = text
+            return True
         fs.text, fs.error = text, None
+        self._dirty |= changed
         return changed
+
+    def _edit_in_place(self, old_text: str | None, new_text: str) -> bool:
+        """The fast path for the most common edits of a big checklist: one item's line
+        changed and nothing else. Updates the parsed todo and the snapshot without a parse."""
+        doc = self._parsed.get("todo")
+        if self._dirty or old_text is None or self._parsed_text.get("todo") is not old_text \
+                or not isinstance(doc, TodoDoc):
+            return False
+        body, bom = strip_bom(new_text)
+        lines = normalize_newlines(body).split("\n")
+        old_lines = doc.blocks.lines
+        if bom != doc.blocks.bom or len(lines) != len(old_lines):
+            return False
+        changed = [i for i, (a, b) in enumerate(zip(old_lines, lines)) if a != b]
+        if len(changed) != 1:
+            return False
+        before = list(doc.blocks.lines)  # to undo, should the snapshot refuse the edit
+        updated = doc.update_item_line(changed[0], lines[changed[0]])
+        if updated is None:
+            return False
+        if not self.snapshot.item_edited(*updated):
+            self._parsed_text["todo"] = None  # the doc was touched: parse it again
+            doc.blocks.lines[:] = before
+            self._dirty = True
+            return False
+        self._parsed_text["todo"] = new_text
+        self.generation += 1
+        return True
 
     def editor_closed(self, role: str) -> bool:
         fs = self.state[role]
         fs.open_in_editor, fs.version = False, None
-        return self._read_disk(role)
+        changed = self._read_disk(role)
+        self._dirty |= changed
+        return changed
 
     def disk_changed(self, path: Path) -> str | None:
         """A file changed on disk. Returns its role when that changed the plan state."""
         role = self.role_of(path)
         if role is None or self.state[role].open_in_editor:
             return None
-        return role if self._read_disk(role) else None
+        if not self._read_disk(role):
+            return None
+        self._dirty = True
+        return role
 
     # --- the snapshot ---------------------------------------------------------------------
     def _doc(self, role: str):
@@ -127,6 +175,10 @@ class PlanState:
         return doc
 
     def rebuild(self) -> PlanSnapshot:
+        """Build the snapshot again, unless an in-place edit kept it current."""
+        if not self._dirty:
+            return self.snapshot
+        self._dirty = False
         self.snapshot = PlanSnapshot.build(self._doc("todo"), self._doc("plan"), self._doc("spec"))
         self.generation += 1
         return self.snapshot

@@ -1,0 +1,149 @@
+"""Benchmark: plan-ls serve against a bare pygls server on a 10,000-line todo.md.
+
+Prints p50/p95 of hover, code action and code lens requests, the time from didChange to
+publishDiagnostics, spawn -> initialize, and peak memory, for both servers, with ratios.
+
+    .venv/bin/python bench/bench_server.py [--rounds 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from lsprotocol import types as t
+from pygls.lsp.client import LanguageClient
+
+HERE = Path(__file__).resolve().parent
+
+
+def make_project(root: Path) -> tuple[Path, list[int]]:
+    """A 10,000-line todo.md under 200 headings and a 300-step prompt_plan.md."""
+    plan = ["# Plan", ""]
+    for n in range(1, 301):
+        plan += [f"## Step {n}: Build part {n}", "", "```text",
+                 f"Write tests for part {n}, then implement it and wire it in.", "```", ""]
+    (root / "prompt_plan.md").write_text("\n".join(plan))
+    todo, item_lines = ["# Todo", ""], []
+    for h in range(1, 201):
+        todo += [f"## Step {h}: Build part {h}", ""]
+        for i in range(48):
+            item_lines.append(len(todo))
+            # work goes in order: the first 80 steps done, step 81 half done, the rest open
+            done = h <= 80 or (h == 81 and i < 24)
+            todo.append(f"- [{'x' if done else ' '}] part {h} task {i}: do the thing")
+    (root / "todo.md").write_text("\n".join(todo) + "\n")
+    return root / "todo.md", item_lines
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+async def measure(command: list[str], root: Path, todo: Path, item_lines: list[int],
+                  rounds: int) -> dict[str, float]:
+    client = LanguageClient("bench", "0")
+    diag_event = asyncio.Event()
+
+    @client.feature(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def on_diags(params):
+        if params.uri == todo.as_uri():
+            diag_event.set()
+
+    @client.feature("planLs/progress")
+    def on_progress(params):
+        pass
+
+    @client.feature(t.WORKSPACE_CODE_LENS_REFRESH)
+    def on_refresh(params):
+        return None
+
+    t0 = time.perf_counter()
+    await client.start_io(*command)
+    await client.initialize_async(t.InitializeParams(
+        capabilities=t.ClientCapabilities(), root_uri=root.as_uri(),
+        workspace_folders=[t.WorkspaceFolder(uri=root.as_uri(), name="bench")]))
+    init = time.perf_counter() - t0
+    client.initialized(t.InitializedParams())
+    uri = todo.as_uri()
+    text = todo.read_text()
+    client.text_document_did_open(t.DidOpenTextDocumentParams(text_document=t.TextDocumentItem(
+        uri=uri, language_id="markdown", version=1, text=text)))
+    await asyncio.wait_for(diag_event.wait(), 60)
+    doc = t.TextDocumentIdentifier(uri=uri)
+    res: dict[str, list[float]] = {"hover": [], "code action": [], "code lens": [],
+                                   "didChange->diagnostics": []}
+    for r in range(rounds):
+        line = item_lines[(r * 37) % len(item_lines)]
+        pos = t.Position(line=line, character=4)
+        s = time.perf_counter()
+        await client.text_document_hover_async(t.HoverParams(text_document=doc, position=pos))
+        res["hover"].append(time.perf_counter() - s)
+        s = time.perf_counter()
+        await client.text_document_code_action_async(t.CodeActionParams(
+            text_document=doc, range=t.Range(start=pos, end=pos),
+            context=t.CodeActionContext(diagnostics=[])))
+        res["code action"].append(time.perf_counter() - s)
+        if r % 4 == 0:
+            s = time.perf_counter()
+            await client.text_document_code_lens_async(t.CodeLensParams(text_document=doc))
+            res["code lens"].append(time.perf_counter() - s)
+        # type one character into an item, as a user would
+        diag_event.clear()
+        edit_pos = t.Position(line=line, character=len("- [ ] part"))
+        s = time.perf_counter()
+        client.text_document_did_change(t.DidChangeTextDocumentParams(
+            text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=r + 2),
+            content_changes=[t.TextDocumentContentChangePartial(
+                range=t.Range(start=edit_pos, end=edit_pos), text="s")]))
+        await asyncio.wait_for(diag_event.wait(), 30)
+        res["didChange->diagnostics"].append(time.perf_counter() - s)
+    pid = client._server.pid
+    peak_kb = 0
+    try:
+        for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if row.startswith("VmHWM:"):
+                peak_kb = int(row.split()[1])
+    except OSError:
+        pass
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    out = {"initialize": init, "peak MB": peak_kb / 1024}
+    for k, v in res.items():
+        out[f"{k} p50"] = statistics.median(v)
+        out[f"{k} p95"] = pct(v, 0.95)
+    return out
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        todo, item_lines = make_project(root)
+        plan_ls = await measure([sys.executable, "-m", "plan_ls", "serve"], root, todo,
+                                item_lines, args.rounds)
+        todo, item_lines = make_project(root)
+        bare = await measure([sys.executable, str(HERE / "bare_server.py")], root, todo,
+                             item_lines, args.rounds)
+    print(f"{'metric':28} {'plan-ls':>10} {'bare':>10} {'ratio':>7}")
+    for key in plan_ls:
+        unit = "MB" if "MB" in key else "ms"
+        scale = 1 if unit == "MB" else 1000
+        a, b = plan_ls[key] * scale, bare[key] * scale
+        ratio = a / b if b else float("nan")
+        print(f"{key:28} {a:9.2f}{unit[0]} {b:9.2f}{unit[0]} {ratio:6.2f}x")
+    print("targets: hover/code action p50 <= 1.3x bare; didChange->diagnostics p50 < 20 ms; "
+          "initialize < 0.5 s; peak < 80 MB")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
