@@ -9,10 +9,10 @@ import sys
 import pytest
 import pytest_lsp
 from lsprotocol import types as t
-from plan_ls.model.plan import parse_plan
-from plan_ls.model.todo import parse_todo
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from plan_ls.model.plan import parse_plan
+from plan_ls.model.todo import parse_todo
 from tests.lsp_client import CAPS, SERVER, make_client, open_doc
 
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from plan_ls.model.plan import parse_plan
 from plan_ls.model.snapshot import PlanSnapshot
 from plan_ls.model.spec import parse_spec

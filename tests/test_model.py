@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from plan_ls.model.edit import apply_edits, claim_edit, mark_items, release_edit
 from plan_ls.model.links import item_number
 from plan_ls.model.plan import normalize_number, parse_plan

@@ -108,8 +108,9 @@ def claim_findings(todo: TodoDoc | None, plan: PlanDoc, links: list[Link]) -> li
         [] if s.kind == "bare" else _unique(_CLAIM_TAG.findall(plan.blocks.lines[s.line]))
         for s in plan.steps]
     items = list(zip(todo.items, links)) if todo is not None else []
-    for item, link in items:
-        if item.claim and not item.done and link.step is not None:
+    for item, link in items:  # open items of a claimed step add their names; a done item's
+        # claim is history, and the items of an unclaimed step may be shared out freely
+        if item.claim and not item.done and link.step is not None and names[link.step]:
             if item.claim not in names[link.step]:
                 names[link.step].append(item.claim)
     for step in plan.steps:
