@@ -257,3 +257,11 @@ def test_toggling_twice_restores_the_bytes(text):
     again = parse_todo(once)
     back = apply_edits(once, mark_items([again.items[i.index] for i in open_items], False))
     assert back.encode() == text.encode()
+
+
+def test_a_missing_number_falls_back_to_the_title_and_says_so():
+    todo = parse_todo("## 4. Parser\n- [ ] p\n")  # the plan calls it step 2
+    snap = PlanSnapshot.build(todo, parse_plan(PLAN))
+    assert (snap.links[0].step, snap.links[0].how) == (1, "title")
+    [finding] = [f for f in snap.findings if f.code == "unknown-step"]
+    assert "its title matches Step 2" in finding.message

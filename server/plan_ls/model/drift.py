@@ -50,6 +50,12 @@ def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) ->
     for item, link in zip(todo.items, links):
         if link.step is not None:
             linked[link.step] += 1
+            if link.how == "title" and link.named and link.named_line not in missing_reported:
+                missing_reported.add(link.named_line)
+                step = plan.steps[link.step]
+                out.append(_whole_line(todo.blocks.lines, "todo", link.named_line, WARNING,
+                                       f"Names step {link.named}, but the plan has no such step; "
+                                       f"its title matches {_step_name(step)}", "unknown-step"))
         elif link.how == "missing" and link.named_line not in missing_reported:
             line = link.named_line if link.named_line is not None else item.line
             missing_reported.add(line)

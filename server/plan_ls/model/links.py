@@ -82,6 +82,10 @@ def link_items(todo: TodoDoc, plan: PlanDoc | None) -> list[Link]:
         number = heading_number(h.text)
         if number is not None:
             link = via_number(number, "heading", h.line)
+            if link.how == "missing":  # a plan renumbered under the checklist: try the title
+                by_title = _by_title(h.text, title_words)
+                if by_title is not None:
+                    link = Link(by_title.step, "title", number, h.line)
         else:
             link = for_heading(todo.heading_parent[h_idx])
             if link.how in ("none", "group"):
