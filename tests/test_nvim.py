@@ -169,6 +169,19 @@ def test_nvim_plan_next_opens_the_next_step(nvim: NvimRun):
     assert seen["line"] == "## Step 3: Atomic store"
 
 
+def test_nvim_plan_open_step_and_copy_prompt(nvim: NvimRun):
+    seen = nvim.check("open_step_and_copy")
+    assert Path(seen["file"]) == nvim.project / "prompt_plan.md"
+    assert seen["line"] == "## Step 5: Streaks command"
+    assert seen["register"].strip() == prompt_of_step(nvim.project, "3").strip()
+
+
+def test_nvim_plan_claim_and_release_the_item_under_the_cursor(nvim: NvimRun):
+    seen = nvim.check("claim")
+    assert seen["claimed"] == seen["before"] + " (@nvim-test)"
+    assert seen["released"] == seen["before"]
+
+
 def test_nvim_command_the_server_lacks_gets_a_clear_message(nvim: NvimRun):
     seen = nvim.check("unknown_command")
     assert [m["msg"] for m in seen["messages"]] == [
@@ -182,10 +195,8 @@ def test_nvim_reloaded_todo_md_reaches_the_statusline(nvim: NvimRun):
     assert seen["status"] == "✓ 13/20 · Step 5"
 
 
-@pytest.mark.xfail(strict=False, reason="todo.md is not open in Neovim, and Neovim 0.11 on Linux "
-                   "offers no didChangeWatchedFiles: only the server's own file watcher "
-                   "(in progress) can notice this write")
 def test_nvim_external_write_of_closed_todo_md_reaches_the_statusline(nvim: NvimRun):
+    """Neovim 0.11 on Linux offers no didChangeWatchedFiles: the server's own watcher it is."""
     seen = nvim.check("watcher")
     assert seen["before"] == "✓ 13/20 · Step 5"
     assert seen["reached"], seen

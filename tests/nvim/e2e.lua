@@ -187,6 +187,22 @@ check('plan_done_range', function(seen)
   seen.status = plan_ls.status()
 end)
 
+check('claim', function(seen)
+  local row = line_of(todo_buf, '`habit streaks` prints')
+  vim.api.nvim_win_set_cursor(0, { row, 0 })
+  local function after(cmd)
+    local tick = vim.b[todo_buf].changedtick
+    vim.cmd(cmd)
+    wait(5000, function()
+      return vim.b[todo_buf].changedtick ~= tick
+    end)
+    return lines(todo_buf)[row]
+  end
+  seen.before = lines(todo_buf)[row]
+  seen.claimed = after('PlanClaim nvim-test')
+  seen.released = after('PlanRelease')
+end)
+
 check('unknown_command', function(seen)
   local n = #results.messages
   plan_ls.execute('planLs.noSuchCommand')
@@ -204,11 +220,12 @@ check('copy_prompt_lens', function(seen)
   seen.lenses = vim.tbl_map(function(l)
     return { line = l.range.start.line, title = l.command and l.command.title }
   end, vim.lsp.codelens.get(buf))
-  vim.fn.setreg('"', '')
+  seen.clipboard = vim.fn.has('clipboard') == 1
+  local reg = seen.clipboard and '+' or '"'
+  vim.fn.setreg(reg, '')
   vim.api.nvim_win_set_cursor(0, { row, 0 })
   vim.lsp.codelens.run()
-  seen.clipboard = vim.fn.has('clipboard') == 1
-  seen.register = vim.fn.getreg(seen.clipboard and '+' or '"')
+  seen.register = vim.fn.getreg(reg)
 end)
 
 check('plan_next', function(seen)
@@ -219,6 +236,22 @@ check('plan_next', function(seen)
   end)
   seen.file = vim.api.nvim_buf_get_name(0)
   seen.line = vim.api.nvim_get_current_line()
+end)
+
+check('open_step_and_copy', function(seen)
+  vim.cmd('PlanOpenStep 5')
+  wait(5000, function()
+    return vim.api.nvim_get_current_line():find('Step 5', 1, true) ~= nil
+  end)
+  seen.file = vim.api.nvim_buf_get_name(0)
+  seen.line = vim.api.nvim_get_current_line()
+  local reg = vim.fn.has('clipboard') == 1 and '+' or '"'
+  vim.fn.setreg(reg, '')
+  vim.cmd('PlanCopyPrompt')
+  wait(5000, function()
+    return vim.fn.getreg(reg) ~= ''
+  end)
+  seen.register = vim.fn.getreg(reg)
 end)
 
 -- todo.md open and unmodified; an agent rewrites it; Neovim reloads it (autoread).

@@ -324,10 +324,20 @@ local COMMANDS = {
   PlanClaim = {
     'planLs.claim',
     function(o) return { uri = buf_uri(), line = cursor_line(), name = o.args ~= '' and o.args or nil } end,
+    function(r)
+      if type(r) == 'table' and r.applied and r.claim then
+        notify('claimed for @' .. r.claim)
+      end
+    end,
     nargs = '?', desc = 'Claim the item or step under the cursor (as NAME)',
   },
   PlanRelease = {
     'planLs.release', function() return { uri = buf_uri(), line = cursor_line() } end,
+    function(r)
+      if type(r) == 'table' and r.applied then
+        notify('released')
+      end
+    end,
     desc = 'Release the claim on the item or step under the cursor',
   },
   PlanBrainstorm = {
