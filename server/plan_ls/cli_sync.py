@@ -36,9 +36,9 @@ def _fail(message: str) -> int:
 
 
 def run_next(args: argparse.Namespace) -> int:
-    from plan_ls.cli_core import UsageError, load_state
     from plan_ls.sync.claims import ClaimError, clean_name, next_step
     from plan_ls.sync.lock import LockTimeout
+    from plan_ls.sync.state import PlanState
 
     name = None
     if args.claim is not None:
@@ -46,12 +46,16 @@ def run_next(args: argparse.Namespace) -> int:
         if name is None or name != args.claim.lstrip("@"):
             return _fail(f"{args.claim!r} is not a claim name: use letters, digits, '.', "
                          "'-' or '_' (e.g. bot-1)")
+    root = Path(args.dir)
+    if not root.is_dir():
+        return _fail(f"{args.dir}: not a directory")
+    root = root.resolve()
+    plan = PlanState(root).path_of("plan")
+    if not plan.is_file():
+        return _fail(f"{args.dir}: no {plan.name} here")
     try:
-        state = load_state(args.dir)  # the usual checks: a directory with a plan in it
-        if state.state["plan"].text is None:
-            raise UsageError(f"{args.dir}: no {state.files.plan} here")
-        step = next_step(Path(args.dir).resolve(), name)
-    except (UsageError, ClaimError, LockTimeout, OSError) as exc:
+        step = next_step(root, name)
+    except (ClaimError, LockTimeout, OSError) as exc:
         return _fail(str(exc))
     if step is None:
         print("plan-ls: no open, unclaimed step left", file=sys.stderr)

@@ -104,7 +104,8 @@ def watch(root: Path, once: bool, out: TextIO) -> int:
 
     def draw() -> None:
         frame = render_board(state)
-        out.write((_CLEAR + frame + "\n") if tty else (frame + "\n\n"))
+        # not a terminal (a pipe, a log): frames follow each other, each ended by a form feed
+        out.write((_CLEAR + frame + "\n") if tty else (frame + "\n\f\n"))
         out.flush()
 
     draw()

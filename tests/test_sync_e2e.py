@@ -1,0 +1,220 @@
+"""Live sync end to end: real files in a temporary directory, the real watcher, the server
+driven through pytest-lsp. Nothing here sends didChangeWatchedFiles: every disk change must
+be found by the server's own watcher."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as t
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from tests.lsp_client import CAPS, SERVER, copy_sample, make_client, open_doc
+
+MISSING = "- [ ] Test a missing data file"
+
+
+@pytest.fixture
+def project(tmp_path):
+    root = copy_sample("greenfield", tmp_path)
+    (root / ".gitignore").write_text("build/\n")
+    return root
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
+async def client(lsp_client: LanguageClient, project):
+    lsp_client.project = project
+    await lsp_client.initialize_session(t.InitializeParams(
+        capabilities=CAPS, root_uri=project.as_uri(),
+        workspace_folders=[t.WorkspaceFolder(uri=project.as_uri(), name="greenfield")]))
+    await wait_watching(lsp_client)
+    yield
+    await asyncio.wait_for(lsp_client.shutdown_session(), 5)
+
+
+async def sync_status(client: LanguageClient) -> dict:
+    return await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="planLs.syncStatus", arguments=[{}]))
+
+
+async def wait_watching(client: LanguageClient) -> None:
+    await wait_until_async(lambda: sync_status(client), lambda s: s["mode"] == "recursive")
+    await wait_until(lambda: client.progress_notes)  # the start-up publication is in
+
+
+async def wait_until(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+async def wait_until_async(fetch, check, timeout: float = 5.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await fetch()
+        if check(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met in time: {value}")
+        await asyncio.sleep(0.02)
+
+
+def hover_at(uri: str, line: int) -> t.HoverParams:
+    return t.HoverParams(text_document=t.TextDocumentIdentifier(uri=uri),
+                         position=t.Position(line=line, character=4))
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines()) if needle in line)
+
+
+def codes(client: LanguageClient, path: Path) -> list[str]:
+    return [d.code for d in client.diagnostics.get(path.as_uri(), [])]
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """What an editor's safe save does: a temporary file renamed over the target."""
+    tmp = path.with_name(f".{path.name}.swp-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+async def test_external_check_off_updates_progress_diagnostics_and_hover(client):
+    todo = client.project / "todo.md"
+    assert "done-out-of-order" in codes(client, todo)  # line 16 is [x] after an open line 15
+    client.progress_notes.clear()
+    todo.write_text(todo.read_text().replace(MISSING, "- [x] Test a missing data file"))
+    await wait_until(lambda: client.progress_notes and client.progress_notes[-1].done == 9)
+    note = client.progress_notes[-1]
+    assert (note.total, note.nextStep.number) == (20, "3")
+    assert todo.as_uri() in note.files
+    await wait_until(lambda: "done-out-of-order" not in codes(client, todo))
+    hover = await client.text_document_hover_async(
+        hover_at(todo.as_uri(), line_of(todo, "Test a missing")))
+    assert "(done)" in hover.contents.value and "9/20 done overall" in hover.contents.value
+    assert "3/4 done" in hover.contents.value  # the step's progress follows too
+
+
+async def test_atomic_save_is_exactly_one_update(client):
+    todo = client.project / "todo.md"
+    before = (await sync_status(client))["updates"]
+    client.progress_notes.clear()
+    write_atomically(todo, todo.read_text().replace("- [ ] README", "- [x] README"))
+    await wait_until(lambda: client.progress_notes)
+    await asyncio.sleep(0.5)  # anything more would have arrived by now
+    assert [n.done for n in client.progress_notes] == [9]
+    assert (await sync_status(client))["updates"] == before + 1
+    # writing the same text again is no change at all
+    write_atomically(todo, todo.read_text())
+    await asyncio.sleep(0.4)
+    assert len(client.progress_notes) == 1
+
+
+async def test_delete_then_recreate_clears_then_restores_diagnostics(client):
+    todo = client.project / "todo.md"
+    text = todo.read_text()
+    assert codes(client, todo)
+    todo.unlink()
+    await wait_until(lambda: client.progress_notes[-1].total == 0)
+    assert codes(client, todo) == []
+    assert todo.as_uri() not in client.progress_notes[-1].files
+    todo.write_text(text)
+    await wait_until(lambda: client.progress_notes[-1].total == 20)
+    assert "done-out-of-order" in codes(client, todo)
+
+
+async def test_planning_file_created_after_start(client):
+    plan = client.project / "prompt_plan.md"
+    text = plan.read_text()
+    plan.unlink()
+    await wait_until(lambda: client.progress_notes[-1].nextStep is None)
+    new = client.project / "prompt_plan.md"
+    write_atomically(new, text)
+    await wait_until(lambda: client.progress_notes[-1].nextStep is not None)
+    assert client.progress_notes[-1].nextStep.number == "3"
+
+
+async def test_editor_text_wins_over_the_disk_until_closed(client):
+    todo = client.project / "todo.md"
+    uri = open_doc(client, todo)
+    line = line_of(todo, "Test a missing")
+    original = todo.read_text()
+    edited = original.replace(MISSING, "- [x] Test a missing data file")
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[t.TextDocumentContentChangeWholeDocument(text=edited)]))
+    await wait_until(lambda: client.progress_notes[-1].done == 9)
+    # an agent checks off another item on disk while the user's edit is unsaved
+    on_disk = original.replace("- [ ] README", "- [x] README")
+    write_atomically(todo, on_disk)
+    await asyncio.sleep(0.5)
+    assert client.progress_notes[-1].done == 9
+    hover = await client.text_document_hover_async(hover_at(uri, line))
+    assert "(done)" in hover.contents.value  # the editor's text, not the disk's
+    readme = await client.text_document_hover_async(hover_at(uri, line_of(todo, "README")))
+    assert "(open)" in readme.contents.value
+    assert todo.read_text() == on_disk  # the server wrote nothing over the agent's change
+    # the editor reloads the file from disk: now the disk's text is the editor's text
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=3),
+        content_changes=[t.TextDocumentContentChangeWholeDocument(text=on_disk)]))
+    await wait_until(lambda: client.progress_notes[-1].done == 9)
+    readme = await client.text_document_hover_async(hover_at(uri, line_of(todo, "README")))
+    assert "(done)" in readme.contents.value
+    # closed: the disk is the truth again, and later disk changes are followed
+    client.text_document_did_close(t.DidCloseTextDocumentParams(
+        text_document=t.TextDocumentIdentifier(uri=uri)))
+    write_atomically(todo, on_disk.replace(MISSING, "- [x] Test a missing data file"))
+    await wait_until(lambda: client.progress_notes[-1].done == 10)
+
+
+def _storm(root: Path, count: int) -> None:
+    folders = [root / "node_modules" / "pkg", root / ".git" / "objects", root / "build",
+               root / "src" / "deep" / "er"]
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        (folders[i % len(folders)] / f"f{i}.txt").write_text(str(i))
+        if i == count // 2:  # one real change in the middle of the noise
+            todo = root / "todo.md"
+            todo.write_text(todo.read_text().replace(MISSING, "- [x] Test a missing data file"))
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc for memory")
+async def test_event_storm_keeps_server_responsive_and_bounded(client):
+    todo = client.project / "todo.md"
+    pid = client._server.pid
+    rss_before = _rss_kb(pid)
+    storm = asyncio.ensure_future(asyncio.to_thread(_storm, client.project, 5000))
+    latencies = []
+    while not storm.done():
+        start = time.monotonic()
+        hover = await client.text_document_hover_async(
+            hover_at(todo.as_uri(), line_of(todo, "README")))
+        latencies.append(time.monotonic() - start)
+        assert hover is not None
+        await asyncio.sleep(0.02)
+    await storm
+    await wait_until(lambda: client.progress_notes[-1].done == 9)
+    status = await sync_status(client)
+    assert status["events"] >= 5000  # the server did see the storm...
+    assert status["relevant"] < 20  # ...and let through only the planning file's events
+    assert len(latencies) >= 5 and max(latencies) < 1.0, latencies
+    assert _rss_kb(pid) - rss_before < 50_000  # kB: nothing grows with the number of events
+    hover = await client.text_document_hover_async(
+        hover_at(todo.as_uri(), line_of(todo, "Test a missing")))
+    assert "(done)" in hover.contents.value
