@@ -106,6 +106,8 @@ def test_nvim_attaches_to_todo_md_and_shows_progress(nvim: NvimRun):
     assert seen["filetype"] == "markdown"
     assert Path(seen["root_dir"]) == nvim.project
     assert seen["status"] == "✓ 8/20 · Step 3"
+    assert seen["status_in_project"] == "✓ 8/20 · Step 3"
+    assert seen["status_elsewhere"] == ""
     assert "planLs.markDone" in seen["commands"]
 
 

@@ -108,6 +108,16 @@ check('attach', function(seen)
   seen.filetype = vim.bo[todo_buf].filetype
   seen.status = plan_ls.status()
   seen.commands = client.server_capabilities.executeCommandProvider.commands
+  -- The statusline of other buffers: same project, or none.
+  local function status_of(name)
+    local buf = vim.api.nvim_create_buf(false, true)
+    vim.api.nvim_buf_set_name(buf, name)
+    local status = plan_ls.status(buf)
+    vim.api.nvim_buf_delete(buf, { force = true })
+    return status
+  end
+  seen.status_in_project = status_of(project .. '/src/app.py')
+  seen.status_elsewhere = status_of('/nonexistent/notes.md')
 end)
 
 check('hover', function(seen)
@@ -151,7 +161,8 @@ check('code_action', function(seen)
   vim.api.nvim_win_set_cursor(0, { line_of(todo_buf, '## Step 4'), 0 })
   seen.heading_titles = code_action_menu(nil, nil)
   local first = line_of(todo_buf, '`habit add NAME`')
-  seen.range_titles = code_action_menu({ range = { start = { first, 0 }, ['end'] = { first + 1, 3 } } }, nil)
+  seen.range_titles =
+    code_action_menu({ range = { start = { first, 0 }, ['end'] = { first + 1, 3 } } }, nil)
   seen.status = plan_ls.status()
 end)
 
@@ -278,8 +289,11 @@ check('watcher', function(seen)
   vim.cmd.edit(vim.fn.fnameescape(plan_path))
   vim.cmd.bwipeout(todo_buf)
   -- The server rereads todo.md on didClose: a round trip makes sure that is behind us.
-  assert(plan_ls.client()):request_sync('workspace/executeCommand',
-    { command = 'planLs.status', arguments = { vim.empty_dict() } }, 5000)
+  assert(plan_ls.client()):request_sync(
+    'workspace/executeCommand',
+    { command = 'planLs.status', arguments = { vim.empty_dict() } },
+    5000
+  )
   local text = vim.fn.readfile(todo_path)
   for i, line in ipairs(text) do
     if line:find('Output test with two known histories', 1, true) then

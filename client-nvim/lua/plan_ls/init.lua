@@ -12,13 +12,30 @@ local function notify(msg, level)
   vim.notify('plan-ls: ' .. msg, level or vim.log.levels.INFO)
 end
 
---- The plan-ls client attached to a buffer, else any running plan-ls client.
+--- The plan-ls client of a buffer's project: the one attached to it, else the one whose root
+--- holds the buffer's file (or the cwd, for a buffer without a file).
+---@param bufnr? integer
+---@return vim.lsp.Client?
+local function project_client(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local attached = vim.lsp.get_clients({ name = NAME, bufnr = bufnr })[1]
+  if attached then
+    return attached
+  end
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  local path = name ~= '' and name or vim.fn.getcwd()
+  for _, client in ipairs(vim.lsp.get_clients({ name = NAME })) do
+    if client.root_dir and vim.fs.relpath(client.root_dir, path) then
+      return client
+    end
+  end
+end
+
+--- The plan-ls client for commands run from a buffer: its project's, else any running one.
 ---@param bufnr? integer
 ---@return vim.lsp.Client?
 function M.client(bufnr)
-  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
-  return vim.lsp.get_clients({ name = NAME, bufnr = bufnr })[1]
-    or vim.lsp.get_clients({ name = NAME })[1]
+  return project_client(bufnr) or vim.lsp.get_clients({ name = NAME })[1]
 end
 
 -- Progress ---------------------------------------------------------------------------------
@@ -35,18 +52,21 @@ function M.on_progress(_, result, ctx)
       end
     end
   end
-  vim.api.nvim_exec_autocmds('User', { pattern = 'PlanLsProgress', data = result, modeline = false })
+  vim.api.nvim_exec_autocmds(
+    'User',
+    { pattern = 'PlanLsProgress', data = result, modeline = false }
+  )
   vim.cmd.redrawstatus({ bang = true })
 end
 
---- The last progress the server reported, or nil.
+--- The last progress the server of a buffer's project reported, or nil.
 ---@param bufnr? integer
 function M.progress(bufnr)
-  local client = M.client(bufnr)
+  local client = project_client(bufnr)
   return client and progress[client.id]
 end
 
---- A short progress text for the statusline, e.g. "✓ 8/20 · Step 3"; "" when nothing is known.
+--- A short progress text for the statusline, e.g. "✓ 8/20 · Step 3"; "" outside a project.
 ---@param bufnr? integer
 ---@return string
 function M.status(bufnr)
@@ -81,7 +101,7 @@ end
 --- Runs a server command with one argument object and hands its result to on_result.
 ---@param command string
 ---@param args? table
----@param on_result? fun(result: any)
+---@param on_result? fun(result: any, client: vim.lsp.Client)
 ---@param bufnr? integer
 function M.execute(command, args, on_result, bufnr)
   local client = M.client(bufnr)
@@ -90,21 +110,27 @@ function M.execute(command, args, on_result, bufnr)
   end
   local provider = client.server_capabilities.executeCommandProvider
   if not vim.list_contains(type(provider) == 'table' and provider.commands or {}, command) then
-    return notify(('this plan-ls server does not offer %s (a newer plan-ls may)'):format(command),
-      WARN)
+    return notify(
+      ('this plan-ls server does not offer %s (a newer plan-ls may)'):format(command),
+      WARN
+    )
   end
   if args == nil or next(args) == nil then
     args = vim.empty_dict() -- an object, not []
   end
-  client:request('workspace/executeCommand', { command = command, arguments = { args } },
+  client:request(
+    'workspace/executeCommand',
+    { command = command, arguments = { args } },
     function(err, result)
       if err then
         return notify(('%s failed: %s'):format(command, err.message), ERROR)
       end
       if on_result then
-        on_result(result)
+        on_result(result, client)
       end
-    end, bufnr)
+    end,
+    bufnr
+  )
 end
 
 local function buf_uri()
@@ -149,8 +175,11 @@ local function status_lines(s, next_number)
       local total, done = st.todo_total or 0, st.todo_done or 0
       local complete = total > 0 and done == total
       local count = total > 0 and ('%d/%d'):format(done, total) or 'no todo items'
-      local row = ('  %s %s  %s'):format(complete and '✓' or '○',
-        pad(('Step %s  %s'):format(st.number, st.title), width), count)
+      local row = ('  %s %s  %s'):format(
+        complete and '✓' or '○',
+        pad(('Step %s  %s'):format(st.number, st.title), width),
+        count
+      )
       if st.number == next_number then
         row = row .. '  ← next'
       end
@@ -163,8 +192,12 @@ local function status_lines(s, next_number)
     lines[#lines + 1] = ''
     lines[#lines + 1], hls[#lines + 1] = ('Drift (%d)'):format(#diags), 'Title'
     for _, d in ipairs(diags) do
-      lines[#lines + 1] = ('  %s:%d  %s  %s'):format(vim.fn.fnamemodify(d.path, ':t'), d.line,
-        d.severity, d.message)
+      lines[#lines + 1] = ('  %s:%d  %s  %s'):format(
+        vim.fn.fnamemodify(d.path, ':t'),
+        d.line,
+        d.severity,
+        d.message
+      )
       hls[#lines] = d.severity == 'error' and 'DiagnosticError' or 'DiagnosticWarn'
       targets[#lines] = { path = d.path, line = d.line }
     end
@@ -221,18 +254,17 @@ local function show_status_buffer(lines, targets, hls)
   local ns = vim.api.nvim_create_namespace('plan_ls_status')
   vim.api.nvim_buf_clear_namespace(buf, ns, 0, -1)
   for row, group in pairs(hls) do
-    vim.api.nvim_buf_set_extmark(buf, ns, row - 1, 0,
-      { end_col = #lines[row], hl_group = group })
+    vim.api.nvim_buf_set_extmark(buf, ns, row - 1, 0, { end_col = #lines[row], hl_group = group })
   end
   return buf
 end
 
 function M.show_status()
-  M.execute('planLs.status', nil, function(s)
+  M.execute('planLs.status', nil, function(s, client)
     if type(s) ~= 'table' then
       return notify('no status', WARN)
     end
-    local p = M.progress()
+    local p = progress[client.id]
     local nxt = type(p) == 'table' and type(p.nextStep) == 'table' and p.nextStep.number or nil
     show_status_buffer(status_lines(s, nxt))
   end)
@@ -256,22 +288,30 @@ local function mark(done)
     M.execute(command, args, function(r)
       if type(r) == 'table' and r.applied then
         local n = r.changed or 0
-        notify(n == 0 and 'nothing to change'
-          or ('%d item%s marked %s'):format(n, n == 1 and '' or 's', done and 'done' or 'not done'))
+        notify(
+          n == 0 and 'nothing to change'
+            or ('%d item%s marked %s'):format(
+              n,
+              n == 1 and '' or 's',
+              done and 'done' or 'not done'
+            )
+        )
       end
     end)
   end
 end
 
 function M.next_step()
-  M.execute('planLs.nextStep', nil, function(step)
+  M.execute('planLs.nextStep', nil, function(step, client)
     if type(step) ~= 'table' then
       return notify('every step is done')
     end
-    local client = M.client()
     local pos = { line = step.line, character = 0 }
-    vim.lsp.util.show_document({ uri = step.uri, range = { start = pos, ['end'] = pos } },
-      client and client.offset_encoding or 'utf-16', { focus = true })
+    vim.lsp.util.show_document(
+      { uri = step.uri, range = { start = pos, ['end'] = pos } },
+      client.offset_encoding,
+      { focus = true }
+    )
     vim.cmd('normal! zt')
     notify(('next: Step %s — %s'):format(step.number, step.title))
   end)
@@ -282,8 +322,11 @@ local function copy_next_prompt()
     if type(step) ~= 'table' then
       return notify('every step is done')
     end
-    M.copy_to_clipboard({ title = '', command = 'planLs.copyToClipboard',
-      arguments = { { text = step.prompt, step = step.number } } })
+    M.copy_to_clipboard({
+      title = '',
+      command = 'planLs.copyToClipboard',
+      arguments = { { text = step.prompt, step = step.number } },
+    })
   end)
 end
 
@@ -299,41 +342,63 @@ end
 
 local function position()
   local client = M.client()
-  return vim.lsp.util.make_position_params(0, client and client.offset_encoding or 'utf-16')
-    .position
+  local enc = client and client.offset_encoding or 'utf-16'
+  return vim.lsp.util.make_position_params(0, enc).position
 end
 
---- name -> { command, function(opts) -> args, user-command attributes, result handler }
+--- :Name -> { fn = handler } or { command = server command, args = fun(opts): table?,
+--- on_result = fun(result)? }, plus the user-command attributes (desc, nargs, range, complete).
 local COMMANDS = {
-  PlanDone = { fn = mark(true), range = true, nargs = '?',
-    desc = 'Mark the item under the cursor, the selected items or step N done' },
-  PlanUndone = { fn = mark(false), range = true, nargs = '?',
-    desc = 'Mark the item under the cursor, the selected items or step N not done' },
+  PlanDone = {
+    fn = mark(true),
+    range = true,
+    nargs = '?',
+    desc = 'Mark the item under the cursor, the selected items or step N done',
+  },
+  PlanUndone = {
+    fn = mark(false),
+    range = true,
+    nargs = '?',
+    desc = 'Mark the item under the cursor, the selected items or step N not done',
+  },
   PlanStatus = { fn = M.show_status, desc = 'Show progress, steps and drift' },
   PlanNext = { fn = M.next_step, desc = 'Open prompt_plan.md at the next step' },
   PlanCopyPrompt = { fn = copy_next_prompt, desc = "Copy the next step's prompt" },
   PlanOpenStep = {
-    'planLs.openStep', function(o) return { number = o.args } end, nargs = 1,
+    command = 'planLs.openStep',
+    args = function(o)
+      return { number = o.args }
+    end,
+    nargs = 1,
     desc = 'Open prompt_plan.md at step N',
   },
   PlanInsertPrompt = {
-    'planLs.insertPrompt',
-    function(o) return { uri = buf_uri(), position = position(), step = o.args ~= '' and o.args or nil } end,
-    nargs = '?', desc = "Insert the next step's prompt (or step N's) at the cursor",
+    command = 'planLs.insertPrompt',
+    args = function(o)
+      return { uri = buf_uri(), position = position(), step = o.args ~= '' and o.args or nil }
+    end,
+    nargs = '?',
+    desc = "Insert the next step's prompt (or step N's) at the cursor",
   },
   PlanClaim = {
-    'planLs.claim',
-    function(o) return { uri = buf_uri(), line = cursor_line(), name = o.args ~= '' and o.args or nil } end,
-    function(r)
+    command = 'planLs.claim',
+    args = function(o)
+      return { uri = buf_uri(), line = cursor_line(), name = o.args ~= '' and o.args or nil }
+    end,
+    on_result = function(r)
       if type(r) == 'table' and r.applied and r.claim then
         notify('claimed for @' .. r.claim)
       end
     end,
-    nargs = '?', desc = 'Claim the item or step under the cursor (as NAME)',
+    nargs = '?',
+    desc = 'Claim the item or step under the cursor (as NAME)',
   },
   PlanRelease = {
-    'planLs.release', function() return { uri = buf_uri(), line = cursor_line() } end,
-    function(r)
+    command = 'planLs.release',
+    args = function()
+      return { uri = buf_uri(), line = cursor_line() }
+    end,
+    on_result = function(r)
       if type(r) == 'table' and r.applied then
         notify('released')
       end
@@ -341,42 +406,83 @@ local COMMANDS = {
     desc = 'Release the claim on the item or step under the cursor',
   },
   PlanBrainstorm = {
-    'planLs.brainstorm', function(o) return { uri = buf_uri(), range = selected_range(o) } end,
-    range = true, desc = 'Start a spec interview from the selected idea',
+    command = 'planLs.brainstorm',
+    args = function(o)
+      return { uri = buf_uri(), range = selected_range(o) }
+    end,
+    range = true,
+    desc = 'Start a spec interview from the selected idea',
   },
   PlanNextQuestion = {
-    'planLs.nextQuestion', function() return { uri = buf_uri() } end,
+    command = 'planLs.nextQuestion',
+    args = function()
+      return { uri = buf_uri() }
+    end,
     desc = 'Ask the next interview question',
   },
   PlanCompileSpec = {
-    'planLs.compileSpec', function() return { uri = buf_uri() } end, report_written,
+    command = 'planLs.compileSpec',
+    args = function()
+      return { uri = buf_uri() }
+    end,
+    on_result = report_written,
     desc = 'Compile the interview into spec.md',
   },
   PlanGeneratePlan = {
-    'planLs.generatePlan',
-    function(o) return { uri = buf_uri(), flavour = o.args ~= '' and o.args or 'tdd' } end,
-    report_written, nargs = '?',
-    complete = function() return { 'tdd', 'plain' } end,
+    command = 'planLs.generatePlan',
+    args = function(o)
+      return { uri = buf_uri(), flavour = o.args ~= '' and o.args or 'tdd' }
+    end,
+    on_result = report_written,
+    nargs = '?',
+    complete = function()
+      return { 'tdd', 'plain' }
+    end,
     desc = 'Write prompt_plan.md from spec.md (tdd or plain)',
   },
   PlanGenerateTodo = {
-    'planLs.generateTodo', function() return { uri = buf_uri() } end, report_written,
+    command = 'planLs.generateTodo',
+    args = function()
+      return { uri = buf_uri() }
+    end,
+    on_result = report_written,
     desc = 'Write todo.md from the plan',
   },
   PlanPack = {
-    'planLs.pack', function(o) return { root = o.args ~= '' and o.args or nil } end,
-    function(r)
+    command = 'planLs.pack',
+    args = function(o)
+      return { root = o.args ~= '' and o.args or nil }
+    end,
+    on_result = function(r)
       if type(r) == 'table' and r.path then
-        notify(('packed %d files (%s tokens) into %s; %d left out'):format(r.files or 0,
-          r.tokens or '?', vim.fn.fnamemodify(r.path, ':~:.'), #(r.excluded or {})))
+        notify(
+          ('packed %d files (%s tokens) into %s; %d left out'):format(
+            r.files or 0,
+            r.tokens or '?',
+            vim.fn.fnamemodify(r.path, ':~:.'),
+            #(r.excluded or {})
+          )
+        )
       end
     end,
-    nargs = '?', complete = 'dir', desc = 'Pack the repository into one bundle',
+    nargs = '?',
+    complete = 'dir',
+    desc = 'Pack the repository into one bundle',
   },
-  PlanReview = { 'planLs.review', nil, report_written, desc = 'Ask for a code review' },
-  PlanIssues = { 'planLs.issues', nil, report_written, desc = 'Ask for GitHub issues' },
+  PlanReview = {
+    command = 'planLs.review',
+    on_result = report_written,
+    desc = 'Ask for a code review',
+  },
+  PlanIssues = {
+    command = 'planLs.issues',
+    on_result = report_written,
+    desc = 'Ask for GitHub issues',
+  },
   PlanMissingTests = {
-    'planLs.missingTests', nil, report_written, desc = 'Ask for missing tests',
+    command = 'planLs.missingTests',
+    on_result = report_written,
+    desc = 'Ask for missing tests',
   },
 }
 
@@ -391,9 +497,8 @@ function M.setup()
   for name, spec in pairs(COMMANDS) do
     local fn = spec.fn
     if not fn then
-      local command, build, on_result = spec[1], spec[2], spec[3]
       fn = function(opts)
-        M.execute(command, build and build(opts), on_result)
+        M.execute(spec.command, spec.args and spec.args(opts), spec.on_result)
       end
     end
     vim.api.nvim_create_user_command(name, fn, {
