@@ -43,10 +43,15 @@ class _User:
     key: tuple | None = None
     name: str | None = None
 
-    def refresh(self, ls: PlanServer) -> None:
+    def get(self, ls: PlanServer) -> str | None:
+        """The name, resolved again only when the setting or the root changed."""
         key = (ls.settings.user, ls.root)
         if key != self.key:
             self.key, self.name = key, default_user(ls.root, ls.settings.user)
+        return self.name
+
+    def refresh(self, ls: PlanServer) -> None:
+        self.get(ls)  # after each plan change, so that code actions rarely wait for git
 
 
 def register(server: PlanServer) -> None:
@@ -54,14 +59,13 @@ def register(server: PlanServer) -> None:
     server.on_plan_changed.append(user.refresh)
 
     def claim_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
-        return _actions(ls, params, user.name)
+        return _actions(ls, params, user.get(ls))
 
     server.code_action_providers.append(claim_actions)
 
     @server.command("planLs.claim")
     async def claim(ls: PlanServer, args: ClaimArgs) -> dict[str, Any]:
-        user.refresh(ls)
-        name = clean_name(args.name) if args.name else user.name
+        name = clean_name(args.name) if args.name else user.get(ls)
         if not name:
             _warn(ls, "No name to claim with: set planLs.user or `git config user.name`")
             return {"applied": False, "claim": None}
