@@ -9,7 +9,7 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -28,9 +28,9 @@ LOG_LINES = 150
 class NvimRun:
     project: Path
     returncode: int | None
-    output: str
-    results: dict
-    lsp_log: Path
+    output: str = field(repr=False)
+    results: dict = field(repr=False)
+    lsp_log: Path = field(repr=False)
 
     def check(self, name: str) -> dict:
         seen = self.results.get("checks", {}).get(name)
