@@ -85,7 +85,7 @@ export class FolderServer {
       outputChannel: m.output,
       initializationOptions: settingsFor(folder),
       synchronize: { configurationSection: 'planLs' },
-      diagnosticCollectionName: 'plan-ls',
+      diagnosticCollectionName: `plan-ls (${folder.name})`,
       initializationFailedHandler: (error) => {
         m.log(`[${folder.name}] initialization failed: ${String(error)}`);
         return false;
@@ -132,6 +132,9 @@ export class FolderServer {
     }
     this.initialized = true;
     this.failed = false;
+    const info = client.initializeResult?.serverInfo;
+    m.log(`[${folder.name}] running: ${info ? `${info.name} ${info.version ?? ''}`.trim() : 'the server'}; ` +
+      `commands: ${client.serverCommands().join(', ') || 'none'}`);
     m.registerServerCommands(client.serverCommands());
     m.changed(this);
     this.refreshStatusSoon(0);

@@ -331,3 +331,74 @@ def test_missing_server_gives_one_clear_error(code_server: CodeServer, page,
     page.locator(".settings-editor").first.wait_for()
     page.locator(".setting-item-contents", has_text="Server: Command").first.wait_for()
     shot("open-setting")
+
+
+def test_multi_root_inline_actions_and_changes_on_disk(code_server: CodeServer, page,
+                                                       tmp_path: Path) -> None:
+    """Two folders, two servers: no command collisions, the Plan view's inline action reaches
+    the right folder's server, and a checklist edited on disk (as an agent does) moves the
+    status bar without the user doing anything."""
+    first = make_workspace(tmp_path / "alpha")
+    second = tmp_path / "beta"
+    second.mkdir()
+    (second / "todo.md").write_text(FALLBACK_TODO)
+    (second / "prompt_plan.md").write_text(FALLBACK_PLAN)
+    workspace = tmp_path / "two.code-workspace"
+    workspace.write_text(json.dumps({"folders": [{"path": str(first)}, {"path": str(second)}]}))
+    shot = Shots(page, "vscode-multi")
+
+    page.goto(f"{code_server.url}/?workspace={workspace}")
+    page.wait_for_selector(".monaco-workbench", timeout=45_000)
+    a = plan_status(first)["todo"]
+    status_bar_text(page)
+    page.locator(".pane-header", has_text="Plan").first.click()
+    plan_pane = page.locator(".pane", has=page.locator(".pane-header", has_text="Plan"))
+    folders_header = page.locator(".pane-header", has_text="two").first
+    if folders_header.get_attribute("aria-expanded") == "true":
+        folders_header.click()
+    alpha_row = plan_pane.locator(".monaco-list-row", has_text="alpha").first
+    alpha_row.wait_for()
+    alpha_row.locator(".label-description", has_text=f"{a['done']}/{a['total']}").wait_for()
+    alpha_row.click()  # collapse alpha's steps to bring beta into view
+    beta_row = plan_pane.locator(".monaco-list-row", has_text="beta").first
+    beta_row.wait_for()
+    beta_row.locator(".label-description", has_text="1/3").wait_for()
+    shot("plan-view-two-folders")
+
+    # inline "Mark done" on beta's open item "Parse the input" (beta's todo.md is not open in
+    # an editor, so the server writes the file)
+    beta_todo = second / "todo.md"
+    row = plan_pane.locator(".monaco-list-row", has_text="Parse the input").first
+    if not row.is_visible():
+        parser = plan_pane.locator(".monaco-list-row", has_text="Step 2: Parser").first
+        parser.locator(".monaco-tl-twistie").click()  # expand without opening the plan
+    row.wait_for()
+    row.hover()
+    row.locator(".action-label[aria-label='Mark done']").click()
+    deadline = time.monotonic() + 15
+    while "- [x] Parse the input" not in beta_todo.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "- [x] Parse the input" in beta_todo.read_text()
+    plan_pane.locator(".monaco-list-row", has_text="beta").locator(".label-description",
+                                                                   has_text="2/3").first.wait_for()
+    shot("inline-mark-done")
+
+    # an agent checks an item off in alpha's todo.md on disk: the status bar follows
+    todo = first / "todo.md"
+    text = todo.read_text()
+    assert "- [ ] " in text
+    todo.write_text(text.replace("- [ ] ", "- [x] ", 1))
+    alpha_count = f"{a['done'] + 1}/{a['total']}"
+    plan_pane.locator(".monaco-list-row", has_text="alpha").locator(
+        ".label-description", has_text=alpha_count).first.wait_for(timeout=15_000)
+    # with no editor open, the status bar shows the first folder
+    run_palette_command(page, "View: Close All Editors")
+    page.keyboard.press("Enter")
+    page.locator(".statusbar-item", has_text=f"✓ {a['done'] + 1}/{a['total']}").first.wait_for(
+        timeout=15_000)
+    shot("changed-on-disk")
+
+    log = code_server.extension_host_logs()
+    assert "already exists" not in log, log
+    toasts = page.locator(".notification-toast").all_inner_texts()
+    assert not [t for t in toasts if "Plan" in t or "plan-ls" in t], toasts
