@@ -96,6 +96,8 @@ async def load_sdk() -> Any:
     global _openai
     if _openai is None:
         _openai = await asyncio.to_thread(importlib.import_module, "openai")
+        for name in ("httpx", "httpx2", "openai"):  # one INFO line per request is noise
+            logging.getLogger(name).setLevel(logging.WARNING)
     return _openai
 
 

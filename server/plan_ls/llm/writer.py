@@ -124,7 +124,7 @@ class StreamWriter:
                 await self._first_editor_edit(chunk)
             else:
                 self.text += chunk
-                self._write_disk()
+                await self._write_disk()
             self.written += len(chunk) - len(self.head)
             return
         self.written += len(chunk)
@@ -133,7 +133,7 @@ class StreamWriter:
             await self._apply(t.Range(start=self._pos, end=self._pos), chunk)
             self._pos = advance(self._pos, chunk)
         else:
-            self._write_disk()
+            await self._write_disk()
 
     async def _first_editor_edit(self, chunk: str) -> None:
         current = self.ls.workspace.text_documents[self.uri].source
@@ -159,8 +159,8 @@ class StreamWriter:
             raise WriteFailed(f"the editor did not apply the edit to {self.path.name} "
                               f"({reason})")
 
-    def _write_disk(self) -> None:
-        try:
-            write_atomic(self.path, self.text)
+    async def _write_disk(self) -> None:
+        try:  # fsync can take tens of ms: keep it off the event loop
+            await asyncio.to_thread(write_atomic, self.path, self.text)
         except OSError as exc:
             raise WriteFailed(f"cannot write {self.path}: {exc}") from exc

@@ -1,0 +1,98 @@
+"""Shared pieces of the LLM end-to-end tests: a client that answers the server's questions
+and applies its edits, the environment with the test key, and small helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+from typing import Any, Union
+
+import pytest_lsp
+from lsprotocol import types as t
+from pytest_lsp import LanguageClient
+
+from tests.lsp_client import CAPS
+
+KEY_ENV = "PLAN_LS_TEST_KEY"
+KEY = "sk-test-key"
+ENV = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"} | {KEY_ENV: KEY}
+
+
+def make_llm_client() -> LanguageClient:
+    """Like tests.lsp_client.make_client, plus showMessageRequest answers and edit times."""
+    client = pytest_lsp.make_test_lsp_client()
+    conv = client.protocol._converter
+    conv.register_structure_hook(
+        Union[t.Command, t.CodeAction],  # noqa: UP007 - a runtime type key
+        lambda obj, _: conv.structure(
+            obj, t.Command if isinstance(obj.get("command"), str) else t.CodeAction))
+    client.edits = []  # (monotonic time, WorkspaceEdit)
+    client.answer = "Replace"
+    client.message_requests = []
+
+    @client.feature(t.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: t.ApplyWorkspaceEditParams):
+        client.edits.append((time.monotonic(), params.edit))
+        return t.ApplyWorkspaceEditResult(applied=True)
+
+    @client.feature("planLs/progress")
+    def on_progress(params):
+        pass
+
+    @client.feature(t.WORKSPACE_CODE_LENS_REFRESH)
+    def on_refresh(params):
+        pass
+
+    @client.feature(t.WINDOW_SHOW_MESSAGE_REQUEST)
+    def ask(params: t.ShowMessageRequestParams):
+        client.message_requests.append(params)
+        return t.MessageActionItem(title=client.answer) if client.answer else None
+
+    return client
+
+
+def llm_options(url: str, **extra: Any) -> dict[str, Any]:
+    llm = {"baseUrl": url, "model": "fake-chat", "planModel": "fake-planner",
+           "apiKeyEnv": KEY_ENV, "timeout": 10} | extra
+    return {"llm": llm}
+
+
+async def start(client: LanguageClient, ws: Path, options: dict[str, Any]) -> None:
+    await client.initialize_session(t.InitializeParams(
+        capabilities=CAPS, root_uri=ws.as_uri(), initialization_options=options,
+        workspace_folders=[t.WorkspaceFolder(uri=ws.as_uri(), name="ws")]))
+
+
+async def configure(client: LanguageClient, url: str, **llm: Any) -> None:
+    client.workspace_did_change_configuration(t.DidChangeConfigurationParams(
+        settings={"planLs": llm_options(url, **llm)}))
+    await asyncio.sleep(0.1)
+
+
+async def run(client: LanguageClient, command: str, **args: Any) -> Any:
+    return await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command=command, arguments=[args]))
+
+
+def texts(client: LanguageClient) -> list[str]:
+    return [m.message for m in client.messages]
+
+
+def apply_all(text: str, edits: list[tuple[float, t.WorkspaceEdit]], uri: str) -> str:
+    """Apply the server's unversioned edits in order, as an editor would."""
+    from tests.lsp_client import apply_to_text
+
+    for _, edit in edits:
+        text = apply_to_text(text, list((edit.changes or {}).get(uri, [])))
+    return text
+
+
+async def wait_until(condition, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
