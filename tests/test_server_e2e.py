@@ -66,6 +66,7 @@ async def test_hover_on_todo_item_shows_step_prompt_and_progress(client: Languag
     assert "2/4 done" in text  # the step's progress
     assert "load(path)" in text  # the start of the step's prompt
     assert "8/20 done overall" in text and "Item 8 of 20" in text
+    assert "Under:" not in text  # the only headings above are the title and the step's own
 
 
 async def test_hover_knows_the_plan_without_opening_it(client: LanguageClient):
@@ -112,8 +113,12 @@ async def test_selection_heading_and_step_actions(client: LanguageClient):
     assert "Mark 3 selected items done" in [a.title for a in actions]
     heading = line_of(todo, "## Step 5")
     actions = await client.text_document_code_action_async(actions_at(uri, heading))
-    under = next(a for a in actions if a.title.startswith("Mark all under"))
+    under = next(a for a in actions if a.title == "Mark Step 5 done (2 open)")
     assert len(under.edit.document_changes[0].edits) == 2
+    # a heading that is not one step's group says what it covers
+    actions = await client.text_document_code_action_async(actions_at(uri, 0))
+    whole = next(a for a in actions if a.title.startswith("Mark all under “Habit tracker"))
+    assert len(whole.edit.document_changes[0].edits) == 12
     actions = await client.text_document_code_action_async(actions_at(uri, heading + 1))
     step_action = next(a for a in actions if a.title.startswith("Mark Step 5 done"))
     assert step_action.command.command == "planLs.markDone"
@@ -177,7 +182,7 @@ async def test_code_lenses(client: LanguageClient):
     lenses = await client.text_document_code_lens_async(
         t.CodeLensParams(text_document=t.TextDocumentIdentifier(uri=plan_uri)))
     titles = [lens.command.title for lens in lenses]
-    assert titles[0] == "Next step: 3 — Atomic store"
+    assert titles[0] == "Next: Step 3 — Atomic store"
     assert "no todo items" in titles  # step 7
     copy = next(lens for lens in lenses if lens.command.title == "Copy prompt")
     assert copy.command.command == "planLs.copyToClipboard"
@@ -219,3 +224,12 @@ async def test_next_step_command(client: LanguageClient):
         t.ExecuteCommandParams(command="planLs.nextStep", arguments=[{}]))
     assert result["number"] == "3" and result["title"] == "Atomic store"
     assert "load(path)" in result["prompt"]
+
+
+async def test_mark_done_command_on_a_heading_line_marks_the_section(client: LanguageClient):
+    todo = client.project / "todo.md"
+    result = await client.workspace_execute_command_async(t.ExecuteCommandParams(
+        command="planLs.markDone",
+        arguments=[{"uri": todo.as_uri(), "lines": [line_of(todo, "## Step 6")]}]))
+    assert result == {"applied": True, "changed": 2}
+    assert todo.read_text().count("[x]") == 10

@@ -84,6 +84,11 @@ class PlanServer(LanguageServer):
         doc = self.workspace.text_documents.get(uri)
         return doc.version if doc is not None else None
 
+    def tell_user(self, message: str, kind: t.MessageType = t.MessageType.Warning) -> None:
+        """One way to show the user a message. No "plan-ls:" prefix: editors name the
+        source themselves (VS Code by the extension, Neovim as LSP[plan_ls])."""
+        self.window_show_message(t.ShowMessageParams(type=kind, message=message))
+
     # --- settings ---------------------------------------------------------------------------
     def apply_settings(self, data: Any) -> None:
         self.settings = Settings.from_dict(data)

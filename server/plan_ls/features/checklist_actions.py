@@ -7,6 +7,7 @@ from lsprotocol import types as t
 from plan_ls.features.checklists import checklist_for
 from plan_ls.features.edits import versioned_edit
 from plan_ls.model.edit import mark_items
+from plan_ls.model.plan import Step
 from plan_ls.model.todo import TodoItem
 from plan_ls.server import PlanServer
 
@@ -57,15 +58,21 @@ def checklist_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.Code
         h = todo.heading_at(first)
         if h is not None:
             under = todo.items_under_heading(h)
-            name = _short(todo.headings[h].text)
-            actions.append(_action(f"Mark all under “{name}” done", uri, version, lines, under,
-                                   True, True))
-            actions.append(_action(f"Mark all under “{name}” not done", uri, version, lines,
-                                   under, False))
+            step = _step_of_items(ls, uri, under)
+            if step is not None:  # "## Step 4: ..." holds exactly step 4's items
+                open_ = sum(1 for it in under if not it.done)
+                done_title = f"Mark {step.name} done ({open_} open)"
+                undo_title = f"Mark {step.name} not done"
+            else:
+                name = _short(todo.headings[h].text)
+                done_title, undo_title = f"Mark all under “{name}” done", \
+                    f"Mark all under “{name}” not done"
+            actions.append(_action(done_title, uri, version, lines, under, True, True))
+            actions.append(_action(undo_title, uri, version, lines, under, False))
     if ls.role_of_uri(uri) == "todo" and (item := todo.item_at(first)) is not None:
         step = ls.state.snapshot.step_of_item(item)
-        if step is not None:
-            actions.extend(_step_commands(ls, step.number, uri))
+        if step is not None:  # "not done" for the step only where this item is done
+            actions.extend(_step_commands(ls, step.number, uri, undo=item.done))
     return [a for a in actions if a is not None]
 
 
@@ -79,20 +86,32 @@ def plan_step_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.Code
     return _step_commands(ls, step.number, ls.role_uri("todo"))
 
 
-def _step_commands(ls: PlanServer, number: str, todo_uri: str) -> list[t.CodeAction]:
+def _step_of_items(ls: PlanServer, uri: str, items: list[TodoItem]) -> Step | None:
+    """The step whose todo items are exactly these, if any."""
+    snap = ls.state.snapshot
+    if not items or ls.role_of_uri(uri) != "todo" or snap.plan is None:
+        return None
+    step = snap.step_of_item(items[0])
+    if step is None or snap.step_items[step.index] != [it.index for it in items]:
+        return None
+    return step
+
+
+def _step_commands(ls: PlanServer, number: str, todo_uri: str,
+                   undo: bool = True) -> list[t.CodeAction]:
     snap = ls.state.snapshot
     step = snap.plan.find(number) if snap.plan else None
     if step is None:
         return []
     progress = snap.step_progress(step)
     out = []
-    label = f"{step.label or 'Step'} {step.number}" if "/" not in step.number else step.number
+    label = step.name
     if progress.total and not progress.complete:
         out.append(t.CodeAction(
             title=f"Mark {label} done ({progress.total - progress.done} open)", kind=KIND,
             command=t.Command(title="Mark step done", command="planLs.markDone",
                               arguments=[{"uri": todo_uri, "step": step.number}])))
-    if progress.done:
+    if progress.done and undo:
         out.append(t.CodeAction(
             title=f"Mark {label} not done", kind=KIND,
             command=t.Command(title="Mark step not done", command="planLs.markNotDone",

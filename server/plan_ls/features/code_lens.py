@@ -62,7 +62,7 @@ def plan_lenses(ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
     out = []
     nxt = snap.next_step()
     if nxt is not None:
-        out.append(_lens(lines, 0, f"Next step: {nxt.number} — {nxt.title}", "planLs.openStep",
+        out.append(_lens(lines, 0, f"Next: {nxt.name} — {nxt.title}", "planLs.openStep",
                          [{"number": nxt.number}]))
     else:
         out.append(_lens(lines, 0, f"All {len(plan.steps)} steps done"))

@@ -11,6 +11,7 @@ from lsprotocol import types as t
 from plan_ls.features.checklists import checklist_for
 from plan_ls.features.edits import StaleEdit, apply_text_edits
 from plan_ls.model.edit import mark_items
+from plan_ls.model.todo import TodoDoc, TodoItem
 from plan_ls.server import PlanServer
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,7 @@ def register(server: PlanServer) -> None:
         plan = ls.state.snapshot.plan
         step = plan.find(args.number) if plan else None
         if step is None:
-            ls.window_show_message(t.ShowMessageParams(
-                type=t.MessageType.Warning, message=f"plan-ls: no step {args.number} in the plan"))
+            ls.tell_user(f"No step {args.number} in the plan")
             return False
         pos = t.Position(line=step.line, character=0)
         result = await ls.window_show_document_async(t.ShowDocumentParams(
@@ -99,9 +99,20 @@ def register(server: PlanServer) -> None:
 
 
 def _refuse(ls: PlanServer, message: str) -> bool:
-    ls.window_show_message(t.ShowMessageParams(type=t.MessageType.Warning,
-                                               message=f"plan-ls: {message}"))
+    ls.tell_user(message)
     return False
+
+
+def _items_on_lines(todo: TodoDoc, lines: list[int]) -> list[TodoItem]:
+    """The items on the given lines; a heading's line stands for every item under it."""
+    items: dict[int, TodoItem] = {}
+    for line in lines:
+        item = todo.item_at(line)
+        if item is not None:
+            items[item.index] = item
+        elif (h := todo.heading_at(line)) is not None:
+            items.update((it.index, it) for it in todo.items_under_heading(h))
+    return [items[i] for i in sorted(items)]
 
 
 async def _mark(ls: PlanServer, args: MarkArgs, done: bool) -> dict[str, Any]:
@@ -122,7 +133,7 @@ async def _mark(ls: PlanServer, args: MarkArgs, done: bool) -> dict[str, Any]:
             _refuse(ls, f"Step {args.step} has no todo items to check off")
             return {"applied": False, "changed": 0}
     else:
-        items = [it for line in (args.lines or []) if (it := todo.item_at(line)) is not None]
+        items = _items_on_lines(todo, args.lines or [])
         if not items:
             _refuse(ls, "No checklist item on the given lines")
             return {"applied": False, "changed": 0}

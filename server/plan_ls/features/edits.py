@@ -47,8 +47,8 @@ async def apply_text_edits(ls: PlanServer, uri: str, edits: list[TextEdit],
         if doc.source != based_on:
             raise StaleEdit(f"{uri} changed while the edit was being prepared")
         edit = versioned_edit(uri, doc.version, model_lines(based_on), edits)
-        result = await ls.workspace_apply_edit_async(
-            t.ApplyWorkspaceEditParams(edit=edit, label="plan-ls"))
+        # no label: Neovim echoes it after every check-off
+        result = await ls.workspace_apply_edit_async(t.ApplyWorkspaceEditParams(edit=edit))
         return bool(result and result.applied)
     path = ls.path_of(uri)
     if path is None:

@@ -7,7 +7,8 @@ from lsprotocol import types as t
 from plan_ls.features.checklists import checklist_for
 from plan_ls.model.plan import Step
 from plan_ls.model.snapshot import PlanSnapshot
-from plan_ls.model.todo import TodoItem
+from plan_ls.model.blocks import Heading
+from plan_ls.model.todo import TodoDoc, TodoItem
 from plan_ls.server import PlanServer
 
 PROMPT_LINES = 4
@@ -60,12 +61,21 @@ def _todo_hover(snap: PlanSnapshot, line: int) -> str | None:
         else:
             parts.append("Not linked to a plan step")
     parts.append(_item_line(item, todo.total, todo.done))
-    path = " › ".join(_md(h.text) for h in todo.heading_path(item.heading))
+    path = " › ".join(_md(h.text) for h in _context_headings(todo, item, step))
     if path:
         parts.append(f"Under: {path}")
     if step is not None and snap.links[item.index].how == "title":
         parts.append("_Linked by matching the heading to the step title._")
     return "\n\n".join(parts)
+
+
+def _context_headings(todo: TodoDoc, item: TodoItem, step: Step | None) -> list[Heading]:
+    """The headings above an item that say something the hover does not already say: not
+    the document's title, not the heading that names the item's step."""
+    path = [h for h in todo.heading_path(item.heading) if h.level > 1]
+    if step is not None and step.title:
+        path = [h for h in path if step.title.lower() not in h.text.lower()]
+    return path
 
 
 def _item_line(item: TodoItem, total: int, done: int) -> str:

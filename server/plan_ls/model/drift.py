@@ -55,13 +55,13 @@ def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) ->
                 step = plan.steps[link.step]
                 out.append(_whole_line(todo.blocks.lines, "todo", link.named_line, WARNING,
                                        f"Names step {link.named}, but the plan has no such step; "
-                                       f"its title matches {_step_name(step)}", "unknown-step"))
+                                       f"its title matches {step.name}", "unknown-step"))
         elif link.how == "missing" and link.named_line not in missing_reported:
             line = link.named_line if link.named_line is not None else item.line
             missing_reported.add(line)
             out.append(_whole_line(todo.blocks.lines, "todo", line, WARNING,
-                                   f"Names step {link.named}, but {_plan_name(plan)} has no such "
-                                   "step", "unknown-step"))
+                                   f"Names step {link.named}, but the plan has no such step",
+                                   "unknown-step"))
     if any(linked):
         for step in plan.steps:
             if linked[step.index] == 0 and step.index not in duplicates:
@@ -73,10 +73,6 @@ def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) ->
                            "or an item (\"## Step 3: ...\", \"- [ ] ... (step 3)\")", "unlinked"))
     out.extend(_done_out_of_order(todo, links))
     return out
-
-
-def _plan_name(plan: PlanDoc) -> str:
-    return "the plan"
 
 
 def _done_out_of_order(todo: TodoDoc, links: list[Link]) -> list[Finding]:
@@ -123,7 +119,7 @@ def claim_findings(todo: TodoDoc | None, plan: PlanDoc, links: list[Link]) -> li
         if len(names[step.index]) > 1:
             who = ", ".join(f"@{n}" for n in names[step.index])
             out.append(_whole_line(plan.blocks.lines, "plan", step.line, WARNING,
-                                   f"{_step_name(step)} is claimed by {len(names[step.index])} names: "
+                                   f"{step.name} is claimed by {len(names[step.index])} names: "
                                    f"{who}", "claim-conflict"))
     for item, link in items:
         if not item.claim:
@@ -154,13 +150,9 @@ def _holder(todo, plan: PlanDoc, item, link: Link) -> tuple[str | None, str]:
         parent = above.parent
     if link.step is not None:
         step = plan.steps[link.step]
-        return step.claim, _step_name(step)
+        return step.claim, step.name
     return None, ""
 
-
-def _step_name(step) -> str:
-    """ "Step 3" without the title, which may hold the claim tags themselves."""
-    return f"{step.label or 'Step'} {step.number}" if "/" not in step.number else step.number
 
 
 def _unique(names: list[str]) -> list[str]:

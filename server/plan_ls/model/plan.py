@@ -66,9 +66,13 @@ class Step:
         return "\n\n".join(p.text.strip("\n") for p in self.prompts)
 
     @property
+    def name(self) -> str:
+        """How to call the step in a sentence: "Step 3", "Prompt 1.2", "Phase 2 / Step 1"."""
+        return self.number if "/" in self.number else f"{self.label or 'Step'} {self.number}"
+
+    @property
     def display(self) -> str:
-        label = f"{self.label} {self.number}" if self.label and "/" not in self.number else self.number
-        return f"{label}: {self.title}" if self.title else label
+        return f"{self.name}: {self.title}" if self.title else self.name
 
 
 @dataclass
