@@ -5,9 +5,9 @@ from __future__ import annotations
 from lsprotocol import types as t
 
 from plan_ls.features.checklists import checklist_for
+from plan_ls.model.blocks import Heading
 from plan_ls.model.plan import Step
 from plan_ls.model.snapshot import PlanSnapshot
-from plan_ls.model.blocks import Heading
 from plan_ls.model.todo import TodoDoc, TodoItem
 from plan_ls.server import PlanServer
 
