@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from plan_ls.pack import PackOptions, pack_repository
 
 pytestmark = pytest.mark.skipif(

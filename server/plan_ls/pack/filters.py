@@ -58,7 +58,7 @@ LOCK_FILES = frozenset(
 
 BINARY_EXTENSIONS = frozenset(
     """
-    png jpg jpeg gif bmp ico icns tif tiff webp avif heic psd xcf svgz
+    png jpg jpeg gif bmp ico icns tif tiff webp avif heic psd xcf svgz xbm xpm pbm pgm ppm
     mp3 wav flac ogg oga opus m4a aac wma mid midi
     mp4 m4v mov avi mkv webm wmv flv mpg mpeg
     zip tar gz tgz bz2 xz zst lz lzma 7z rar jar war ear whl egg apk ipa dmg iso cab deb rpm

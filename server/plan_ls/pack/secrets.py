@@ -1,8 +1,8 @@
 """Find credentials in file text. Reports where and what kind, never the value itself.
 
 Speed matters (every packed file is scanned), and Python's regex engine is slow at unanchored
-searches with many alternatives, so each rule is found by plain substring search for a fixed
-marker first, and the regex only runs anchored at the marker.
+searches that do not start with a literal, so every search here starts with one: a regex per
+provider, and a plain substring search for the name parts of `NAME = "value"`.
 """
 
 from __future__ import annotations
@@ -19,33 +19,30 @@ _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 @dataclass(frozen=True)
 class _Rule:
     kind: str
-    markers: tuple[str, ...]  # each match starts with one of these
-    pattern: re.Pattern[str]  # matched at a marker's position
-    word_start: bool = True  # the marker must not follow a word character (or "-")
+    # Starts with a literal, which lets the regex engine skip ahead with a fast substring
+    # search instead of trying every position.
+    pattern: re.Pattern[str]
+    word_start: bool = True  # the match must not follow a word character (or "-")
 
 
 _RULES = (
+    _Rule("Anthropic API key", re.compile(r"sk-ant-[A-Za-z0-9_-]{20,}")),
     _Rule(
         "OpenAI API key",
-        ("sk-",),
         re.compile(
             r"sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}"
             r"|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|[A-Za-z0-9]{32,}(?![A-Za-z0-9_-]))"
         ),
     ),
-    _Rule("Anthropic API key", ("sk-ant-",), re.compile(r"sk-ant-[A-Za-z0-9_-]{20,}")),
-    _Rule("AWS access key id", ("AKIA", "ASIA"), re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    _Rule(
-        "GitHub token",
-        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-        re.compile(r"gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}"),
-    ),
-    _Rule("Slack token", ("xox",), re.compile(r"xox[baprs]-[A-Za-z0-9-]{10,}")),
-    _Rule("Google API key", ("AIza",), re.compile(r"AIza[0-9A-Za-z_-]{35}")),
-    _Rule("Stripe live key", ("sk_live_", "rk_live_"), re.compile(r"[sr]k_live_[0-9A-Za-z]{16,}")),
+    _Rule("AWS access key id", re.compile(r"A(?:KIA|SIA)[0-9A-Z]{16}(?![0-9A-Za-z])")),
+    _Rule("GitHub token", re.compile(r"gh[pousr]_[A-Za-z0-9]{36,}")),
+    _Rule("GitHub token", re.compile(r"github_pat_[A-Za-z0-9_]{22,}")),
+    _Rule("Slack token", re.compile(r"xox[baprs]-[A-Za-z0-9-]{10,}")),
+    _Rule("Google API key", re.compile(r"AIza[0-9A-Za-z_-]{35}")),
+    _Rule("Stripe live key", re.compile(r"sk_live_[0-9A-Za-z]{16,}")),
+    _Rule("Stripe live key", re.compile(r"rk_live_[0-9A-Za-z]{16,}")),
     _Rule(
         "private key block",
-        ("-----BEGIN ",),
         re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
         word_start=False,
     ),
@@ -80,6 +77,23 @@ _PLACEHOLDER = re.compile(
 )
 
 
+# scheme://user:password@host, as in DATABASE_URL. Found from "://" (a literal, so fast).
+_URL_CREDENTIALS = re.compile(
+    r"://(?P<user>[A-Za-z0-9._%~-]{1,64}):(?P<pw>[^\s/:@'\"`<>]{6,128})@[\w.-]"
+)
+_TRIVIAL_PASSWORDS = frozenset({"password", "passwd", "secret", "changeme", "example"})
+
+
+def _url_hits(text: str, found: dict[int, str]) -> None:
+    for m in _URL_CREDENTIALS.finditer(text):
+        pw = m.group("pw")
+        if pw.lower() in _TRIVIAL_PASSWORDS or any(c in pw for c in "$%{}*"):
+            continue  # a template or a documentation placeholder
+        if _PLACEHOLDER.search(pw) or not any(c.isdigit() or not c.isalnum() for c in pw):
+            continue
+        found.setdefault(m.start("pw"), "password in a URL")
+
+
 def _entropy(value: str) -> float:
     """Shannon entropy in bits per character."""
     n = len(value)
@@ -106,12 +120,11 @@ def _positions(text: str, marker: str):
 
 def _provider_hits(text: str, found: dict[int, str]) -> None:
     for rule in _RULES:
-        for marker in rule.markers:
-            for pos in _positions(text, marker):
-                if rule.word_start and pos and (text[pos - 1] in _WORD or text[pos - 1] == "-"):
-                    continue
-                if rule.pattern.match(text, pos):
-                    found.setdefault(pos, rule.kind)
+        for m in rule.pattern.finditer(text):
+            pos = m.start()
+            if rule.word_start and pos and (text[pos - 1] in _WORD or text[pos - 1] == "-"):
+                continue
+            found.setdefault(pos, rule.kind)
 
 
 def _assignment_hits(text: str, found: dict[int, str]) -> None:
@@ -144,6 +157,7 @@ def scan(text: str) -> list[tuple[int, str]]:
     """(line, kind) for each credential-looking thing in text, in line order."""
     found: dict[int, str] = {}
     _provider_hits(text, found)
+    _url_hits(text, found)
     _assignment_hits(text, found)
     hits = sorted((text.count("\n", 0, pos) + 1, kind) for pos, kind in found.items())
     return hits[:MAX_FINDINGS_PER_FILE]
