@@ -398,3 +398,39 @@ def test_main_cli_registers_pack(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["files"] == 1
+
+
+def test_project_ignore_uses_gitignore_rules_and_stale_temp_output_is_skipped(
+    tmp_path: Path,
+) -> None:
+    _files(
+        tmp_path,
+        {
+            ".plan-ls/ignore": "*.txt\n!keep.txt\nscratch/\n",
+            "drop.txt": "d\n",
+            "keep.txt": "k\n",
+            "scratch/x.py": "x\n",
+            "main.py": "m\n",
+            ".output.txt.abc123.tmp": "half a bundle from a run that died\n",
+        },
+    )
+    result = pack_repository(tmp_path, _opts())
+    assert [f.path for f in result.files] == [".plan-ls/ignore", "keep.txt", "main.py"]
+    reasons = _reasons(result)
+    assert reasons["drop.txt"] == reasons["scratch/"] == "ignored by .plan-ls/ignore"
+    assert reasons[".output.txt.abc123.tmp"] == "temporary output file"
+
+
+def test_progress_bar_draws_on_a_terminal(tmp_path: Path) -> None:
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Tty()
+    bar = pack_cli._Bar(stream)
+    bar(0, 4)
+    bar(4, 4)
+    bar.close()
+    assert "packing [" in stream.getvalue() and "4/4 files" in stream.getvalue()

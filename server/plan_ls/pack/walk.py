@@ -38,6 +38,8 @@ def walk(root: Path, options: PackOptions, output: Path | None) -> WalkResult:
     include = _spec(options.include)
     project = load_layer(root / PROJECT_IGNORE_FILE, "", PROJECT_IGNORE_FILE)
     output_str = str(output) if output is not None else None
+    # write_atomic's temporary file, should an earlier run have died mid-write.
+    output_tmp = (str(output.parent), f".{output.name}.") if output is not None else None
 
     base_layers: list[IgnoreLayer] = []
     if options.use_gitignore:
@@ -52,18 +54,18 @@ def walk(root: Path, options: PackOptions, output: Path | None) -> WalkResult:
     stack: list[tuple[str, str, list[IgnoreLayer]]] = [(str(root), "", base_layers)]
     while stack:
         dir_path, dir_rel, layers = stack.pop()
-        if options.use_gitignore:
-            here = load_layer(
-                Path(dir_path, ".gitignore"), dir_rel, f"{dir_rel}/.gitignore".lstrip("/")
-            )
-            if here:
-                layers = [*layers, here]
         try:
             with os.scandir(dir_path) as it:
                 entries = list(it)
         except OSError as exc:
             skip(dir_rel + "/", f"unreadable directory ({exc.strerror or exc})")
             continue
+        if options.use_gitignore and any(e.name == ".gitignore" for e in entries):
+            here = load_layer(
+                Path(dir_path, ".gitignore"), dir_rel, f"{dir_rel}/.gitignore".lstrip("/")
+            )
+            if here:
+                layers = [*layers, here]
         for entry in entries:
             name = entry.name
             rel = f"{dir_rel}/{name}" if dir_rel else name
@@ -84,7 +86,7 @@ def walk(root: Path, options: PackOptions, output: Path | None) -> WalkResult:
                     skip(shown, "default ignore")
                 elif (by := match(layers, rel, True)) is not None:
                     skip(shown, f"gitignored ({by.source})")
-                elif project and project.spec.match_file(shown):
+                elif project and project.decide(rel, True):
                     skip(shown, f"ignored by {PROJECT_IGNORE_FILE}")
                 elif exclude and exclude.match_file(shown):
                     skip(shown, "excluded by pattern")
@@ -96,11 +98,13 @@ def walk(root: Path, options: PackOptions, output: Path | None) -> WalkResult:
                 continue
             if entry.path == output_str:
                 skip(rel, "output file")
+            elif output_tmp and dir_path == output_tmp[0] and name.startswith(output_tmp[1]):
+                skip(rel, "temporary output file")
             elif (by := match(layers, rel, False)) is not None:
                 skip(rel, f"gitignored ({by.source})")
             elif options.use_default_ignores and name in filters.DEFAULT_SKIPPED_FILES:
                 skip(rel, "default ignore")
-            elif project and project.spec.match_file(rel):
+            elif project and project.decide(rel, False):
                 skip(rel, f"ignored by {PROJECT_IGNORE_FILE}")
             elif exclude and exclude.match_file(rel):
                 skip(rel, "excluded by pattern")
