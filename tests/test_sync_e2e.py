@@ -175,11 +175,11 @@ async def test_editor_text_wins_over_the_disk_until_closed(client):
     await wait_until(lambda: client.progress_notes[-1].done == 10)
 
 
+STORM_FOLDERS = ("node_modules/pkg", ".git/objects", "build", "src/deep/er")
+
+
 def _storm(root: Path, count: int) -> None:
-    folders = [root / "node_modules" / "pkg", root / ".git" / "objects", root / "build",
-               root / "src" / "deep" / "er"]
-    for folder in folders:
-        folder.mkdir(parents=True, exist_ok=True)
+    folders = [root / f for f in STORM_FOLDERS]
     for i in range(count):
         (folders[i % len(folders)] / f"f{i}.txt").write_text(str(i))
         if i == count // 2:  # one real change in the middle of the noise
@@ -198,6 +198,9 @@ def _rss_kb(pid: int) -> int:
 async def test_event_storm_keeps_server_responsive_and_bounded(client):
     todo = client.project / "todo.md"
     pid = client._server.pid
+    for folder in STORM_FOLDERS:
+        (client.project / folder).mkdir(parents=True)
+    await asyncio.sleep(0.3)  # the new src/ folder gets its watch
     rss_before = _rss_kb(pid)
     storm = asyncio.ensure_future(asyncio.to_thread(_storm, client.project, 5000))
     latencies = []
@@ -211,8 +214,10 @@ async def test_event_storm_keeps_server_responsive_and_bounded(client):
     await storm
     await wait_until(lambda: client.progress_notes[-1].done == 9)
     status = await sync_status(client)
-    assert status["events"] >= 5000  # the server did see the storm...
-    assert status["relevant"] < 20  # ...and let through only the planning file's events
+    # a quarter of the storm is in src/, which is watched: the server sees it, and drops it;
+    # the rest is in node_modules/, .git/ and a gitignored folder, which are not watched at all
+    assert 1250 <= status["events"] < 5000
+    assert status["relevant"] < 20  # only the planning file's events went to the loop
     assert len(latencies) >= 5 and max(latencies) < 1.0, latencies
     assert _rss_kb(pid) - rss_before < 50_000  # kB: nothing grows with the number of events
     hover = await client.text_document_hover_async(

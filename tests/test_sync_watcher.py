@@ -66,6 +66,19 @@ async def test_debouncer_coalesces_a_burst_and_caps_the_wait():
     assert flushed and flushed[0][0] - start < 0.3
 
 
+async def test_debouncer_updates_at_once_when_a_write_finished():
+    loop = asyncio.get_running_loop()
+    flushed: list[float] = []
+    d = Debouncer(loop, lambda paths: flushed.append(loop.time()), quiet=0.3, max_wait=1.0)
+    start = loop.time()
+    d.add_threadsafe(["todo.md"])  # modified: a write under way, wait for quiet
+    await asyncio.sleep(0.05)
+    assert flushed == []
+    d.add_threadsafe(["todo.md"], finished=True)  # closed after writing: go
+    await asyncio.sleep(0.05)
+    assert len(flushed) == 1 and flushed[0] - start < 0.1
+
+
 async def test_real_watcher_reports_atomic_save_once(tmp_path):
     loop = asyncio.get_running_loop()
     root = tmp_path.resolve()
@@ -94,6 +107,40 @@ async def test_real_watcher_reports_atomic_save_once(tmp_path):
     finally:
         w.stop()
     assert w.mode == "stopped"
+
+
+async def test_ignored_top_folders_are_not_watched_and_new_folders_are(tmp_path):
+    loop = asyncio.get_running_loop()
+    root = tmp_path.resolve()
+    (root / ".gitignore").write_text("dist/\n")
+    for folder in ("node_modules", ".git", "dist", "src"):
+        (root / folder).mkdir()
+    got: list[set[Path]] = []
+    w = WorkspaceWatcher(root, ["plans/todo.md", "prompt_plan.md"], got.append, loop)
+    w.start()
+    assert await asyncio.to_thread(w.wait_started, 10)
+    try:
+        for folder in ("node_modules", ".git", "dist"):
+            for i in range(50):
+                (root / folder / f"f{i}").write_text("x")
+        await asyncio.sleep(0.3)
+        assert w.events == 0  # no kernel watch there, so not a single event
+        (root / "src" / "a.py").write_text("x")
+        await _until(lambda: w.events > 0)
+        # a planning file inside a folder that did not exist at start
+        (root / "plans").mkdir()
+        (root / "plans" / "todo.md").write_text("- [ ] a\n")
+        await _until(lambda: got)
+        await asyncio.sleep(0.2)
+        assert {root / "plans" / "todo.md"} == set().union(*got)
+        got.clear()
+        (root / "plans" / "todo.md").write_text("- [x] a\n")
+        await _until(lambda: got)
+        shutil.rmtree(root / "plans")  # the folder goes: its planning file is reported
+        await _until(lambda: len(got) > 1)
+        assert got[-1] == {root / "plans" / "todo.md"}
+    finally:
+        w.stop()
 
 
 async def _until(condition, timeout: float = 5.0) -> None:

@@ -42,8 +42,7 @@ class PathFilter:
         self._globs = _spec(globs) if globs else None
         self._gitignore = None
         self.gitignore_path = os.path.join(self.root, ".gitignore")
-        if self._globs is not None:
-            self.reload_gitignore()
+        self.reload_gitignore()
 
     def reload_gitignore(self) -> None:
         try:
@@ -74,6 +73,16 @@ class PathFilter:
         """The planning files under a directory that was created, deleted or moved."""
         prefix = os.path.normpath(path).rstrip(os.sep) + os.sep
         return [p for p in self.literal if p.startswith(prefix)]
+
+    def prunes(self, folder: str) -> bool:
+        """True for a folder not worth watching at all: an ignored or gitignored one that
+        holds no planning file named in the settings."""
+        rel = self._relative(os.path.normpath(folder))
+        if rel is None or self.dir_paths(folder):
+            return False
+        if os.path.basename(folder) in IGNORED_DIRS:
+            return True
+        return self._gitignore is not None and self._gitignore.match_file(rel + "/")
 
     def quick_reject(self, path: str) -> bool:
         """True for a file that cannot be a planning file (the storm's fast path)."""
