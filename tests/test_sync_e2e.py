@@ -5,7 +5,9 @@ be found by the server's own watcher."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -223,3 +225,35 @@ async def test_event_storm_keeps_server_responsive_and_bounded(client):
     hover = await client.text_document_hover_async(
         hover_at(todo.as_uri(), line_of(todo, "Test a missing")))
     assert "(done)" in hover.contents.value
+
+
+# --- the server process ends cleanly with its watcher running ----------------------------
+
+def _frame(message: dict) -> bytes:
+    body = json.dumps(message).encode()
+    return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+def _start_watching_server(root: Path) -> subprocess.Popen:
+    proc = subprocess.Popen(SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    proc.stdin.write(_frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "processId": None, "rootUri": root.as_uri(), "capabilities": {}}}))
+    proc.stdin.write(_frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+    proc.stdin.flush()
+    time.sleep(1.0)  # the watcher is up by now (its threads are what must not hang exit)
+    return proc
+
+
+def test_server_exits_0_after_shutdown_and_exit(project):
+    proc = _start_watching_server(project)
+    proc.stdin.write(_frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
+    proc.stdin.write(_frame({"jsonrpc": "2.0", "method": "exit"}))
+    proc.stdin.flush()
+    assert proc.wait(timeout=10) == 0
+
+
+def test_server_exits_when_the_client_goes_away(project):
+    proc = _start_watching_server(project)
+    proc.stdin.close()  # no shutdown, no exit: the editor crashed
+    assert proc.wait(timeout=10) is not None
