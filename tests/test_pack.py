@@ -434,3 +434,40 @@ def test_progress_bar_draws_on_a_terminal(tmp_path: Path) -> None:
     bar(4, 4)
     bar.close()
     assert "packing [" in stream.getvalue() and "4/4 files" in stream.getvalue()
+
+
+def test_worker_processes_give_the_same_result_as_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plan_ls.pack import reading
+
+    if not reading._can_fork():
+        pytest.skip("worker processes are only forked on Linux, from a single-threaded process")
+    tree: dict[str, str | bytes] = {
+        f"pkg{i % 5}/mod{i:03}.py": f"def f{i}(x):\n    return x * {i}  # ü\n" * (i % 17 + 1)
+        for i in range(120)
+    }
+    tree["pkg0/blob.txt"] = b"\x00\x01\x02"
+    tree["pkg1/conf.py"] = f"KEY = '{SECRETS['AWS access key id']}'\n"
+    _files(tmp_path, tree)
+    serial = pack_repository(tmp_path, _opts(workers=1, write=False))
+
+    used: list[int] = []
+    real = reading._read_in_processes
+
+    def spy(candidates, options, workers, progress):
+        used.append(workers)
+        return real(candidates, options, workers, progress)
+
+    monkeypatch.setattr(reading, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(reading, "_read_in_processes", spy)
+    seen: list[tuple[int, int]] = []
+    parallel = pack_repository(
+        tmp_path, _opts(workers=3, write=False), progress=lambda d, t: seen.append((d, t))
+    )
+    assert used == [3]
+    assert parallel.text == serial.text
+    assert parallel.files == serial.files
+    assert parallel.excluded == serial.excluded and parallel.secrets == serial.secrets
+    assert [s.path for s in parallel.secrets] == ["pkg1/conf.py"]
+    assert seen[-1] == (len(tree), len(tree))

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..fileio import write_atomic
-from . import secrets, tokens
-from .filters import decode_text
+from . import tokens
 from .model import (
     DEFAULT_OUTPUT,
     Excluded,
@@ -19,56 +14,15 @@ from .model import (
     PackResult,
     SecretFinding,
 )
+from .reading import Progress, read_all
 from .render import render_parts
-from .walk import Candidate, walk
-
-Progress = Callable[[int, int], None]  # (files done, files to do)
-
-
-@dataclass(frozen=True)
-class _Read:
-    text: str | None  # None: left out, see reason
-    tokens: int = 0
-    reason: str = ""
-    secrets: tuple[tuple[int, str], ...] = ()
+from .walk import walk
 
 
 def output_path(root: Path, options: PackOptions) -> Path:
     """Where the bundle goes: options.output resolved against the root, or root/output.txt."""
     out = options.output if options.output is not None else Path(DEFAULT_OUTPUT)
     return (root / out).resolve()
-
-
-def _reader(options: PackOptions) -> Callable[[Candidate], _Read]:
-    count = tokens.counter(options.encoding) if options.count_tokens else None
-
-    def read(c: Candidate) -> _Read:
-        try:
-            with open(c.path, "rb") as fh:
-                data = fh.read(options.max_file_bytes + 1)
-        except OSError as exc:
-            return _Read(None, reason=f"unreadable ({exc.strerror or exc})")
-        if len(data) > options.max_file_bytes:  # grew since the walk saw it
-            return _Read(None, reason=f"too large (> {options.max_file_bytes} bytes)")
-        text = decode_text(data)
-        if text is None:
-            return _Read(None, reason="binary (by content)")
-        if options.secret_scan:
-            hits = secrets.scan(text)
-            if hits:
-                line, kind = hits[0]
-                return _Read(None, reason=f"secret: {kind} (line {line})", secrets=tuple(hits))
-        return _Read(text, count(text) if count else 0)
-
-    return read
-
-
-def _workers(options: PackOptions, jobs: int) -> int:
-    if options.workers is not None:
-        return max(1, options.workers)
-    # The tokenizer releases the GIL, so threads overlap counting with reading and scanning;
-    # beyond a few per core they only add switching.
-    return max(1, min(jobs, 2 * (os.cpu_count() or 1), 16))
 
 
 def pack_repository(
@@ -93,20 +47,12 @@ def pack_repository(
     found = list(walked.secrets)
     files: list[PackedFile] = []
 
-    read = _reader(options)
-    total = len(candidates)
-    if progress:
-        progress(0, total)
-    with ThreadPoolExecutor(_workers(options, total)) as pool:
-        results = pool.map(read, candidates)
-        for done, (cand, res) in enumerate(zip(candidates, results, strict=True), 1):
-            if res.text is None:
-                excluded.append(Excluded(cand.rel, res.reason))
-                found.extend(SecretFinding(cand.rel, line, kind) for line, kind in res.secrets)
-            else:
-                files.append(PackedFile(cand.rel, res.text, res.tokens))
-            if progress and (done % 64 == 0 or done == total):
-                progress(done, total)
+    for cand, res in zip(candidates, read_all(candidates, options, progress), strict=True):
+        if res.text is None:
+            excluded.append(Excluded(cand.rel, res.reason))
+            found.extend(SecretFinding(cand.rel, line, kind) for line, kind in res.secrets)
+        else:
+            files.append(PackedFile(cand.rel, res.text, res.tokens))
 
     file_tokens = sum(f.tokens for f in files)
     parts, wrapper = render_parts(files, options.style, file_tokens, options.encoding)
