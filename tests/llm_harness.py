@@ -80,12 +80,29 @@ def texts(client: LanguageClient) -> list[str]:
     return [m.message for m in client.messages]
 
 
-def apply_all(text: str, edits: list[tuple[float, t.WorkspaceEdit]], uri: str) -> str:
-    """Apply the server's unversioned edits in order, as an editor would."""
-    from tests.lsp_client import apply_to_text
+def _index(line: str, utf16: int) -> int:
+    """The str index of a UTF-16 column in `line`."""
+    units = 0
+    for i, ch in enumerate(line):
+        if units >= utf16:
+            return i
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(line)
 
+
+def apply_edit(text: str, edit: t.TextEdit) -> str:
+    lines = text.split("\n")
+    s, e = edit.range.start, edit.range.end
+    start = sum(len(x) + 1 for x in lines[:s.line]) + _index(lines[s.line], s.character)
+    end = sum(len(x) + 1 for x in lines[:e.line]) + _index(lines[e.line], e.character)
+    return text[:start] + edit.new_text + text[end:]
+
+
+def apply_all(text: str, edits: list[tuple[float, t.WorkspaceEdit]], uri: str) -> str:
+    """Apply the server's unversioned edits in order, as an editor would (UTF-16 columns)."""
     for _, edit in edits:
-        text = apply_to_text(text, list((edit.changes or {}).get(uri, [])))
+        for change in (edit.changes or {}).get(uri, []):
+            text = apply_edit(text, change)
     return text
 
 

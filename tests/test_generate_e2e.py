@@ -12,8 +12,17 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from plan_ls.model.links import link_items
 from plan_ls.model.plan import parse_plan
 from plan_ls.model.todo import parse_todo
-from tests.fake_openai import FakeOpenAI, fake_openai  # noqa: F401 - the fixture
-from tests.llm_harness import ENV, KEY, llm_options, make_llm_client, run, start, texts
+from tests.fake_openai import FakeOpenAI, Reply, fake_openai  # noqa: F401 - the fixture
+from tests.llm_harness import (
+    ENV,
+    KEY,
+    apply_all,
+    llm_options,
+    make_llm_client,
+    run,
+    start,
+    texts,
+)
 from tests.lsp_client import SERVER, open_doc
 
 IDEA = "A command-line habit tracker that keeps streaks in a JSON file."
@@ -168,7 +177,7 @@ async def test_never_clobbers_keep_both_and_cancel(client: LanguageClient):
     fake.add(PLAN)
     result = await run(client, "planLs.generatePlan", uri=(ws / "spec.md").as_uri(),
                        flavour="plain")
-    assert result["ok"] and result["path"].endswith("prompt_plan-2.md")
+    assert result["ok"] and result["path"].endswith("prompt_plan-2.md"), (result, texts(client))
     assert (ws / "prompt_plan.md").read_text(encoding="utf-8") == "# My own plan\n"
     assert (ws / "prompt_plan-2.md").read_text(encoding="utf-8") == PLAN
     assert "prompt_plan.md already has content" in client.message_requests[0].message
@@ -180,3 +189,45 @@ async def test_never_clobbers_keep_both_and_cancel(client: LanguageClient):
     fake.add(PLAN)
     assert (await run(client, "planLs.generatePlan", uri=(ws / "spec.md").as_uri()))["ok"]
     assert (ws / "prompt_plan.md").read_text(encoding="utf-8") == PLAN
+
+
+async def test_interview_streams_into_an_open_transcript(client: LanguageClient):
+    """While the transcript is open the answer arrives as edits at a position the server
+    tracks itself (the client here never sends didChange back), in UTF-16 columns."""
+    ws, fake = client.ws, client.fake
+    transcript = ws / "spec-interview.md"
+    transcript.write_text("", encoding="utf-8")
+    uri = open_doc(client, transcript)
+    emoji_q = "Do you want 🚀 launch reminders, 📅 calendar export,\nor neither? " * 8
+    fake.add(Reply(emoji_q, chunk_chars=7, token_interval=0.002))
+    client.answer = "Replace"
+    await run(client, "planLs.brainstorm", idea="Habits 🧠 with streaks")
+    text = apply_all("", client.edits, uri)
+    assert text.startswith("# Spec interview") and "Habits 🧠 with streaks" in text
+    assert f"## Question 1\n\n{emoji_q}\n\n**Answer:**\n\n" in text and text.endswith("\n\n")
+    assert len(client.edits) > 1 and transcript.read_text(encoding="utf-8") == ""
+    # the developer answers in the editor, then asks again: the new question is appended
+    answered = text + "Both, please ✅.\n"
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=50),
+        content_changes=[t.TextDocumentContentChangeWholeDocument(text=answered)]))
+    client.edits.clear()
+    fake.add("INTERVIEW COMPLETE — enough to write the spec.")
+    result = await run(client, "planLs.nextQuestion", uri=uri)
+    assert result["complete"]
+    final = apply_all(answered, client.edits, uri)
+    assert final.startswith(answered)
+    assert final[len(answered):].startswith("\n## Interview complete\n\nenough to write")
+    assert "Both, please ✅." in fake.requests[-1].prompt
+
+
+async def test_a_cut_question_is_skipped_next_time(client: LanguageClient):
+    ws, fake = client.ws, client.fake
+    fake.add(Reply(QUESTIONS[0] * 5, fault="cut"), QUESTIONS[1])
+    result = await run(client, "planLs.brainstorm", idea=IDEA)
+    assert not result["ok"] and result["chars"] > 0
+    transcript = ws / "spec-interview.md"
+    assert "cut off here" in transcript.read_text(encoding="utf-8")
+    result = await run(client, "planLs.nextQuestion", uri=transcript.as_uri())
+    assert result["ok"] and result["question"] == 2
+    assert "Question 1:" not in fake.requests[-1].prompt

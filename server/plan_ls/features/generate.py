@@ -137,13 +137,25 @@ def _read(path: Path) -> str:
         return ""
 
 
+def current_text(ls: PlanServer, path: Path) -> str | None:
+    """The editor's text if the file is open, else what is on disk now (not the cached
+    plan state, which may not have seen a file that was just written)."""
+    doc = ls.workspace.text_documents.get(ls.uri_of(path))
+    if doc is not None:
+        return doc.source
+    try:
+        return read_text(path)
+    except (FileNotFoundError, UnreadableFile):
+        return None
+
+
 def _source_text(ls: PlanServer, uri: str, role: str) -> str:
     """The text of the document the action was started in, else of the role's file."""
-    if uri:
-        text = ls.document_text(uri)
-        if text is not None:
-            return text
-    return ls.document_text(ls.role_uri(role)) or ""
+    path = ls.path_of(uri) if uri else None
+    text = current_text(ls, path) if path is not None else None
+    if text is None:
+        text = current_text(ls, ls.state.path_of(role))
+    return text or ""
 
 
 def interview_path(ls: PlanServer) -> Path:
@@ -153,14 +165,14 @@ def interview_path(ls: PlanServer) -> Path:
 
 def values_for(ls: PlanServer) -> dict[str, str]:
     """Every placeholder's value from the project as it is now (open editors win)."""
-    transcript_text = ls.document_text(ls.uri_of(interview_path(ls))) or ""
+    transcript_text = current_text(ls, interview_path(ls)) or ""
     transcript = parse_transcript(transcript_text)
     values = {
         "idea": transcript.idea,
         "transcript": transcript.as_prompt_text() if transcript_text else "",
-        "spec": ls.document_text(ls.role_uri("spec")) or "",
-        "plan": ls.document_text(ls.role_uri("plan")) or "",
-        "todo": ls.document_text(ls.role_uri("todo")) or "",
+        "spec": current_text(ls, ls.state.path_of("spec")) or "",
+        "plan": current_text(ls, ls.state.path_of("plan")) or "",
+        "todo": current_text(ls, ls.state.path_of("todo")) or "",
         "bundle": _read(ls.root / BUNDLE) if ls.root else "",
     }
     step = ls.state.snapshot.next_step()
@@ -190,7 +202,7 @@ def sibling(path: Path) -> Path:
 
 async def choose_target(ls: PlanServer, path: Path) -> Path | None:
     """Where to write: `path` if it is empty, else what the user picks (None = cancel)."""
-    text = ls.document_text(ls.uri_of(path))
+    text = current_text(ls, path)
     if not text or not text.strip():
         return path
     actions = [t.MessageActionItem(title=x) for x in (REPLACE, KEEP_BOTH, CANCEL)]

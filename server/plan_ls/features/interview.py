@@ -18,6 +18,7 @@ from plan_ls.features.generate import (
     _command_action,
     _refused,
     choose_target,
+    current_text,
     interview_path,
     values_for,
 )
@@ -133,7 +134,7 @@ def _selected_text(ls: PlanServer, args: BrainstormArgs) -> str:
 
 def _transcript(ls: PlanServer, uri: str) -> tuple[Path, str | None]:
     path = (ls.path_of(uri) if uri else None) or interview_path(ls)
-    return path, ls.document_text(ls.uri_of(path))
+    return path, current_text(ls, path)
 
 
 def is_transcript(ls: PlanServer, uri: str) -> bool:

@@ -27,7 +27,8 @@ from plan_ls.server import PlanServer
 
 log = logging.getLogger(__name__)
 PROMPTS_OUT = Path(".plan-ls") / "prompts-out"
-CUT_MARK = "\n\n> ✂ **plan-ls: cut off here** ({reason}). The text above is incomplete.\n"
+CUT_MARK = ("\n\n> ✂ **plan-ls: cut off here** ({reason}). The text above is incomplete."
+            "\n")
 _manual_noted: set[int] = set()  # servers (by id) that were already told about manual mode
 
 
@@ -65,10 +66,6 @@ class Outcome:
 
 def message(ls: PlanServer, kind: t.MessageType, text: str) -> None:
     ls.window_show_message(t.ShowMessageParams(type=kind, message=f"plan-ls: {text}"))
-
-
-def is_manual(ls: PlanServer) -> bool:
-    return resolve_endpoint(ls.settings.llm, os.environ, planning=False) is None
 
 
 async def run_job(ls: PlanServer, job: Job) -> Outcome:
@@ -116,6 +113,8 @@ async def run_job(ls: PlanServer, job: Job) -> Outcome:
             await task
             if marker is not None:
                 on_text(marker.flush())
+                if outcome.complete and not writer.started:
+                    writer.feed("The model has what it needs to write the specification.")
         except asyncio.CancelledError:
             if not outcome.cancelled and not writer.error:
                 raise  # we were cancelled ourselves (shutdown)

@@ -22,10 +22,12 @@ TITLE = "# Spec interview"
 ANSWER = "**Answer:**"
 COMPLETE_HEADING = "## Interview complete"
 COMPLETE_MARKER = "INTERVIEW COMPLETE"
+CUT_TEXT = "plan-ls: cut off here"  # see llm/generation.py
 HINT = ("<!-- Answer each question below its **Answer:** line, then run *Ask the next "
         "question* (a code action in this file). -->")
 _HEADING = re.compile(r"^##\s+(.*?)\s*#*\s*$")
 _QUESTION = re.compile(r"^question\s+(\d+)\b", re.I)
+_SEPARATORS = " \t:.-—–\n"
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 
@@ -35,6 +37,11 @@ class Turn:
     question: str
     answer: str
     line: int  # the question's heading line (0-based)
+
+    @property
+    def cut(self) -> bool:
+        """A question whose stream was cancelled or broke off: not sent, not waited for."""
+        return CUT_TEXT in self.question
 
 
 @dataclass
@@ -50,14 +57,16 @@ class Transcript:
     @property
     def waiting_turn(self) -> Turn | None:
         """The last question if it has no answer yet."""
-        return self.turns[-1] if self.turns and not self.turns[-1].answer else None
+        last = self.turns[-1] if self.turns else None
+        return last if last is not None and not last.answer and not last.cut else None
 
     def as_prompt_text(self) -> str:
         """The questions and answers so far, as the model sees them."""
-        if not self.turns:
+        turns = [t for t in self.turns if not t.cut]
+        if not turns:
             return "(no questions asked yet: ask the first one)"
         return "\n\n".join(f"Question {t.number}: {t.question}\nAnswer {t.number}: "
-                           f"{t.answer or '(not answered)'}" for t in self.turns)
+                           f"{t.answer or '(not answered)'}" for t in turns)
 
 
 def looks_like_transcript(text: str) -> bool:
@@ -131,10 +140,15 @@ class MarkerFilter:
         self.decided = False
         self.complete = False
         self._held = ""
+        self._trim = False
 
     def feed(self, text: str) -> str:
         """Returns the text to write now ("" while undecided)."""
-        if self.decided:
+        if self.decided and not self._trim:
+            return text
+        if self._trim:  # after the marker: drop separators until the summary starts
+            text = text.lstrip(_SEPARATORS)
+            self._trim = not text
             return text
         self._held += text
         probe = self._held.lstrip()
@@ -142,7 +156,9 @@ class MarkerFilter:
             return ""
         if probe.startswith(COMPLETE_MARKER):
             self.decided = self.complete = True
-            return probe[len(COMPLETE_MARKER):].lstrip(" :.-\n")
+            rest = probe[len(COMPLETE_MARKER):].lstrip(_SEPARATORS)
+            self._trim = not rest
+            return rest
         if COMPLETE_MARKER.startswith(probe):
             return ""  # still a prefix of the marker: wait for more
         self.decided = True
