@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from xml.sax.saxutils import quoteattr
 
 from .model import PackedFile, Style
 
@@ -23,6 +22,12 @@ _LANGUAGES = {
     "lua": "lua", "md": "markdown", "json": "json", "toml": "toml", "yaml": "yaml",
     "yml": "yaml", "html": "html", "css": "css", "sql": "sql", "xml": "xml", "txt": "text",
 }  # fmt: skip
+
+
+def _attr(value: str) -> str:
+    """A double-quoted XML attribute value (xml.sax.saxutils would import urllib for this)."""
+    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+    return f'"{escaped}"'
 
 
 def tree(paths: Sequence[str]) -> str:
@@ -103,7 +108,7 @@ def render_parts(
         for f in files:
             # Contents stay raw, as repomix does: models read it fine and escaping would
             # change the code they are asked to review.
-            add(f"<file path={quoteattr(f.path)}>\n")
+            add(f"<file path={_attr(f.path)}>\n")
             add(_with_newline(f.text), False)
             add("</file>\n\n")
         add("</files>\n")

@@ -48,23 +48,12 @@ _RULES = (
     ),
 )
 
-# Parts of names that suggest a credential (searched in lower-cased text).
-_KEY_WORDS = (
-    "secret",
-    "token",
-    "passw",
-    "credential",
-    "apikey",
-    "api_key",
-    "api-key",
-    "accesskey",
-    "access_key",
-    "access-key",
-    "privatekey",
-    "private_key",
-    "private-key",
-    "authkey",
-    "auth_key",
+# Parts of names that suggest a credential (searched in lower-cased text)...
+_KEY_WORDS = ("secret", "token", "passw", "credential")
+# ...and "key" when it follows one of these, as in api_key, accessKey, PRIVATE-KEY. One search
+# for "key" with a look back is cheaper than a search for every spelling.
+_KEY_PREFIXES = tuple(
+    f"{word}{sep}" for word in ("api", "access", "private", "auth") for sep in ("", "_", "-", ".")
 )
 # After the key word: the rest of the name, an assignment, and a literal-looking value.
 _ASSIGNED = re.compile(
@@ -132,25 +121,26 @@ def _assignment_hits(text: str, found: dict[int, str]) -> None:
     if len(lower) != len(text):  # a few non-ASCII letters change length when lowered
         lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
     seen: set[int] = set()
-    for word in _KEY_WORDS:
-        for pos in _positions(lower, word):
-            m = _ASSIGNED.match(text, pos + len(word))
-            if not m or m.start("value") in seen:
-                continue
-            seen.add(m.start("value"))
-            value = m.group("value")
-            after = text[m.end() : m.end() + 1]
-            if not m.group("q") and after not in ("", "\n", "\r", " ", "\t", ",", ";", "#"):
-                continue  # an unquoted value followed by "(" or "[" is code, not a literal
-            if any(m.start("value") <= p < m.end("value") for p in found):
-                continue  # already named by a provider rule
-            if not _looks_random(value):
-                continue
-            start = pos
-            while start and text[start - 1] in _NAME_CHARS:
-                start -= 1
-            name = text[start : m.start("value")].rstrip("\"'`:=> \t")
-            found.setdefault(m.start("value"), f"high-entropy value assigned to {name}")
+    hits = [(pos, len(word)) for word in _KEY_WORDS for pos in _positions(lower, word)]
+    hits += [(pos, 3) for pos in _positions(lower, "key") if lower.endswith(_KEY_PREFIXES, 0, pos)]
+    for pos, length in hits:
+        m = _ASSIGNED.match(text, pos + length)
+        if not m or m.start("value") in seen:
+            continue
+        seen.add(m.start("value"))
+        value = m.group("value")
+        after = text[m.end() : m.end() + 1]
+        if not m.group("q") and after not in ("", "\n", "\r", " ", "\t", ",", ";", "#"):
+            continue  # an unquoted value followed by "(" or "[" is code, not a literal
+        if any(m.start("value") <= p < m.end("value") for p in found):
+            continue  # already named by a provider rule
+        if not _looks_random(value):
+            continue
+        start = pos
+        while start and text[start - 1] in _NAME_CHARS:
+            start -= 1
+        name = text[start : m.start("value")].rstrip("\"'`:=> \t")
+        found.setdefault(m.start("value"), f"high-entropy value assigned to {name}")
 
 
 def scan(text: str) -> list[tuple[int, str]]:
