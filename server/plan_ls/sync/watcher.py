@@ -105,6 +105,7 @@ class WorkspaceWatcher:
         self._handler = _Handler(self)
         self._subtrees: dict[str, object] = {}  # top-level folder -> its recursive watch
         self._lock = threading.Lock()
+        self._tree_lock = threading.RLock()
         self._started = threading.Event()
         self._stopped = False
 
@@ -132,44 +133,57 @@ class WorkspaceWatcher:
         with self._lock:
             self._observer = observer
         try:
-            self._schedule(str(self.root), recursive=False)
-            with os.scandir(self.root) as entries:
-                folders = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
-            for folder in folders:
-                self._watch_subtree(folder)
-            self.mode = "recursive"
-        except OSError as exc:  # e.g. the inotify watch limit: watch only the planning dirs
-            log.warning("cannot watch %s recursively (%s); watching the planning files' "
-                        "folders only", self.root, exc)
-            observer.unschedule_all()
-            self._subtrees.clear()
-            for folder in sorted({os.path.dirname(p) for p in self.filter.literal}):
-                if os.path.isdir(folder):
-                    self._schedule(folder, recursive=False)
-            self.mode = "planning dirs"
+            try:
+                self._schedule(str(self.root), recursive=False)
+                with os.scandir(self.root) as entries:
+                    folders = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+                for folder in folders:
+                    self._watch_subtree(folder)
+                self.mode = "recursive"
+            except OSError as exc:  # e.g. the inotify watch limit: the planning dirs only
+                log.warning("cannot watch %s recursively (%s); watching the planning files' "
+                            "folders only", self.root, exc)
+                with self._tree_lock:
+                    observer.unschedule_all()
+                    self._subtrees.clear()
+                for folder in sorted({os.path.dirname(p) for p in self.filter.literal}):
+                    if os.path.isdir(folder):
+                        self._schedule(folder, recursive=False)
+                self.mode = "planning dirs"
+        except _Stopped:
+            pass
+        except OSError:
+            log.exception("cannot watch %s", self.root)
         self._started.set()
         if self._stopped:  # stop() came while we were starting
             self.stop()
 
     def _schedule(self, path: str, recursive: bool):
-        return self._observer.schedule(self._handler, path, recursive=recursive,
-                                       event_filter=_event_types())
+        observer = self._observer
+        if observer is None:
+            raise _Stopped
+        return observer.schedule(self._handler, path, recursive=recursive,
+                                 event_filter=_event_types())
 
     def _watch_subtree(self, folder: str) -> None:
-        if folder in self._subtrees or self.filter.prunes(folder):
-            return
-        try:
-            self._subtrees[folder] = self._schedule(folder, recursive=True)
-        except FileNotFoundError:  # gone again already
-            pass
+        # the start thread and watchdog's thread both get here
+        with self._tree_lock:
+            if folder in self._subtrees or self.filter.prunes(folder):
+                return
+            try:
+                self._subtrees[folder] = self._schedule(folder, recursive=True)
+            except FileNotFoundError:  # gone again already
+                pass
 
     def _unwatch_subtree(self, folder: str) -> None:
-        watch = self._subtrees.pop(folder, None)
-        if watch is not None and self._observer is not None:
-            try:
-                self._observer.unschedule(watch)
-            except (KeyError, OSError):  # watchdog dropped it when the folder went away
-                pass
+        with self._tree_lock:
+            watch = self._subtrees.pop(folder, None)
+            observer = self._observer
+            if watch is not None and observer is not None:
+                try:
+                    observer.unschedule(watch)
+                except (KeyError, OSError):  # watchdog dropped it when the folder went away
+                    pass
 
     def stop(self) -> None:
         self._stopped = True
@@ -213,7 +227,14 @@ class WorkspaceWatcher:
             self._unwatch_subtree(src)
         new = src if kind == "created" else dest
         if new and os.path.dirname(new) == root:
-            self._watch_subtree(new)
+            try:
+                self._watch_subtree(new)
+            except OSError as exc:  # the watch limit: this folder's planning files go unseen
+                log.warning("cannot watch %s: %s", new, exc)
+
+
+class _Stopped(Exception):
+    """stop() was called while the watches were being set up."""
 
 
 class _Handler:
