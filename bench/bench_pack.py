@@ -23,6 +23,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,7 +140,15 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="plan-ls-bench-"))
     tree = work / "stdlib"
-    env = {**os.environ, "PYTHONPATH": str(REPO / "server")}
+    base_env = {**os.environ, "PYTHONPATH": str(REPO / "server")}
+    warm_env = {**base_env, "PLAN_LS_CACHE_DIR": str(work / "cache-warm")}
+    cold_count = 0
+
+    def cold_env() -> dict[str, str]:
+        nonlocal cold_count
+        cold_count += 1  # a new, empty token cache for every cold run
+        return {**base_env, "PLAN_LS_CACHE_DIR": str(work / f"cache-cold-{cold_count}")}
+
     ours_out = OUT / "plan-ls-output.xml"
     theirs_out = OUT / "repomix-output.xml"
     try:
@@ -158,30 +167,32 @@ def main() -> int:
                 *("--style", "xml", "--token-count-tree", *extra),
             ]
 
-        tools = {"plan-ls": ours_cmd([])}
+        # An untimed first run of each: warms the file cache, fills plan-ls's token cache for
+        # the warm runs, and shows where the two tools' policies differ (binary, secret, ...).
+        ours_extra: list[str] = []
+        timed(ours_cmd([]), warm_env)
+        tools: dict[str, tuple[list[str], Callable[[], dict[str, str]]]] = {}
         if not args.no_repomix:
-            # An untimed first run of each: warms the caches and shows where the two tools'
-            # policies differ (which files count as binary, secret, ...).
-            timed(ours_cmd([]), env)
-            timed(theirs_cmd([]), env)
+            timed(theirs_cmd([]), base_env)
             only_ours = sorted(bundle_paths(ours_out) - bundle_paths(theirs_out))
             only_theirs = sorted(bundle_paths(theirs_out) - bundle_paths(ours_out))
             print(
                 f"default policies: {len(only_ours)} files only plan-ls packs, "
                 f"{len(only_theirs)} only repomix packs; each tool is told to leave those out "
-                "so both pack the same set"
+                "so that both pack the same set"
             )
             _print_diff("only plan-ls", only_ours)
             _print_diff("only repomix", only_theirs)
-            excludes = [a for p in only_ours for a in ("--exclude", "/" + _glob_escape(p))]
-            tools["plan-ls"] = ours_cmd(excludes)
-            ignores = ",".join(only_theirs)
-            tools["repomix"] = theirs_cmd(["--ignore", ignores] if ignores else [])
+            ours_extra = [a for p in only_ours for a in ("--exclude", "/" + _glob_escape(p))]
+            ignores = ["--ignore", ",".join(only_theirs)] if only_theirs else []
+            tools["repomix"] = (theirs_cmd(ignores), lambda: base_env)
+        tools["plan-ls"] = (ours_cmd(ours_extra), cold_env)
+        tools["plan-ls warm"] = (ours_cmd(ours_extra), lambda: warm_env)
 
         runs = {name: Run() for name in tools}
         for i in range(args.runs):
-            for name, cmd in tools.items():
-                data = timed(cmd, env)
+            for name, (cmd, env) in tools.items():
+                data = timed(cmd, env())
                 run = runs[name]
                 run.walls.append(data["wall"])
                 run.cpus.append(data["cpu"])
@@ -193,43 +204,47 @@ def main() -> int:
                     file=sys.stderr,
                 )
 
-        ours = json.loads(runs["plan-ls"].stdout)
-        rows = {"plan-ls": (ours["files"], ours["tokens"], ours["bundle_tokens"])}
+        rows: dict[str, tuple[int, int, int]] = {}
+        for name in ("plan-ls", "plan-ls warm"):
+            ours = json.loads(runs[name].stdout)
+            rows[name] = (ours["files"], ours["tokens"], ours["bundle_tokens"])
         if "repomix" in runs:
             files, bundle_tokens, file_tokens = repomix_figures(runs["repomix"].stdout)
             rows["repomix"] = (files, file_tokens, bundle_tokens)
 
         print(
-            f"\n{'tool':<8} {'wall s':>7} {'(min)':>7} {'cpu s':>7} {'peak MiB':>9} {'files':>6}"
-            f" {'file tokens':>12} {'bundle tokens':>14}   (medians of {args.runs} runs)"
+            f"\n{'tool':<13} {'wall s':>7} {'(min)':>7} {'cpu s':>7} {'peak MiB':>9} {'files':>6}"
+            f" {'file tokens':>12} {'bundle tokens':>14}"
         )
         for name, run in runs.items():
             files, file_tokens, bundle_tokens = rows[name]
             print(
-                f"{name:<8} {statistics.median(run.walls):>7.2f} {min(run.walls):>7.2f}"
+                f"{name:<13} {statistics.median(run.walls):>7.2f} {min(run.walls):>7.2f}"
                 f" {statistics.median(run.cpus):>7.2f} {max(run.rss_kib) / 1024:>9.0f}"
                 f" {files:>6} {file_tokens:>12,} {bundle_tokens:>14,}"
             )
+        print(
+            f"(medians of {args.runs} interleaved runs; 'plan-ls' starts each run with an empty"
+            " token cache, 'plan-ls warm' with the counts of an earlier run of the same tree)"
+        )
         if "repomix" in runs:
             med = {name: statistics.median(run.walls) for name, run in runs.items()}
             cpu = {name: statistics.median(run.cpus) for name, run in runs.items()}
-            ours_paths, theirs_paths = bundle_paths(ours_out), bundle_paths(theirs_out)
-            token_diff = (rows["plan-ls"][1] - rows["repomix"][1]) / rows["repomix"][1]
-            print(
-                f"\nspeed: plan-ls is {med['repomix'] / med['plan-ls']:.1f}x faster (wall), "
-                f"{cpu['repomix'] / cpu['plan-ls']:.1f}x less cpu"
-            )
             rss = {name: max(run.rss_kib) / 1024 for name, run in runs.items()}
-            print(
-                f"memory: plan-ls {rss['plan-ls']:.0f} MiB, repomix {rss['repomix']:.0f} MiB "
-                f"({rss['repomix'] / rss['plan-ls']:.1f}x)"
-            )
+            for name in ("plan-ls", "plan-ls warm"):
+                print(
+                    f"{name}: {med['repomix'] / med[name]:.1f}x faster than repomix (wall), "
+                    f"{cpu['repomix'] / cpu[name]:.1f}x less cpu, "
+                    f"{rss['repomix'] / rss[name]:.1f}x less peak memory"
+                )
+            ours_paths, theirs_paths = bundle_paths(ours_out), bundle_paths(theirs_out)
             if ours_paths == theirs_paths:
                 print(f"files: the same {len(ours_paths)} files in both bundles")
             else:
                 print("files: the bundles differ")
                 _print_diff("only plan-ls", sorted(ours_paths - theirs_paths))
                 _print_diff("only repomix", sorted(theirs_paths - ours_paths))
+            token_diff = (rows["plan-ls"][1] - rows["repomix"][1]) / rows["repomix"][1]
             print(f"file tokens: plan-ls {token_diff:+.3%} against repomix")
     finally:
         if args.keep:

@@ -37,6 +37,14 @@ SECRETS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _private_token_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> Path:
+    """Each test gets its own token cache, so that none reads another's counts."""
+    folder = tmp_path_factory.mktemp("token-cache")
+    monkeypatch.setenv("PLAN_LS_CACHE_DIR", str(folder))
+    return folder
+
+
 def _files(root: Path, files: dict[str, str | bytes]) -> None:
     for rel, content in files.items():
         path = root / rel
@@ -455,9 +463,9 @@ def test_worker_processes_give_the_same_result_as_in_process(
     used: list[int] = []
     real = reading._read_in_processes
 
-    def spy(candidates, options, workers, progress):
+    def spy(candidates, options, workers, progress, known):
         used.append(workers)
-        return real(candidates, options, workers, progress)
+        return real(candidates, options, workers, progress, known)
 
     monkeypatch.setattr(reading, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(reading, "_read_in_processes", spy)
@@ -471,3 +479,42 @@ def test_worker_processes_give_the_same_result_as_in_process(
     assert parallel.excluded == serial.excluded and parallel.secrets == serial.secrets
     assert [s.path for s in parallel.secrets] == ["pkg1/conf.py"]
     assert seen[-1] == (len(tree), len(tree))
+
+
+def test_token_cache_reuses_counts_and_holds_no_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _private_token_cache: Path
+) -> None:
+    from plan_ls.pack import tokens
+
+    tree = {"a.py": "print('alpha')\n" * 30, "b.md": "# beta\n", "c.txt": "gamma\n"}
+    root = tmp_path / "repo"
+    _files(root, tree)
+    first = pack_repository(root, _opts())
+    stored = list(_private_token_cache.iterdir())
+    assert [p.name for p in stored] == ["token-counts-o200k_base.json"]
+    raw = stored[0].read_text()
+    assert "alpha" not in raw and "a.py" not in raw
+
+    # With the cache filled, unchanged files are not counted again; a changed one is.
+    real = tokens.counter("o200k_base")
+    counted: list[str] = []
+
+    def counting(text: str) -> int:
+        counted.append(text)
+        return real(text)
+
+    monkeypatch.setattr(tokens, "counter", lambda encoding: counting)
+    (root / "c.txt").write_text("gamma, changed\n")
+    second = pack_repository(root, _opts())
+    file_texts = [t for t in counted if t in ("gamma, changed\n", *tree.values())]
+    assert file_texts == ["gamma, changed\n"]
+    assert {f.path: f.tokens for f in second.files}["a.py"] == first.files[0].tokens
+    assert second.tokens == first.tokens - real("gamma\n") + real("gamma, changed\n")
+
+    # A corrupt cache is ignored (and replaced), and the cache can be turned off.
+    stored[0].write_text("{not json")
+    assert pack_repository(root, _opts()).tokens == second.tokens
+    assert json.loads(stored[0].read_text())["version"] == 1
+    counted.clear()
+    pack_repository(root, _opts(token_cache=False))
+    assert {"gamma, changed\n", *[tree["a.py"], tree["b.md"]]} <= set(counted)

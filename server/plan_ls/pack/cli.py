@@ -34,6 +34,9 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--max-file-size", type=int, metavar="BYTES", help="default 1 MiB")
     p.add_argument("--encoding", default="o200k_base", help="token encoding")
     p.add_argument("--no-gitignore", action="store_true", help="do not read .gitignore files")
+    p.add_argument(
+        "--no-cache", action="store_true", help="count every file's tokens afresh (no cache)"
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
 
@@ -103,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         max_file_bytes=args.max_file_size or DEFAULT_MAX_FILE_BYTES,
         encoding=args.encoding,
         use_gitignore=not args.no_gitignore,
+        token_cache=not args.no_cache,
     )
     bar = _Bar(sys.stderr)
     try:

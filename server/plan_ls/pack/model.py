@@ -29,6 +29,8 @@ class PackOptions:
     use_default_ignores: bool = True
     secret_scan: bool = True
     count_tokens: bool = True
+    token_cache: bool = True  # reuse counts of unchanged files (see pack/cache.py)
+    cache_dir: Path | None = None  # None: $PLAN_LS_CACHE_DIR, else ~/.cache/plan-ls
     write: bool = True  # False: build the bundle in memory only (PackResult.text)
     top_files: int = 10
     workers: int | None = None  # None: a sensible default for this machine

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..fileio import write_atomic
-from . import tokens
+from . import cache, tokens
 from .model import (
     DEFAULT_OUTPUT,
     Excluded,
@@ -47,12 +47,20 @@ def pack_repository(
     found = list(walked.secrets)
     files: list[PackedFile] = []
 
-    for cand, res in zip(candidates, read_all(candidates, options, progress), strict=True):
+    use_cache = options.count_tokens and options.token_cache
+    cache_dir = (options.cache_dir or cache.default_dir()) if use_cache else None
+    known = cache.load(cache_dir, options.encoding) if cache_dir else {}
+    reads = read_all(candidates, options, progress, known)
+    for cand, res in zip(candidates, reads, strict=True):
         if res.text is None:
             excluded.append(Excluded(cand.rel, res.reason))
             found.extend(SecretFinding(cand.rel, line, kind) for line, kind in res.secrets)
         else:
             files.append(PackedFile(cand.rel, res.text, res.tokens))
+
+    if cache_dir:
+        used = {r.digest: r.tokens for r in reads if r.text is not None and r.digest}
+        cache.save(cache_dir, options.encoding, known, used)
 
     file_tokens = sum(f.tokens for f in files)
     parts, wrapper = render_parts(files, options.style, file_tokens, options.encoding)

@@ -10,12 +10,13 @@ costs more than it saves, the files are read in-process.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -38,10 +39,19 @@ class FileRead:
     tokens: int = 0
     reason: str = ""
     secrets: tuple[tuple[int, str], ...] = ()  # (line, kind) when a secret left it out
+    digest: str = ""  # of the file's bytes, the token cache's key; "" when not counted
 
 
-def make_reader(options: PackOptions) -> Callable[[Candidate], FileRead]:
+# Known token counts by digest, for forked workers: set before the pool starts, so that the
+# children inherit it instead of receiving a copy with every chunk.
+_known_in_workers: Mapping[str, int] = {}
+
+
+def make_reader(
+    options: PackOptions, known: Mapping[str, int] | None = None
+) -> Callable[[Candidate], FileRead]:
     count = tokens.counter(options.encoding) if options.count_tokens else None
+    known = known or {}
 
     def read(c: Candidate) -> FileRead:
         try:
@@ -59,13 +69,17 @@ def make_reader(options: PackOptions) -> Callable[[Candidate], FileRead]:
             if hits:
                 line, kind = hits[0]
                 return FileRead(None, reason=f"secret: {kind} (line {line})", secrets=tuple(hits))
-        return FileRead(text, count(text) if count else 0)
+        if count is None:
+            return FileRead(text)
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        n = known.get(digest)
+        return FileRead(text, count(text) if n is None else n, digest=digest)
 
     return read
 
 
 def _read_chunk(options: PackOptions, chunk: list[Candidate]) -> list[FileRead]:
-    read = make_reader(options)
+    read = make_reader(options, _known_in_workers)
     return [read(c) for c in chunk]
 
 
@@ -98,9 +112,12 @@ def _balanced_chunks(candidates: Sequence[Candidate], n: int) -> list[list[int]]
 
 
 def read_all(
-    candidates: Sequence[Candidate], options: PackOptions, progress: Progress | None = None
+    candidates: Sequence[Candidate],
+    options: PackOptions,
+    progress: Progress | None = None,
+    known: Mapping[str, int] | None = None,
 ) -> list[FileRead]:
-    """One FileRead per candidate, in the same order."""
+    """One FileRead per candidate, in the same order; known: token counts by digest."""
     total = len(candidates)
     if progress:
         progress(0, total)
@@ -108,10 +125,10 @@ def read_all(
     big = sum(c.size for c in candidates) >= PARALLEL_MIN_BYTES
     if workers > 1 and big and _can_fork():
         try:
-            return _read_in_processes(candidates, options, workers, progress)
+            return _read_in_processes(candidates, options, workers, progress, known or {})
         except (BrokenProcessPool, OSError):
             pass  # e.g. no permission to fork here: read in-process instead
-    read = make_reader(options)
+    read = make_reader(options, known)
     results = []
     for done, c in enumerate(candidates, 1):
         results.append(read(c))
@@ -121,10 +138,16 @@ def read_all(
 
 
 def _read_in_processes(
-    candidates: Sequence[Candidate], options: PackOptions, workers: int, progress: Progress | None
+    candidates: Sequence[Candidate],
+    options: PackOptions,
+    workers: int,
+    progress: Progress | None,
+    known: Mapping[str, int],
 ) -> list[FileRead]:
+    global _known_in_workers
     if options.count_tokens:
         tokens.counter(options.encoding)  # load before forking: the children inherit it
+    _known_in_workers = known
     chunks = _balanced_chunks(candidates, workers * _CHUNKS_PER_WORKER)
     results: list[FileRead | None] = [None] * len(candidates)
     done = 0
@@ -141,4 +164,5 @@ def _read_in_processes(
             done += len(chunk)
             if progress:
                 progress(done, len(candidates))
+    _known_in_workers = {}
     return [r for r in results if r is not None]
