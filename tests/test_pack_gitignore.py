@@ -165,3 +165,36 @@ def test_random_trees_match_git(
     gitignores = {(f"{d}/.gitignore" if d else ".gitignore"): text for d, text in ignores.items()}
     make_tree(root, files, gitignores)
     assert packer_ignored(root) == git_ignored(root)
+
+
+def test_packing_a_subdirectory_applies_the_ignore_files_above_it(tmp_path: Path) -> None:
+    make_tree(
+        tmp_path,
+        [
+            "app/sub/main.py",
+            "app/sub/debug.log",
+            "app/sub/keep.log",
+            "app/sub/build/out.js",
+            "app/sub/local.txt",
+            "app/sub/deep/local.txt",
+            "app/sub/cache/x.bin.txt",
+            "app/sub/notes.md",
+            "app/other.py",
+        ],
+        {
+            ".gitignore": "*.log\n!keep.log\nbuild/\n/app/sub/local.txt\n",
+            "app/.gitignore": "sub/cache/\nnotes.md\n",
+            "app/sub/.gitignore": "!notes.md\n",
+        },
+    )
+    (tmp_path / ".git" / "info" / "exclude").write_text("deep/\n")
+    sub = tmp_path / "app" / "sub"
+    in_sub = [p for p in git_ignored(tmp_path) if p.startswith("app/sub/")]
+    expected = {p.removeprefix("app/sub/") for p in in_sub}
+    assert expected == {
+        *("debug.log", "build/out.js", "local.txt", "deep/local.txt", "cache/x.bin.txt")
+    }
+    assert packer_ignored(sub) == expected
+    reasons = {e.path: e.reason for e in pack_repository(sub, OPTIONS).excluded}
+    assert reasons["debug.log"] == "gitignored (../../.gitignore)"
+    assert reasons["cache/"] == "gitignored (../.gitignore)"

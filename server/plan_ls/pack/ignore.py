@@ -53,6 +53,9 @@ class IgnoreLayer:
     spec: GitIgnoreSpec
     patterns: tuple[_Pattern, ...]
     source: str  # where the patterns came from, for the exclusion reason
+    # For ignore files above the packed root (it is a subdirectory of a work tree): the root's
+    # path relative to the ignore file's directory, with a trailing "/"; base is then "".
+    prefix: str = ""
 
     def decide(self, local: str, is_dir: bool) -> bool | None:
         """True: ignored; False: re-included by a negation; None: no pattern here matches."""
@@ -73,23 +76,53 @@ def _fix_line(line: str) -> str:
     return line
 
 
-def layer_from_lines(lines: list[str], base: str, source: str) -> IgnoreLayer | None:
+def layer_from_lines(
+    lines: list[str], base: str, source: str, prefix: str = ""
+) -> IgnoreLayer | None:
     spec = GitIgnoreSpec.from_lines([_fix_line(line) for line in lines])
     patterns = tuple(
         _compile(p.regex, bool(p.include))
         for p in spec.patterns
         if p.include is not None and p.regex is not None
     )
-    return IgnoreLayer(base, spec, patterns, source) if patterns else None
+    return IgnoreLayer(base, spec, patterns, source, prefix) if patterns else None
 
 
-def load_layer(path: Path, base: str, source: str) -> IgnoreLayer | None:
+def load_layer(path: Path, base: str, source: str, prefix: str = "") -> IgnoreLayer | None:
     """Parse one ignore file; None when it is missing, unreadable or has no patterns."""
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    return layer_from_lines(lines, base, source)
+    return layer_from_lines(lines, base, source, prefix)
+
+
+def work_tree_layers(root: Path) -> list[IgnoreLayer]:
+    """The ignore rules git applies to root: .git/info/exclude of its work tree, and every
+    .gitignore from the top of the work tree down to (not including) root itself.
+
+    Empty when root is not inside a git work tree; root's own .gitignore is read by the walk.
+    """
+    top = next((d for d in (root, *root.parents) if (d / ".git").exists()), None)
+    if top is None:
+        return []
+    layers = []
+
+    def prefix_from(folder: Path) -> str:
+        rel = root.relative_to(folder).as_posix()
+        return "" if rel == "." else rel + "/"
+
+    info = load_layer(top / ".git" / "info" / "exclude", "", ".git/info/exclude", prefix_from(top))
+    if info:
+        layers.append(info)
+    parts = root.relative_to(top).parts
+    for depth in range(len(parts)):  # top, then each directory between top and root
+        folder = top.joinpath(*parts[:depth])
+        source = "../" * (len(parts) - depth) + ".gitignore"
+        layer = load_layer(folder / ".gitignore", "", source, prefix_from(folder))
+        if layer:
+            layers.append(layer)
+    return layers
 
 
 def match(layers: list[IgnoreLayer], rel: str, is_dir: bool) -> IgnoreLayer | None:
@@ -99,7 +132,7 @@ def match(layers: list[IgnoreLayer], rel: str, is_dir: bool) -> IgnoreLayer | No
     wins; a matching negation ends the search with "not ignored", as in git.
     """
     for layer in reversed(layers):
-        local = rel[len(layer.base) + 1 :] if layer.base else rel
+        local = rel[len(layer.base) + 1 :] if layer.base else layer.prefix + rel
         decision = layer.decide(local, is_dir)
         if decision is not None:
             return layer if decision else None

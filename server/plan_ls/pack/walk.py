@@ -9,7 +9,7 @@ from pathlib import Path
 from pathspec import GitIgnoreSpec
 
 from . import filters
-from .ignore import IgnoreLayer, load_layer, match
+from .ignore import IgnoreLayer, load_layer, match, work_tree_layers
 from .model import PROJECT_IGNORE_FILE, Excluded, PackOptions, SecretFinding
 
 
@@ -41,11 +41,7 @@ def walk(root: Path, options: PackOptions, output: Path | None) -> WalkResult:
     # write_atomic's temporary file, should an earlier run have died mid-write.
     output_tmp = (str(output.parent), f".{output.name}.") if output is not None else None
 
-    base_layers: list[IgnoreLayer] = []
-    if options.use_gitignore:
-        info = load_layer(root / ".git" / "info" / "exclude", "", ".git/info/exclude")
-        if info:
-            base_layers.append(info)
+    base_layers: list[IgnoreLayer] = work_tree_layers(root) if options.use_gitignore else []
 
     def skip(rel: str, reason: str) -> None:
         out.excluded.append(Excluded(rel, reason))
@@ -95,6 +91,8 @@ def walk(root: Path, options: PackOptions, output: Path | None) -> WalkResult:
                 continue
             if not is_file:
                 skip(rel, "not a regular file")
+                continue
+            if name == ".git":  # a worktree's or submodule's pointer to its repository
                 continue
             if entry.path == output_str:
                 skip(rel, "output file")
