@@ -217,7 +217,6 @@ class WorkspaceWatcher:
             self.relevant += 1
             self.debouncer.add_threadsafe(paths, finished)
 
-
     def _top_level_folder(self, kind: str, src: str, dest: str) -> None:
         """Keep one recursive watch per top-level folder as folders come and go."""
         root = str(self.root)
