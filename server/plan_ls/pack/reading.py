@@ -71,6 +71,8 @@ def make_reader(
                 return FileRead(None, reason=f"secret: {kind} (line {line})", secrets=tuple(hits))
         if count is None:
             return FileRead(text)
+        if not options.token_cache:
+            return FileRead(text, count(text))
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
         n = known.get(digest)
         return FileRead(text, count(text) if n is None else n, digest=digest)
