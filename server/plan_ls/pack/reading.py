@@ -149,22 +149,25 @@ def _read_in_processes(
     global _known_in_workers
     if options.count_tokens:
         tokens.counter(options.encoding)  # load before forking: the children inherit it
-    _known_in_workers = known
     chunks = _balanced_chunks(candidates, workers * _CHUNKS_PER_WORKER)
     results: list[FileRead | None] = [None] * len(candidates)
     done = 0
-    ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        futures = {
-            pool.submit(_read_chunk, options, [candidates[i] for i in chunk]): chunk
-            for chunk in chunks
-        }
-        for future in as_completed(futures):
-            chunk = futures[future]
-            for i, res in zip(chunk, future.result(), strict=True):
-                results[i] = res
-            done += len(chunk)
-            if progress:
-                progress(done, len(candidates))
-    _known_in_workers = {}
+    _known_in_workers = known
+    try:
+        # fork: ProcessPoolExecutor starts all its workers at once, before its own thread.
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            futures = {
+                pool.submit(_read_chunk, options, [candidates[i] for i in chunk]): chunk
+                for chunk in chunks
+            }
+            for future in as_completed(futures):
+                chunk = futures[future]
+                for i, res in zip(chunk, future.result(), strict=True):
+                    results[i] = res
+                done += len(chunk)
+                if progress:
+                    progress(done, len(candidates))
+    finally:
+        _known_in_workers = {}
     return [r for r in results if r is not None]
