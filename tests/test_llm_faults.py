@@ -145,6 +145,8 @@ async def test_cancel_progress_closes_the_stream_and_marks_the_text(client):
     fake.add(Reply(PLAN, token_interval=0.01))
     task = asyncio.ensure_future(generate_plan(client))
     await wait_until(lambda: len(client.edits) >= 3)
+    second = await generate_plan(client)  # one job per file at a time
+    assert "already being generated" in second["error"] and len(fake.requests) == 1
     [token] = [k for k in client.progress_reports if str(k).startswith("plan-ls/llm/")]
     begin = client.progress_reports[token][0]
     assert begin.cancellable and "prompt plan" in begin.title

@@ -20,7 +20,7 @@ from typing import Any
 from lsprotocol import types as t
 
 from plan_ls.fileio import write_atomic
-from plan_ls.llm.client import LlmError, StreamCut, resolve_endpoint, stream_chat
+from plan_ls.llm.client import Endpoint, LlmError, StreamCut, resolve_endpoint, stream_chat
 from plan_ls.llm.transcript import MarkerFilter
 from plan_ls.llm.writer import StreamWriter
 from plan_ls.server import PlanServer
@@ -68,10 +68,26 @@ def message(ls: PlanServer, kind: t.MessageType, text: str) -> None:
     ls.window_show_message(t.ShowMessageParams(type=kind, message=f"plan-ls: {text}"))
 
 
+_busy: set[Path] = set()  # targets being written: a second job into one file would interleave
+
+
 async def run_job(ls: PlanServer, job: Job) -> Outcome:
     endpoint = resolve_endpoint(ls.settings.llm, os.environ, planning=job.planning)
     if endpoint is None:
         return await _manual(ls, job)
+    target = job.target.resolve()
+    if target in _busy:
+        text = f"{job.target.name} is already being generated; wait or cancel that first"
+        message(ls, t.MessageType.Warning, text)
+        return Outcome(path=str(job.target), error=text)
+    _busy.add(target)
+    try:
+        return await _stream_job(ls, job, endpoint)
+    finally:
+        _busy.discard(target)
+
+
+async def _stream_job(ls: PlanServer, job: Job, endpoint: Endpoint) -> Outcome:
     progress = _Progress(ls)
     await progress.begin(job.title, f"asking {endpoint.model}")
     cancel = asyncio.Event()

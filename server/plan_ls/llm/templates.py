@@ -9,6 +9,7 @@ whose value is missing renders as a short note, so manual mode always has a comp
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -33,9 +34,14 @@ def _file_name(name: str) -> str:
     return f"{name}.md"
 
 
+@lru_cache(maxsize=1)
+def _shipped() -> frozenset[str]:
+    return frozenset(p.stem for p in _package_dir().glob("*.md"))
+
+
 def list_templates(root: Path | None = None) -> list[str]:
     """Names (without `.md`) of the shipped templates and of the project's own additions."""
-    names = {p.stem for p in _package_dir().glob("*.md")}
+    names = set(_shipped())
     if root is not None and (root / OVERRIDE_DIR).is_dir():
         names.update(p.stem for p in (root / OVERRIDE_DIR).glob("*.md"))
     return sorted(names)
