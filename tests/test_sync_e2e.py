@@ -92,8 +92,10 @@ async def test_external_check_off_updates_progress_diagnostics_and_hover(client)
     todo = client.project / "todo.md"
     assert "done-out-of-order" in codes(client, todo)  # line 16 is [x] after an open line 15
     client.progress_notes.clear()
+    refreshes = client.lens_refreshes
     todo.write_text(todo.read_text().replace(MISSING, "- [x] Test a missing data file"))
     await wait_until(lambda: client.progress_notes and client.progress_notes[-1].done == 9)
+    await wait_until(lambda: client.lens_refreshes > refreshes)  # code lenses follow too
     note = client.progress_notes[-1]
     assert (note.total, note.nextStep.number) == (20, "3")
     assert todo.as_uri() in note.files
