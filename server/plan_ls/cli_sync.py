@@ -16,7 +16,9 @@ NOTHING_LEFT = 3
 
 def add_commands(sub: Any) -> None:
     p = sub.add_parser("next", help="print the next open, unclaimed step's prompt "
-                                    "(and claim it with --claim NAME)")
+                                    "(and claim it with --claim NAME)",
+                       epilog="exit status: 0 a step was printed, 3 no open and unclaimed "
+                              "step is left, 2 bad usage")
     p.add_argument("dir", nargs="?", default=".", help="the project (default: .)")
     p.add_argument("--claim", metavar="NAME",
                    help="write (@NAME) on the step's line in the plan, atomically")
