@@ -115,6 +115,10 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
         print(f"plan-ls pack: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        bar.close()
+        print("plan-ls pack: interrupted; the bundle was not written", file=sys.stderr)
+        return 130
     bar.close()
     if args.json:
         json.dump(result.to_json(), sys.stdout, indent=2)
