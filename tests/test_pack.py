@@ -34,6 +34,10 @@ SECRETS = {
     "private key block": "-----BEGIN RSA " + "PRIVATE KEY-----",
     "high-entropy value": "q8Zr3Lm0Xv7Tk2Wp9Nb5",
     "password in a URL": "postgres://admin:" + "Tr0ub4dor-3x" + "@db.internal:5432/app",
+    "JSON web token": "eyJ"
+    + "hbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0"
+    + ".dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "high-entropy value (base64)": "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYzq8Z3Lm0Xv7T",
 }
 
 

@@ -38,6 +38,10 @@ _RULES = (
     _Rule("GitHub token", re.compile(r"gh[pousr]_[A-Za-z0-9]{36,}")),
     _Rule("GitHub token", re.compile(r"github_pat_[A-Za-z0-9_]{22,}")),
     _Rule("Slack token", re.compile(r"xox[baprs]-[A-Za-z0-9-]{10,}")),
+    _Rule(
+        "JSON web token",
+        re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}"),
+    ),
     _Rule("Google API key", re.compile(r"AIza[0-9A-Za-z_-]{35}")),
     _Rule("Stripe live key", re.compile(r"sk_live_[0-9A-Za-z]{16,}")),
     _Rule("Stripe live key", re.compile(r"rk_live_[0-9A-Za-z]{16,}")),
@@ -83,6 +87,9 @@ def _url_hits(text: str, found: dict[int, str]) -> None:
         found.setdefault(m.start("pw"), "password in a URL")
 
 
+_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+")
+
+
 def _entropy(value: str) -> float:
     """Shannon entropy in bits per character."""
     n = len(value)
@@ -94,8 +101,9 @@ def _looks_random(value: str) -> bool:
         return False
     if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
         return False
-    # Dotted names and paths are identifiers, not keys.
-    if value.count(".") >= 2 or value.count("/") >= 2:
+    # File paths and dotted names (a.b.c) are identifiers, not keys; base64 keys have slashes
+    # too, but never at the start.
+    if value.startswith(("/", "./", "../", "~/")) or _DOTTED_NAME.fullmatch(value):
         return False
     return _entropy(value) >= 3.0
 
