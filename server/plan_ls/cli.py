@@ -10,6 +10,7 @@ COMMAND_MODULES = (
     "plan_ls.cli_core",
     "plan_ls.pack.cli",
     "plan_ls.cli_sync",
+    "plan_ls.cli_review",
 )
 
 
