@@ -182,7 +182,11 @@ def values_for(ls: PlanServer) -> dict[str, str]:
 
 def render_for(ls: PlanServer, name: str) -> str:
     """A template rendered with the project's current files (for planLs.insertPrompt)."""
-    return render_template(name, values_for(ls), ls.root).rstrip("\n") + "\n"
+    try:
+        return render_template(name, values_for(ls), ls.root).rstrip("\n") + "\n"
+    except TemplateError as exc:  # the command fails too, but the user sees why
+        message(ls, t.MessageType.Error, str(exc))
+        raise
 
 
 def _refused(ls: PlanServer, text: str) -> dict[str, Any]:
