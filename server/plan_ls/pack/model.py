@@ -32,7 +32,6 @@ class PackOptions:
     token_cache: bool = True  # reuse counts of unchanged files (see pack/cache.py)
     cache_dir: Path | None = None  # None: $PLAN_LS_CACHE_DIR, else ~/.cache/plan-ls
     write: bool = True  # False: build the bundle in memory only (PackResult.text)
-    top_files: int = 10
     workers: int | None = None  # None: a sensible default for this machine
 
 
