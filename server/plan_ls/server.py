@@ -30,10 +30,13 @@ FEATURES = (
     "plan_ls.features.claims",
     "plan_ls.features.generate",
     "plan_ls.features.interview",
+    "plan_ls.features.review",
+    "plan_ls.features.findings",
 )
 
 CodeActionProvider = Callable[["PlanServer", t.CodeActionParams], list[t.CodeAction]]
 CodeLensProvider = Callable[["PlanServer", t.CodeLensParams], list[t.CodeLens]]
+HoverProvider = Callable[["PlanServer", t.HoverParams], "t.Hover | None"]
 
 
 class PlanServer(LanguageServer):
@@ -45,6 +48,7 @@ class PlanServer(LanguageServer):
         self.state = PlanState(None, self.settings.files)
         self.code_action_providers: list[CodeActionProvider] = []
         self.code_lens_providers: list[CodeLensProvider] = []
+        self.hover_providers: list[HoverProvider] = []  # asked where hover.py has nothing
         self.on_plan_changed: list[Callable[[PlanServer], None]] = []
 
     # --- paths and documents ---------------------------------------------------------------

@@ -30,8 +30,8 @@ def register(server: PlanServer) -> None:
             found = checklist_for(ls, uri)
             item = found[0].item_at(line) if found else None
             text = _item_line(item, found[0].total, found[0].done) if item and found else None
-        if not text:
-            return None
+        if not text:  # other features know other files (review findings in source files)
+            return next(filter(None, (p(ls, params) for p in ls.hover_providers)), None)
         return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown, value=text))
 
 
