@@ -7,6 +7,7 @@ wrote and what it skipped, so the CLI can say so.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,11 +32,20 @@ class Written:
     skipped: list[Path] = field(default_factory=list)
 
     def put(self, path: Path, text: str, force: bool) -> None:
-        if path.exists() and not force:
+        existed = path.exists()
+        if existed and not force:
             self.skipped.append(path)
             return
         write_atomic(path, text)
+        if not existed:  # write_atomic's temporary file is private (0600); these are not
+            path.chmod(0o666 & ~_umask())
         self.wrote.append(path)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def mise_toml() -> str:
