@@ -6,6 +6,8 @@ the watcher costs while unrelated files change.
    client; p50 / p95, for an atomic save (temp + rename) and for an in-place write. The floor
    is what any server must do for the change (read + parse + rebuild, in this process); the
    ratio shows what the watcher, the debounce and the LSP round trip add.
+   The watcher alone (watchdog to the debounced callback, in this process, no parsing) is
+   timed too, to tell the watcher's share from the server's.
 2. Cost: the server's CPU time (utime + stime from /proc) while 5,000 unrelated files are
    written under `src/` (watched, then dropped) and under `node_modules/` (ignored), against
    the CPU time the writer itself spent writing them, and the server's idle CPU time.
@@ -91,11 +93,33 @@ def floor_ms(root: Path, open_lines: list[int], rounds: int = 20) -> float:
     return statistics.median(times) * 1000
 
 
+async def watcher_only(root: Path, open_lines: list[int], rounds: int = 30) -> list[float]:
+    """From the write to the debounced callback, for atomic saves of the same todo.md."""
+    from plan_ls.sync.watcher import WorkspaceWatcher
+
+    fired: asyncio.Queue[float] = asyncio.Queue()
+    watcher = WorkspaceWatcher(root, ["todo.md"], lambda _: fired.put_nowait(time.perf_counter()),
+                               asyncio.get_running_loop())
+    watcher.start()
+    await asyncio.to_thread(watcher.wait_started, 10)
+    times = []
+    try:
+        for line in open_lines[:rounds]:
+            start = time.perf_counter()
+            check_off(root / "todo.md", line, atomic=True)
+            times.append((await asyncio.wait_for(fired.get(), 5) - start) * 1000)
+            await asyncio.sleep(0.05)
+    finally:
+        watcher.stop()
+    return times
+
+
 async def run(writes: int, files: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp).resolve()
         open_lines = make_project(root)
         floor = floor_ms(root, open_lines)  # before the server runs: nothing competes
+        alone = await watcher_only(root, open_lines)
         make_project(root)
         todo = root / "todo.md"
         client = LanguageClient("bench", "0")
@@ -155,6 +179,8 @@ async def run(writes: int, files: int) -> None:
 
         print(f"todo.md: {len(todo.read_text().splitlines())} lines; {writes} writes per kind")
         print(f"floor (read + parse + rebuild in-process): {floor:.1f} ms")
+        print(f"watcher alone (write -> debounced callback): p50 {pct(alone, 0.5):.1f} ms, "
+              f"p95 {pct(alone, 0.95):.1f} ms")
         for kind, values in latencies.items():
             p50, p95 = pct(values, 0.5), pct(values, 0.95)
             print(f"external {kind} -> planLs/progress at the client: p50 {p50:.1f} ms, "
