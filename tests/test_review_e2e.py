@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 
 import pytest_lsp
 from lsprotocol import types as t
@@ -204,3 +205,27 @@ async def test_manual_mode_writes_the_rendered_prompts(manual: LanguageClient):
         assert not (ws / f"{name}.md").exists()
     assert "File: .plan-ls" not in (ws / "output.txt").read_text(encoding="utf-8")
     assert sum("manual mode" in m for m in texts(manual)) == 1
+
+
+async def test_hover_answers_while_a_big_tree_is_packed(client: LanguageClient):
+    ws = client.ws
+    rng = random.Random(7)
+    salt = rng.random()  # new content every run: the token cache cannot shortcut the pack
+    for i in range(3000):
+        folder = ws / "gen" / f"m{i // 100}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"f{i}.py").write_text("\n".join(
+            f"def f{j}_{i}(x):\n    return x * {j} + {salt + rng.random()}" for j in range(60)))
+    (ws / "code-review.md").write_text(REVIEW, encoding="utf-8")
+    pricing = (ws / "invoicer" / "pricing.py").as_uri()
+    loop = asyncio.get_running_loop()
+    packing = asyncio.ensure_future(run(client, "planLs.pack"))
+    latencies = []
+    while not packing.done():
+        start = loop.time()
+        assert "Review finding" in (await hover(client, pricing, 11) or "")
+        latencies.append(loop.time() - start)
+        await asyncio.sleep(0.02)
+    result = await packing
+    assert result["files"] > 3000
+    assert len(latencies) >= 3 and max(latencies) < 0.5, latencies

@@ -1,7 +1,7 @@
 """Review findings where they point: hover and a check-off code action on a source line that
 a finding in `code-review.md` (or a missing test in `missing-tests.md`) names as
 `path:line`. The answer files are parsed once per change (their editor text, else their
-disk text by size and mtime), so a hover costs one stat per answer file."""
+disk text by inode, size and mtime), so a hover costs one stat per answer file."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def _findings(ls: PlanServer, path: Path) -> list[Finding]:
             st = path.stat()
         except OSError:
             return []
-        key = (st.st_size, st.st_mtime_ns)
+        key = (st.st_ino, st.st_size, st.st_mtime_ns)  # a check-off keeps the size
     cached = _cache.get(path)
     if cached is not None and (cached[0] is key or cached[0] == key):
         return cached[1]
