@@ -126,6 +126,7 @@ def _num_only(text: str) -> str:
 def clean_title(rest: str) -> str:
     title = _TITLE_LEAD.sub("", rest)
     title = title.replace("**", "").replace("__", "")
+    title = _CLAIM.sub("", title)  # a claim "(@ana)" is shown apart, not in the title
     previous = None
     while previous != title:  # "Title ✅ COMPLETED" has more than one status mark
         previous = title

@@ -157,10 +157,16 @@ class PlanState:
     def disk_changed(self, path: Path) -> str | None:
         """A file changed on disk. Returns its role when that changed the plan state."""
         role = self.role_of(path)
-        if role is None or self.state[role].open_in_editor:
+        fs = self.state[role] if role else None
+        if role is None or fs is None or fs.open_in_editor:
             return None
+        old = fs.text
         if not self._read_disk(role):
             return None
+        # an agent checking one item off is a one-line change: no full parse for that
+        if role == "todo" and fs.error is None and fs.text is not None \
+                and self._edit_in_place(old, fs.text):
+            return role
         self._dirty = True
         return role
 
