@@ -100,6 +100,11 @@ async def test_insert_prompt_renders_every_template(client: LanguageClient):
     assert "Insert prompt here: Step 3 (next)" in titles
     names = list_templates()
     assert {f"Insert prompt template here: {n}" for n in names} <= titles
+    on_text = await client.text_document_code_action_async(t.CodeActionParams(
+        text_document=t.TextDocumentIdentifier(uri=uri),
+        range=t.Range(start=t.Position(line=0, character=2), end=t.Position(line=0, character=2)),
+        context=t.CodeActionContext(diagnostics=[])))
+    assert not [a for a in on_text if a.title.startswith("Insert prompt")]  # blank lines only
     inserted: dict[str, str] = {}
     for name in names:
         client.edits.clear()

@@ -114,7 +114,8 @@ def generate_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeA
                                    {"uri": uri, "flavour": "plain"}))
     elif role == "plan":
         out.append(_command_action("Generate todo.md", "planLs.generateTodo", {"uri": uri}))
-    if uri.endswith((".md", ".markdown")):
+    if uri.endswith((".md", ".markdown")) and _on_blank_line(ls, uri, params.range):
+        # only where text can go: on every line they would bury "Mark done" in the menu
         pos = params.range.start
         where = {"uri": uri, "position": {"line": pos.line, "character": pos.character}}
         snap = ls.state.snapshot
@@ -127,6 +128,16 @@ def generate_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeA
                                        "planLs.insertPrompt", {**where, "template": name},
                                        kind=t.CodeActionKind.Source))
     return out
+
+
+def _on_blank_line(ls: PlanServer, uri: str, where: t.Range) -> bool:
+    if where.start.line != where.end.line or where.start.character != where.end.character:
+        return False
+    doc = ls.workspace.text_documents.get(uri)
+    if doc is None:
+        return False
+    lines = doc.lines
+    return where.start.line >= len(lines) or not lines[where.start.line].strip()
 
 
 # --- shared helpers -----------------------------------------------------------------------
