@@ -151,5 +151,4 @@ def _write_on_disk(ls: PlanServer, uri: str, text: str, edit: TextEdit) -> bool:
 
 
 def _warn(ls: PlanServer, message: str) -> None:
-    ls.window_show_message(t.ShowMessageParams(type=t.MessageType.Warning,
-                                               message=f"plan-ls: {message}"))
+    ls.tell_user(message)

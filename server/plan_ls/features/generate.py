@@ -224,7 +224,7 @@ async def choose_target(ls: PlanServer, path: Path) -> Path | None:
     try:
         picked = await ls.window_show_message_request_async(t.ShowMessageRequestParams(
             type=t.MessageType.Warning, actions=actions,
-            message=f"plan-ls: {path.name} already has content. Replace it, keep both "
+            message=f"{path.name} already has content. Replace it, keep both "
                     f"(write {sibling(path).name}), or cancel?"))
     except Exception as exc:  # a client that cannot ask: never clobber, keep both
         log.info("showMessageRequest failed (%s); keeping both", exc)

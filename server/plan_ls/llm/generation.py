@@ -65,7 +65,7 @@ class Outcome:
 
 
 def message(ls: PlanServer, kind: t.MessageType, text: str) -> None:
-    ls.window_show_message(t.ShowMessageParams(type=kind, message=f"plan-ls: {text}"))
+    ls.tell_user(text, kind)
 
 
 _busy: set[Path] = set()  # targets being written: a second job into one file would interleave
