@@ -124,6 +124,15 @@ async def test_review_lands_in_code_review_md_and_is_tracked_in_the_source(
     first = lines.index(next(x for x in lines if "pricing.py:23-25" in x))
     assert "Item 1 of 3" in (await hover(client, review_uri, first) or "")
 
+    # every place in it links to the file and line
+    links = await client.text_document_document_link_async(t.DocumentLinkParams(
+        text_document=t.TextDocumentIdentifier(uri=review_uri)))
+    source = (ws / "invoicer").as_uri()
+    assert [(x.range.start.line, x.range.start.character, x.range.end.character, x.target)
+            for x in links] == [(first, 7, 32, f"{source}/pricing.py#L23"),
+                                (first + 1, 7, 29, f"{source}/pricing.py#L12"),
+                                (first + 5, 7, 29, f"{source}/storage.py#L10")]
+
     # in the source file: the findings that name the line, and a check-off action
     pricing = open_source(client, ws / "invoicer" / "pricing.py")
     text = await hover(client, pricing, 23)  # line 24, inside 23-25

@@ -9,7 +9,7 @@ import pytest
 
 from plan_ls.review.bundle import get_bundle, is_fresh, sibling
 from plan_ls.review.export import llm_yaml, mise_toml, split_system, to_llm_syntax
-from plan_ls.review.findings import Place, findings_at, locate, parse_findings
+from plan_ls.review.findings import Place, findings_at, locate, parse_findings, places_in
 from plan_ls.review.issues import parse_issues, record_number
 from tests.lsp_client import copy_sample
 
@@ -43,6 +43,13 @@ The code works but rounds money late.
 ])
 def test_locate_finds_the_first_place_an_item_names(text, place):
     assert locate(text) == place
+
+
+def test_places_in_a_line_are_all_found_once():
+    line = "`a/b.py:4-8` and **c.py:2**, then `d/e.ts` line 9; not 10:30"
+    assert [(line[s:e], p) for s, e, p in places_in(line)] == [
+        ("a/b.py:4-8", Place("a/b.py", 4, 8)), ("c.py:2", Place("c.py", 2, 2)),
+        ("`d/e.ts` line 9", Place("d/e.ts", 9, 9))]
 
 
 def test_findings_are_the_placed_items_outside_code():

@@ -32,6 +32,7 @@ FEATURES = (
     "plan_ls.features.interview",
     "plan_ls.features.review",
     "plan_ls.features.findings",
+    "plan_ls.features.finding_links",
 )
 
 CodeActionProvider = Callable[["PlanServer", t.CodeActionParams], list[t.CodeAction]]

@@ -80,3 +80,17 @@ def findings_at(findings: list[Finding], rel: str, line: int) -> list[Finding]:
     """The findings that point at 1-based `line` of the file `rel`."""
     return [f for f in findings
             if f.place.start <= line <= f.place.end and same_file(f.place.path, rel)]
+
+
+def places_in(text: str) -> list[tuple[int, int, Place]]:
+    """Every place a line names, as (start index, end index, place), in order."""
+    found: list[tuple[int, int, Place]] = []
+    for pattern in (_AT_LINE, _LINE_WORD):
+        for m in pattern.finditer(text):
+            if any(s <= m.start() < e for s, e, _ in found):
+                continue
+            start = int(m.group("start"))
+            end = max(start, int(m.group("end") or start))
+            found.append((m.start(), m.end(), Place(m.group("path").removeprefix("./"),
+                                                   start, end)))
+    return sorted(found, key=lambda x: x[0])

@@ -7,6 +7,7 @@ edits made to the file meanwhile are kept, and an issue with a number is never f
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -29,8 +30,10 @@ class GhUnavailable(Exception):
 
 
 def run_gh(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    # no stdin and no prompts: a question from gh would hang a script or a task runner
     return subprocess.run(list(argv), capture_output=True, text=True, check=False,
-                          stdin=subprocess.DEVNULL, timeout=120)
+                          stdin=subprocess.DEVNULL, timeout=120,
+                          env=os.environ | {"GH_PROMPT_DISABLED": "1"})
 
 
 def check_gh(run: Runner = run_gh) -> str:
@@ -78,7 +81,13 @@ def post_issues(path: Path, repo: str | None = None, *, dry_run: bool = False,
         if dry_run:
             say(shlex.join(create_argv(gh, issue, repo)))
             continue
-        proc = _create(run, gh, issue, repo, say)
+        try:
+            proc = _create(run, gh, issue, repo, say)
+        except (OSError, subprocess.SubprocessError) as exc:
+            result.failed = (f"filing “{issue.title}” failed: {exc}. It may have been filed "
+                             f"all the same: check GitHub, and if it was, add its number to "
+                             f"{path.name} as (#N) before posting again")
+            return result
         if proc.returncode != 0:
             detail = (proc.stderr or proc.stdout).strip() or f"exit code {proc.returncode}"
             result.failed = f"filing “{issue.title}” failed: {detail}"

@@ -1,0 +1,55 @@
+"""Document links in the answer files: every `path:line` that names a file of the project
+opens that file at that line (`file:///…#L42`, which VS Code and most clients follow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types as t
+
+from plan_ls.review.findings import places_in
+from plan_ls.server import PlanServer
+
+ANSWER_STEMS = ("code-review", "issues", "missing-tests")
+
+
+def _utf16(text: str, index: int) -> int:
+    return len(text[:index].encode("utf-16-le")) // 2
+
+
+def is_answer(path: Path) -> bool:
+    return path.suffix == ".md" and path.stem.startswith(ANSWER_STEMS)
+
+
+def links(ls: PlanServer, uri: str) -> list[t.DocumentLink]:
+    path = ls.path_of(uri)
+    if ls.root is None or path is None or not is_answer(path):
+        return []
+    text = ls.document_text(uri)
+    if not text:
+        return []
+    caps = ls.client_capabilities.text_document
+    tooltips = bool(caps and caps.document_link and caps.document_link.tooltip_support)
+    out: list[t.DocumentLink] = []
+    exists: dict[str, bool] = {}
+    for n, line in enumerate(text.split("\n")):
+        if ":" not in line and "#L" not in line and "line" not in line:
+            continue
+        for start, end, place in places_in(line):
+            target = ls.root / place.path
+            if place.path not in exists:
+                exists[place.path] = target.is_file()
+            if not exists[place.path]:
+                continue
+            out.append(t.DocumentLink(
+                range=t.Range(start=t.Position(line=n, character=_utf16(line, start)),
+                              end=t.Position(line=n, character=_utf16(line, end))),
+                target=f"{ls.uri_of(target)}#L{place.start}",
+                tooltip=f"Open {place.path} at line {place.start}" if tooltips else None))
+    return out
+
+
+def register(server: PlanServer) -> None:
+    @server.feature(t.TEXT_DOCUMENT_DOCUMENT_LINK)
+    def document_links(ls: PlanServer, params: t.DocumentLinkParams) -> list[t.DocumentLink]:
+        return links(ls, params.text_document.uri)
