@@ -34,7 +34,7 @@ def checklist_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.Code
     if found is None:
         return []
     todo, _text = found
-    lines = todo.blocks.lines  # the parsed lines: splitting a big text again costs ms
+    lines = todo.blocks.source_lines()  # already split: splitting a big text costs ms
     version = ls.document_version(uri)
     first, last = params.range.start.line, params.range.end.line
     if last > first and params.range.end.character == 0:

@@ -17,12 +17,10 @@ from plan_ls.features.checklists import checklist_for
 from plan_ls.features.edits import (
     StaleEdit,
     apply_text_edits,
-    model_lines,
     versioned_edit,
     write_if_unchanged,
 )
 from plan_ls.model.edit import TextEdit, apply_edits, claim_edit, release_edit
-from plan_ls.model.text import split_lines
 from plan_ls.server import PlanServer
 from plan_ls.sync.claims import Target, clean_name, default_user, plan_target, todo_target
 from plan_ls.sync.lock import LockTimeout, plan_lock
@@ -76,21 +74,26 @@ def register(server: PlanServer) -> None:
         return await _write(ls, args, None)
 
 
-def _target(ls: PlanServer, uri: str, line: int) -> tuple[Target, str] | None:
-    """The item or step a claim at `line` of `uri` applies to, and the text it is in."""
+def _target(ls: PlanServer, uri: str, line: int) -> tuple[Target, str, list[str]] | None:
+    """The item or step a claim at `line` of `uri` applies to, the text it is in and that
+    text's lines (already split by the parse: splitting a big file again costs ms)."""
     if ls.role_of_uri(uri) == "plan":
         text = ls.state.state["plan"].text
+        plan = ls.state.snapshot.plan
         target = plan_target(ls.state.snapshot, line)
+        lines = plan.blocks.source_lines() if plan is not None else []
     else:
         found = checklist_for(ls, uri)
         if found is None:
             return None
         target, text = todo_target(found[0], line), found[1]
-    return (target, text) if target is not None and text is not None else None
+        lines = found[0].blocks.source_lines()
+    if target is None or text is None:
+        return None
+    return target, text, lines
 
 
-def _edit(text: str, target: Target, name: str | None) -> TextEdit | None:
-    lines = split_lines(text)
+def _edit(lines: list[str], target: Target, name: str | None) -> TextEdit | None:
     if target.line >= len(lines):
         return None
     source = lines[target.line]
@@ -102,18 +105,18 @@ def _actions(ls: PlanServer, params: t.CodeActionParams, name: str | None) -> li
     found = _target(ls, uri, params.range.start.line)
     if found is None:
         return []
-    target, text = found
+    target, _text, lines = found
     version = ls.document_version(uri)
     out = []
     if name and target.claim != name:
         title = f"Claim {target.label} for @{name}"
         if target.claim:
             title += f" (takes it from @{target.claim})"
-        out.append((title, _edit(text, target, name)))
+        out.append((title, _edit(lines, target, name)))
     if target.claim:
-        out.append((f"Release {target.label} (@{target.claim})", _edit(text, target, None)))
+        out.append((f"Release {target.label} (@{target.claim})", _edit(lines, target, None)))
     return [t.CodeAction(title=title, kind=KIND,
-                         edit=versioned_edit(uri, version, model_lines(text), [edit]))
+                         edit=versioned_edit(uri, version, lines, [edit]))
             for title, edit in out if edit is not None]
 
 
@@ -123,8 +126,8 @@ async def _write(ls: PlanServer, args: ClaimArgs, name: str | None) -> dict[str,
     if found is None:
         _warn(ls, f"No todo item or plan step at line {args.line + 1} of {uri}")
         return {"applied": False, "claim": None}
-    target, text = found
-    edit = _edit(text, target, name)
+    target, text, lines = found
+    edit = _edit(lines, target, name)
     if edit is None:
         return {"applied": True, "claim": name}
     try:

@@ -68,6 +68,12 @@ class Blocks:
     paragraphs: list[Paragraph] = field(default_factory=list)
     opaque: list[tuple[int, int]] = field(default_factory=list)  # code, HTML, quotes, front matter
 
+    def source_lines(self) -> list[str]:
+        """The lines as in the text (a BOM kept on line 0), the ones edit columns refer to."""
+        if not self.bom:
+            return self.lines
+        return ["\ufeff" + self.lines[0], *self.lines[1:]]
+
 
 _BOUNDARY = re.compile(
     r"^(?: {0,3}(?P<fence>`{3,}|~{3,})[^\n]*"
