@@ -41,7 +41,9 @@ export class PlanView implements vscode.TreeDataProvider<ViewNode> {
   getTreeItem(element: ViewNode): vscode.TreeItem {
     const folderKey = element.server.folder.uri.toString();
     if (element.kind === 'folder') {
-      const p = element.server.progress;
+      // counts from the same planLs.status answer as the steps below, so they never disagree
+      const todo = element.server.status?.todo;
+      const p = todo ? { done: todo.done ?? 0, total: todo.total ?? 0 } : element.server.progress;
       const item = new vscode.TreeItem(element.server.folder.name, vscode.TreeItemCollapsibleState.Expanded);
       item.id = `${folderKey}#folder`;
       item.description = p ? `${p.done}/${p.total}` : undefined;

@@ -38,6 +38,7 @@ export class FolderServer {
   private restarts: number[] = [];
   private statusTimer: NodeJS.Timeout | undefined;
   private initialized = false;
+  private statusRetries = 0;
 
   constructor(readonly folder: vscode.WorkspaceFolder, private readonly manager: Servers) {}
 
@@ -116,6 +117,7 @@ export class FolderServer {
     this.client = client;
     this.initialized = false;
     client.onNotification('planLs/progress', (p: Progress) => {
+      m.log(`[${folder.name}] progress: ${p.done}/${p.total}, next step ${p.nextStep?.number ?? 'none'}`);
       this.progress = p;
       m.changed(this);
       this.refreshStatusSoon();
@@ -177,6 +179,20 @@ export class FolderServer {
         arguments: [{}],
       })) as PlanStatus | null;
       this.status = result ?? undefined;
+      this.manager.log(
+        `[${this.folder.name}] status: ${result?.todo?.done ?? 0}/${result?.todo?.total ?? 0} items done, ` +
+          `${result?.plan?.steps?.length ?? 0} steps`,
+      );
+      // the status and the last progress notification should agree; when they don't, the
+      // server's state was still settling: ask again shortly (a few times at most)
+      const p = this.progress;
+      const agrees = !p || !result?.todo || (result.todo.done === p.done && result.todo.total === p.total);
+      if (!agrees && this.statusRetries < 5) {
+        this.statusRetries++;
+        this.refreshStatusSoon(300);
+      } else if (agrees) {
+        this.statusRetries = 0;
+      }
       if (!this.progress && result?.todo) {
         // a server that sends no planLs/progress still gets a status bar
         this.progress = { done: result.todo.done ?? 0, total: result.todo.total ?? 0, nextStep: null };

@@ -65,6 +65,17 @@ Parse the input.
 ```
 """
 
+BETA_TODO = """# Todo
+
+## Step 1: Skeleton
+- [x] Create the package
+- [x] Add a test that the CLI starts
+
+## Step 2: Parser
+- [ ] Parse the input
+- [ ] Report errors with their line
+"""
+
 USER_SETTINGS = {
     "workbench.startupEditor": "none",
     "workbench.tips.enabled": False,
@@ -138,7 +149,9 @@ def page(code_server: CodeServer, request: pytest.FixtureRequest):
             yield pg
             failed = getattr(request.node, "rep_call", None)
             if failed is not None and failed.failed:
-                pg.screenshot(path=str(ARTIFACTS / f"vscode-FAILED-{request.node.name}.png"))
+                for open_page in [p for c in browser.contexts for p in c.pages]:
+                    open_page.screenshot(
+                        path=str(ARTIFACTS / f"vscode-FAILED-{request.node.name}.png"))
         finally:
             browser.close()
 
@@ -170,9 +183,14 @@ def text_of(locator) -> str:
     return locator.inner_text().replace("\xa0", " ")
 
 
-def status_bar_text(page) -> str:
-    item = page.locator(".statusbar-item", has_text="✓").first
-    item.wait_for(timeout=30_000)
+def status_bar_text(page, cs: CodeServer, expect: str = "✓") -> str:
+    """The plan status bar item's text, once it shows `expect`."""
+    item = page.locator(".statusbar-item", has_text=expect).first
+    try:
+        item.wait_for(timeout=30_000)
+    except Exception as exc:
+        page.screenshot(path=str(ARTIFACTS / "vscode-FAILED-no-status-bar.png"))
+        raise AssertionError(f"no plan status bar item{diagnostics(cs)}") from exc
     return item.inner_text().strip()
 
 
@@ -215,11 +233,7 @@ def test_user_flow_hover_mark_done_status_bar_plan_view(code_server: CodeServer,
 
     # the workbench opens on the folder; the extension starts plan-ls and fills the status bar
     open_folder(page, code_server, ws)
-    try:
-        text = status_bar_text(page)
-    except Exception as exc:
-        shot("no-status-bar")
-        raise AssertionError(f"no plan status bar item{diagnostics(code_server)}") from exc
+    text = status_bar_text(page, code_server, f"✓ {done_before}/{total}")
     assert text.startswith(f"✓ {done_before}/{total}"), text
     shot("workbench-status-bar")
 
@@ -333,6 +347,33 @@ def test_missing_server_gives_one_clear_error(code_server: CodeServer, page,
     shot("open-setting")
 
 
+def open_multi_root(page, url: str, first_folder: str):
+    """Open a .code-workspace. Now and then code-server 4.100.3 opens one as an empty workspace
+    ("You have not yet added a folder", with "An unknown error occurred" in the console); a
+    reload does not help, a new browser context does. That is code-server's, not the
+    extension's: retry a few times, and keep the console when it never works."""
+    console: list[str] = []
+    for attempt in range(3):
+        if attempt:
+            print(f"code-server opened the workspace empty: new browser context ({attempt})")
+            old = page
+            context = old.context.browser.new_context(viewport={"width": 1400, "height": 900})
+            page = context.new_page()
+            page.set_default_timeout(20_000)
+            old.context.close()
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+        page.goto(url)
+        page.wait_for_selector(".monaco-workbench", timeout=45_000)
+        rows = page.locator(".explorer-folders-view .monaco-list-row", has_text=first_folder)
+        try:
+            rows.first.wait_for(timeout=15_000)
+            return page
+        except Exception:  # noqa: BLE001 - retried
+            continue
+    (ARTIFACTS / "vscode-FAILED-console.txt").write_text("\n".join(console))
+    raise AssertionError("code-server opened the .code-workspace without its folders 3 times")
+
+
 def test_multi_root_inline_actions_and_changes_on_disk(code_server: CodeServer, page,
                                                        tmp_path: Path) -> None:
     """Two folders, two servers: no command collisions, the Plan view's inline action reaches
@@ -341,16 +382,16 @@ def test_multi_root_inline_actions_and_changes_on_disk(code_server: CodeServer, 
     first = make_workspace(tmp_path / "alpha")
     second = tmp_path / "beta"
     second.mkdir()
-    (second / "todo.md").write_text(FALLBACK_TODO)
+    (second / "todo.md").write_text(BETA_TODO)
     (second / "prompt_plan.md").write_text(FALLBACK_PLAN)
     workspace = tmp_path / "two.code-workspace"
     workspace.write_text(json.dumps({"folders": [{"path": str(first)}, {"path": str(second)}]}))
     shot = Shots(page, "vscode-multi")
 
-    page.goto(f"{code_server.url}/?workspace={workspace}")
-    page.wait_for_selector(".monaco-workbench", timeout=45_000)
+    page = open_multi_root(page, f"{code_server.url}/?workspace={workspace}", "alpha")
+    shot.page = page
     a = plan_status(first)["todo"]
-    status_bar_text(page)
+    status_bar_text(page, code_server)
     page.locator(".pane-header", has_text="Plan").first.click()
     plan_pane = page.locator(".pane", has=page.locator(".pane-header", has_text="Plan"))
     folders_header = page.locator(".pane-header", has_text="two").first
@@ -362,17 +403,17 @@ def test_multi_root_inline_actions_and_changes_on_disk(code_server: CodeServer, 
     alpha_row.click()  # collapse alpha's steps to bring beta into view
     beta_row = plan_pane.locator(".monaco-list-row", has_text="beta").first
     beta_row.wait_for()
-    beta_row.locator(".label-description", has_text="1/3").wait_for()
+    beta_row.locator(".label-description", has_text="2/4").wait_for()
     shot("plan-view-two-folders")
 
     # inline "Mark done" on beta's open item "Parse the input" (beta's todo.md is not open in
     # an editor, so the server writes the file)
     beta_todo = second / "todo.md"
     row = plan_pane.locator(".monaco-list-row", has_text="Parse the input").first
-    if not row.is_visible():
-        parser = plan_pane.locator(".monaco-list-row", has_text="Step 2: Parser").first
-        parser.locator(".monaco-tl-twistie").click()  # expand without opening the plan
-    row.wait_for()
+    try:
+        row.wait_for()  # the next step is expanded
+    except Exception as exc:
+        raise AssertionError(f"beta's steps are missing{diagnostics(code_server)}") from exc
     row.hover()
     row.locator(".action-label[aria-label='Mark done']").click()
     deadline = time.monotonic() + 15
@@ -380,7 +421,8 @@ def test_multi_root_inline_actions_and_changes_on_disk(code_server: CodeServer, 
         time.sleep(0.2)
     assert "- [x] Parse the input" in beta_todo.read_text()
     plan_pane.locator(".monaco-list-row", has_text="beta").locator(".label-description",
-                                                                   has_text="2/3").first.wait_for()
+                                                                   has_text="3/4").first.wait_for()
+    row.locator(".label-description", has_text="done").wait_for()
     shot("inline-mark-done")
 
     # an agent checks an item off in alpha's todo.md on disk: the status bar follows
