@@ -96,3 +96,18 @@ def test_done_keeps_crlf(tmp_path):
 def test_module_entry_point_and_version():
     out = run("--version")
     assert out.returncode == 0 and out.stdout.startswith("plan-ls ")
+
+
+def test_files_written_by_plan_ls_are_not_private(project):
+    import os
+    import stat
+
+    (project / "todo.md").unlink()
+    (project / "todo.md").write_text("- [ ] a\n")
+    os.chmod(project / "todo.md", 0o644)
+    assert run("done", "line:1", str(project)).returncode == 0
+    assert stat.S_IMODE((project / "todo.md").stat().st_mode) == 0o644
+    from plan_ls.fileio import write_atomic
+
+    write_atomic(project / "new.md", "x")
+    assert stat.S_IMODE((project / "new.md").stat().st_mode) & 0o044  # readable by others

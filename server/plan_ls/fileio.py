@@ -9,6 +9,15 @@ from pathlib import Path
 MAX_READ_BYTES = 50 * 1024 * 1024
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it; done once, at import
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 class UnreadableFile(Exception):
     """A file that exists but cannot be used as text (binary, too large, no permission)."""
 
@@ -47,8 +56,9 @@ def write_atomic(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        # mkstemp makes the file private (0600); keep the old file's mode, or the usual one
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_UMASK
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:

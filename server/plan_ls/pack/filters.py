@@ -13,6 +13,7 @@ DEFAULT_SKIPPED_DIRS = frozenset(
     {
         "node_modules",
         "bower_components",
+        ".plan-ls",  # plan-ls's own state: rendered prompts there hold whole earlier bundles
         "__pycache__",
         ".venv",
         "venv",

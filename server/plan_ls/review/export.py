@@ -7,7 +7,6 @@ wrote and what it skipped, so the CLI can say so.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,15 +36,7 @@ class Written:
             self.skipped.append(path)
             return
         write_atomic(path, text)
-        if not existed:  # write_atomic's temporary file is private (0600); these are not
-            path.chmod(0o666 & ~_umask())
         self.wrote.append(path)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def mise_toml() -> str:
