@@ -36,6 +36,10 @@ export class Busy {
 
 export const busy = new Busy();
 
+/** How many server-side progress reports have begun (any server): lets a client-side wait
+ * notice that the server shows its own progress, so the user doesn't get two. */
+export const serverProgress = { begun: 0 };
+
 type Report = (value: { message?: string; percentage?: number }) => void;
 
 /**
@@ -73,6 +77,7 @@ export function followProgress(client: BaseLanguageClient, token: ProgressToken)
 
   function begin(v: WorkDoneProgressBegin): void {
     if (busyPart || ended) return;
+    serverProgress.begun++;
     busyPart = busy.enter();
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: v.title, cancellable: !!v.cancellable },

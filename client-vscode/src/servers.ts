@@ -17,7 +17,7 @@ import {
 import { PlanLanguageClient } from './client';
 import { resolveServerCommand, Resolution } from './logic/serverCommand';
 import type { PlanStatus, Progress } from './logic/types';
-import { busy, followProgress } from './progressUi';
+import { busy, serverProgress } from './progressUi';
 
 export const SECRET_KEY = 'planLs.apiKey';
 const FILE_KEYS = ['todo', 'plan', 'spec', 'interview'] as const;
@@ -406,34 +406,59 @@ export class Servers implements vscode.Disposable {
       );
       return undefined;
     }
-    const send = (token?: vscode.CancellationToken, workDoneToken?: string) =>
-      client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args, workDoneToken }, token);
-    try {
-      if (!opts.title) return await send();
-      return await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: opts.title, cancellable: true },
-        async (_progress, token) => {
-          const part = busy.enter();
-          const workDoneToken = `plan-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-          const follow = followProgress(client, workDoneToken);
-          try {
-            return await send(token, workDoneToken);
-          } finally {
-            follow.dispose();
-            part.dispose();
-          }
+    const cts = new vscode.CancellationTokenSource();
+    const request = client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }, cts.token);
+    if (!opts.title) {
+      try {
+        return await request;
+      } catch (e) {
+        return this.reportFailure(folder, command, opts.title, e);
+      } finally {
+        cts.dispose();
+      }
+    }
+    // A long command: the status bar spins while it runs. The server normally shows its own
+    // cancellable progress; if it has not within a moment, show one here whose Cancel cancels
+    // the request ($/cancelRequest).
+    const part = busy.enter();
+    const begunBefore = serverProgress.begun;
+    let settled = false;
+    const title = opts.title;
+    const timer = setTimeout(() => {
+      if (settled || serverProgress.begun > begunBefore) return;
+      void vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+        (_progress, token) => {
+          token.onCancellationRequested(() => cts.cancel());
+          return request.then(
+            () => undefined,
+            () => undefined,
+          );
         },
       );
+    }, 1500);
+    try {
+      return await request;
     } catch (e) {
-      if (e instanceof ResponseError && e.code === -32800) {
-        void vscode.window.showInformationMessage(`Plan: ${opts.title ?? command} was cancelled.`);
-        return undefined;
-      }
-      const message = e instanceof Error ? e.message : String(e);
-      this.log(`[${folder.name}] ${command} failed: ${message}`);
-      void vscode.window.showErrorMessage(`Plan: ${command} failed: ${message}`);
+      return this.reportFailure(folder, command, opts.title, e);
+    } finally {
+      settled = true;
+      clearTimeout(timer);
+      part.dispose();
+      cts.dispose();
+    }
+  }
+
+  /** One message for a failed command; a cancelled one is only noted. */
+  private reportFailure(folder: vscode.WorkspaceFolder, command: string, title: string | undefined, e: unknown): undefined {
+    if (e instanceof ResponseError && e.code === -32800) {
+      void vscode.window.showInformationMessage(`Plan: ${title ?? command} was cancelled.`);
       return undefined;
     }
+    const message = e instanceof Error ? e.message : String(e);
+    this.log(`[${folder.name}] ${command} failed: ${message}`);
+    void vscode.window.showErrorMessage(`Plan: ${command} failed: ${message}`);
+    return undefined;
   }
 
   dispose(): void {

@@ -25,7 +25,7 @@ test('no items yet', () => {
 test('spinner while generations run', () => {
   const v = statusView({ done: 1, total: 2, nextStep: { number: '2', title: '' } }, 2);
   assert.equal(v.text, '$(sync~spin) ✓ 1/2 · Step 2');
-  assert.match(v.tooltip, /2 generations are running/);
+  assert.match(v.tooltip, /A generation is running/);
   assert.doesNotMatch(v.tooltip, /—/);
 });
 

@@ -222,3 +222,73 @@ class CodeServer:
                 except OSError:
                     pass
         return "\n".join(texts)
+
+
+class FakeLlm:
+    """An OpenAI-compatible chat endpoint on loopback that streams a prompt plan slowly, and
+    remembers what it was sent (the Authorization header above all)."""
+
+    def __init__(self, chunks: list[str], delay: float = 0.3):
+        import http.server
+        import threading
+
+        self.chunks = chunks
+        self.delay = delay
+        self.requests: list[dict] = []
+        self.sent = 0
+        self.finished = False
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                fake.requests.append({"path": self.path, "auth": self.headers.get("Authorization"),
+                                      "body": body})
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                try:
+                    for i, text in enumerate(fake.chunks):
+                        delta = {"content": text}
+                        if i == 0:
+                            delta["role"] = "assistant"
+                        self._event({"id": "fake-1", "object": "chat.completion.chunk",
+                                     "created": 0, "model": body.get("model", "fake"),
+                                     "choices": [{"index": 0, "delta": delta,
+                                                  "finish_reason": None}]})
+                        fake.sent += 1
+                        time.sleep(fake.delay)
+                    self._event({"id": "fake-1", "object": "chat.completion.chunk", "created": 0,
+                                 "model": "fake", "choices": [{"index": 0, "delta": {},
+                                                               "finish_reason": "stop"}]})
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                    fake.finished = True
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client hung up: cancelled
+                self.close_connection = True
+
+            def _event(self, obj: dict) -> None:
+                self.wfile.write(b"data: " + json.dumps(obj).encode() + b"\n\n")
+                self.wfile.flush()
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -26,6 +26,7 @@ from tests.e2e_vscode.harness import (
     CHROMIUM_ARGS,
     ROOT,
     CodeServer,
+    FakeLlm,
     build_vsix,
     code_server_path,
     descendants,
@@ -444,3 +445,72 @@ def test_multi_root_inline_actions_and_changes_on_disk(code_server: CodeServer, 
     assert "already exists" not in log, log
     toasts = page.locator(".notification-toast").all_inner_texts()
     assert not [t for t in toasts if "Plan" in t or "plan-ls" in t], toasts
+
+
+def test_api_key_from_secret_storage_and_a_cancelled_generation(code_server: CodeServer, page,
+                                                                  tmp_path: Path) -> None:
+    """*Plan: Set API key* keeps the key out of every settings file, yet the server sends it
+    to the (local, fake) model; a generation shows a cancellable progress and a spinning
+    status bar, and Cancel stops the stream with the partial plan marked as cut off."""
+    steps = [f"## Step {n}: Part {n}\n\n```text\nBuild part {n}.\n```\n\n" for n in range(1, 41)]
+    llm = FakeLlm(["# Prompt plan\n\n", *steps], delay=0.3)
+    try:
+        ws = make_workspace(tmp_path / "keyed")
+        (ws / ".vscode").mkdir(exist_ok=True)
+        (ws / ".vscode" / "settings.json").write_text(json.dumps(
+            {"planLs.llm.baseUrl": llm.base_url, "planLs.llm.model": "fake-model"}))
+        secret = "sk-e2e-" + "7" * 24
+        shot = Shots(page, "vscode-llm")
+        open_folder(page, code_server, ws)
+        status_bar_text(page, code_server, "✓ ")
+
+        run_palette_command(page, "Plan: Set API key")
+        page.keyboard.press("Enter")
+        key_box = page.locator(".quick-input-widget input[type='password']")
+        key_box.wait_for(state="visible")
+        key_box.fill(secret)
+        shot("api-key-prompt")
+        page.keyboard.press("Enter")
+        page.locator(".notification-toast", has_text="API key stored").first.wait_for()
+        status_bar_text(page, code_server, "✓ ")
+
+        run_palette_command(page, "Plan: Generate prompt plan (test-driven)")
+        page.keyboard.press("Enter")
+        # prompt_plan.md exists: the server asks before it replaces it
+        ask = page.locator(".notification-toast", has_text="prompt_plan.md")
+        ask.locator(".monaco-button", has_text="Replace").first.click()
+        toast = page.locator(".notification-toast", has_text="Generating the prompt plan")
+        toast.first.wait_for()
+        deadline = time.monotonic() + 20
+        while llm.sent < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert llm.sent >= 4, "the fake model was never asked to stream"
+        page.locator(".statusbar-item .codicon-modifier-spin").first.wait_for()
+        shot("generating-spinner")
+        toast.locator(".monaco-button", has_text="Cancel").first.click()
+
+        plan = ws / "prompt_plan.md"
+
+        def plan_text() -> str:
+            editor = page.locator(".monaco-editor .view-line", has_text="cut off")
+            if editor.count():
+                return "cut off"
+            return plan.read_text()
+
+        deadline = time.monotonic() + 15
+        while "cut off" not in plan_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "cut off" in plan_text(), plan.read_text()[:500]
+        page.locator(".statusbar-item .codicon-modifier-spin").first.wait_for(state="detached")
+        shot("cancelled")
+        assert not llm.finished and llm.sent < len(llm.chunks)
+
+        assert llm.requests, "no request reached the model"
+        assert llm.requests[-1]["auth"] == f"Bearer {secret}"
+        assert llm.requests[-1]["body"].get("model") == "fake-model"
+        for settings in [*code_server.user_data.rglob("settings.json"),
+                         *ws.rglob("settings.json")]:
+            assert secret not in settings.read_text(), settings
+        assert secret not in code_server.extension_host_logs()
+    finally:
+        llm.close()

@@ -10,7 +10,7 @@ export interface StatusView {
 
 export function statusView(progress: Progress | undefined, busy = 0): StatusView {
   const spin = busy > 0 ? '$(sync~spin) ' : '';
-  const busyNote = busy > 0 ? `\n${busy === 1 ? 'A generation is' : `${busy} generations are`} running.` : '';
+  const busyNote = busy > 0 ? '\nA generation is running (its notification has Cancel).' : '';
   if (!progress) {
     return { text: `${spin}✓ …`, tooltip: `Plan: waiting for the plan-ls server.${busyNote}`, hasNext: false };
   }
