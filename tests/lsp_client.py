@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Union
 
@@ -85,3 +87,45 @@ def apply_to_text(text: str, edits: list[t.TextEdit]) -> str:
             "\n".join(lines[en.line + 1:])
         lines = (before + e.new_text + after).split("\n")
     return "\n".join(lines)
+
+
+async def start_session(client: LanguageClient, project: Path,
+                        options: dict | None = None) -> None:
+    """initialize + initialized on `project` as the one workspace folder."""
+    client.project = project
+    await client.initialize_session(t.InitializeParams(
+        capabilities=CAPS, root_uri=project.as_uri(), initialization_options=options,
+        workspace_folders=[t.WorkspaceFolder(uri=project.as_uri(), name=project.name)]))
+
+
+async def end_session(client: LanguageClient) -> None:
+    await asyncio.wait_for(client.shutdown_session(), 5)  # a hung server fails, not hangs
+
+
+def hover_at(uri: str, line: int, character: int = 4) -> t.HoverParams:
+    return t.HoverParams(text_document=t.TextDocumentIdentifier(uri=uri),
+                         position=t.Position(line=line, character=character))
+
+
+def actions_at(uri: str, line: int, end_line: int | None = None,
+               end_char: int = 0) -> t.CodeActionParams:
+    end = t.Position(line=end_line if end_line is not None else line, character=end_char)
+    return t.CodeActionParams(
+        text_document=t.TextDocumentIdentifier(uri=uri),
+        range=t.Range(start=t.Position(line=line, character=0), end=end),
+        context=t.CodeActionContext(diagnostics=[]))
+
+
+def line_of(path: Path, needle: str) -> int:
+    for i, line in enumerate(path.read_text().splitlines()):
+        if needle in line:
+            return i
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+async def wait_until(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)

@@ -10,7 +10,17 @@ import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.lsp_client import CAPS, SERVER, apply_to_text, copy_sample, make_client, open_doc
+from tests.lsp_client import (
+    SERVER,
+    actions_at,
+    apply_to_text,
+    copy_sample,
+    end_session,
+    line_of,
+    make_client,
+    open_doc,
+    start_session,
+)
 
 
 @pytest.fixture
@@ -20,24 +30,9 @@ def project(tmp_path):
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
 async def client(lsp_client: LanguageClient, project):
-    lsp_client.project = project
-    await lsp_client.initialize_session(t.InitializeParams(
-        capabilities=CAPS, root_uri=project.as_uri(),
-        initialization_options={"planLs": {"user": "tester"}},
-        workspace_folders=[t.WorkspaceFolder(uri=project.as_uri(), name="greenfield")]))
+    await start_session(lsp_client, project, {"planLs": {"user": "tester"}})
     yield
-    await asyncio.wait_for(lsp_client.shutdown_session(), 5)
-
-
-def actions_at(uri: str, line: int) -> t.CodeActionParams:
-    pos = t.Position(line=line, character=0)
-    return t.CodeActionParams(text_document=t.TextDocumentIdentifier(uri=uri),
-                              range=t.Range(start=pos, end=pos),
-                              context=t.CodeActionContext(diagnostics=[]))
-
-
-def line_of(path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines()) if needle in line)
+    await end_session(lsp_client)
 
 
 async def command(client: LanguageClient, method: str, **args):

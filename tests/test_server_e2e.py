@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.lsp_client import CAPS, SERVER, apply_to_text, copy_sample, make_client, open_doc
+from tests.lsp_client import (
+    SERVER,
+    actions_at,
+    apply_to_text,
+    copy_sample,
+    end_session,
+    hover_at,
+    line_of,
+    make_client,
+    open_doc,
+    start_session,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -19,42 +29,9 @@ def project(tmp_path):
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
 async def client(lsp_client: LanguageClient, project):
-    lsp_client.project = project
-    await lsp_client.initialize_session(t.InitializeParams(
-        capabilities=CAPS, root_uri=project.as_uri(),
-        workspace_folders=[t.WorkspaceFolder(uri=project.as_uri(), name="greenfield")]))
+    await start_session(lsp_client, project)
     yield
-    await asyncio.wait_for(lsp_client.shutdown_session(), 5)
-
-
-def hover_at(uri: str, line: int, character: int = 4) -> t.HoverParams:
-    return t.HoverParams(text_document=t.TextDocumentIdentifier(uri=uri),
-                         position=t.Position(line=line, character=character))
-
-
-def actions_at(uri: str, line: int, end_line: int | None = None,
-               end_char: int = 0) -> t.CodeActionParams:
-    end = t.Position(line=end_line if end_line is not None else line, character=end_char)
-    return t.CodeActionParams(
-        text_document=t.TextDocumentIdentifier(uri=uri),
-        range=t.Range(start=t.Position(line=line, character=0), end=end),
-        context=t.CodeActionContext(diagnostics=[]))
-
-
-async def wait_until(condition, timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
-
-
-def line_of(path, needle: str) -> int:
-    for i, line in enumerate(path.read_text().splitlines()):
-        if needle in line:
-            return i
-    raise AssertionError(f"{needle!r} not in {path}")
+    await end_session(lsp_client)
 
 
 async def test_hover_on_todo_item_shows_step_prompt_and_progress(client: LanguageClient):

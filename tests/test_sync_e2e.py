@@ -16,7 +16,17 @@ import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.lsp_client import CAPS, SERVER, copy_sample, make_client, open_doc
+from tests.lsp_client import (
+    SERVER,
+    copy_sample,
+    end_session,
+    hover_at,
+    line_of,
+    make_client,
+    open_doc,
+    start_session,
+    wait_until,
+)
 
 MISSING = "- [ ] Test a missing data file"
 
@@ -30,13 +40,10 @@ def project(tmp_path):
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
 async def client(lsp_client: LanguageClient, project):
-    lsp_client.project = project
-    await lsp_client.initialize_session(t.InitializeParams(
-        capabilities=CAPS, root_uri=project.as_uri(),
-        workspace_folders=[t.WorkspaceFolder(uri=project.as_uri(), name="greenfield")]))
+    await start_session(lsp_client, project)
     await wait_watching(lsp_client)
     yield
-    await asyncio.wait_for(lsp_client.shutdown_session(), 5)
+    await end_session(lsp_client)
 
 
 async def sync_status(client: LanguageClient) -> dict:
@@ -49,14 +56,6 @@ async def wait_watching(client: LanguageClient) -> None:
     await wait_until(lambda: client.progress_notes)  # the start-up publication is in
 
 
-async def wait_until(condition, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-
-
 async def wait_until_async(fetch, check, timeout: float = 5.0):
     deadline = time.monotonic() + timeout
     while True:
@@ -66,15 +65,6 @@ async def wait_until_async(fetch, check, timeout: float = 5.0):
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met in time: {value}")
         await asyncio.sleep(0.02)
-
-
-def hover_at(uri: str, line: int) -> t.HoverParams:
-    return t.HoverParams(text_document=t.TextDocumentIdentifier(uri=uri),
-                         position=t.Position(line=line, character=4))
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines()) if needle in line)
 
 
 def codes(client: LanguageClient, path: Path) -> list[str]:
