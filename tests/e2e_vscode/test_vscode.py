@@ -144,7 +144,8 @@ def page(code_server: CodeServer, request: pytest.FixtureRequest):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            context = browser.new_context(viewport={"width": 1400, "height": 900},
+                                          permissions=["clipboard-read", "clipboard-write"])
             pg = context.new_page()
             pg.set_default_timeout(20_000)
             yield pg
@@ -209,6 +210,25 @@ def hover_over(page, line) -> str:
         except Exception:  # noqa: BLE001 - try again from a fresh position
             page.keyboard.press("Escape")
     raise AssertionError("no hover appeared over the todo item")
+
+
+def step_prompt(plan_text: str, line1: int) -> str:
+    """The ```text block after the heading on a 1-based line."""
+    lines = plan_text.splitlines()[line1:]
+    start = next(i for i, line in enumerate(lines) if line.startswith("```text"))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("```"))
+    return "\n".join(lines[start + 1:end])
+
+
+def wait_clipboard(page, expected: str, timeout: float = 10.0) -> str:
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        text = page.evaluate("navigator.clipboard.readText()")
+        if text.strip() == expected.strip():
+            return expected
+        time.sleep(0.2)
+    return text
 
 
 def run_palette_command(page, title: str) -> None:
@@ -314,6 +334,24 @@ def test_user_flow_hover_mark_done_status_bar_plan_view(code_server: CodeServer,
     page.locator(".tab.active", has_text=plan_name).wait_for()
     page.locator(".statusbar-item", has_text=f"Ln {first_step['line']},").first.wait_for()
     shot("plan-view-opens-step")
+
+    # the server's "Copy prompt" code lens runs the client-side planLs.copyToClipboard
+    plan_text = (ws / Path(before["plan"]["path"]).name).read_text()
+    first_prompt = step_prompt(plan_text, first_step["line"])
+    lens = page.locator(".codelens-decoration a", has_text="Copy prompt").first
+    lens.wait_for()
+    lens.click()
+    assert wait_clipboard(page, first_prompt) == first_prompt
+    shot("code-lens-copied")
+
+    # Plan: Copy step prompt… offers the step under the cursor first
+    page.evaluate("navigator.clipboard.writeText('')")
+    run_palette_command(page, "Plan: Copy step prompt…")
+    page.keyboard.press("Enter")
+    page.locator(".quick-input-list .monaco-list-row", has_text="Step").first.wait_for()
+    shot("copy-step-prompt-pick")
+    page.keyboard.press("Enter")
+    assert wait_clipboard(page, first_prompt) == first_prompt
 
     assert time.monotonic() - started < 150
 
