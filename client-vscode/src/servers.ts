@@ -35,6 +35,7 @@ export class FolderServer {
   progress: Progress | undefined;
   status: PlanStatus | undefined;
   failed = false;
+  failedWhy: 'notFound' | 'crashed' = 'notFound';
   private restarts: number[] = [];
   private statusTimer: NodeJS.Timeout | undefined;
   private initialized = false;
@@ -61,6 +62,7 @@ export class FolderServer {
     const resolution = await m.resolveCommand(this.folder);
     if (!resolution) {
       this.failed = true;
+      this.failedWhy = 'notFound';
       m.startFailed(this.folder, 'notFound');
       return undefined;
     }
@@ -126,6 +128,7 @@ export class FolderServer {
       await client.start();
     } catch (e) {
       this.failed = true;
+      this.failedWhy = 'crashed';
       m.log(`[${folder.name}] the server did not start: ${String(e)}`);
       m.startFailed(folder, 'crashed');
       await client.dispose().catch(() => undefined);
@@ -158,6 +161,7 @@ export class FolderServer {
     }
     m.log(`[${this.folder.name}] the server stopped 3 times in 3 minutes; not restarting it`);
     this.failed = true;
+    this.failedWhy = 'crashed';
     m.startFailed(this.folder, 'crashed');
     return { action: CloseAction.DoNotRestart, handled: true };
   }
@@ -250,6 +254,7 @@ export class Servers implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<FolderServer | undefined>();
   readonly onDidChange = this.emitter.event;
   private errorShown = false;
+  private errorShownAt = 0;
 
   constructor(readonly secrets: vscode.SecretStorage) {
     this.output = vscode.window.createOutputChannel('Plan Language Server');
@@ -332,10 +337,14 @@ export class Servers implements vscode.Disposable {
   }
 
   /** One message, however many folders fail, until the next restart. */
-  startFailed(folder: vscode.WorkspaceFolder, why: 'notFound' | 'crashed'): void {
+  startFailed(folder: vscode.WorkspaceFolder, why: 'notFound' | 'crashed', again = false): void {
     this.changed(undefined);
-    if (this.errorShown) return;
+    if (this.errorShown && !again) return;
+    // a command the user runs on a folder without a server says so again, unless the message
+    // was shown a moment ago (by the very start attempt that command made)
+    if (again && Date.now() - this.errorShownAt < 3000) return;
     this.errorShown = true;
+    this.errorShownAt = Date.now();
     const message =
       why === 'notFound'
         ? 'Plan: the plan-ls language server is not installed. Install it with `pip install plan-ls` ' +
@@ -396,7 +405,10 @@ export class Servers implements vscode.Disposable {
     opts: { title?: string; quiet?: boolean } = {},
   ): Promise<unknown> {
     const client = await this.clientFor(folder);
-    if (!client) return undefined;
+    if (!client) {
+      this.startFailed(folder, this.get(folder).failedWhy, true);
+      return undefined;
+    }
     const offered = client.serverCommands();
     if (!offered.includes(command)) {
       const version = client.initializeResult?.serverInfo?.version;

@@ -385,6 +385,16 @@ def test_missing_server_gives_one_clear_error(code_server: CodeServer, page,
     page.locator(".setting-item-contents", has_text="Server: Command").first.wait_for()
     shot("open-setting")
 
+    # a Plan command run later says it again (once), rather than doing nothing
+    toast.first.wait_for(state="detached")
+    time.sleep(3)
+    run_palette_command(page, "Plan: Show status")
+    page.keyboard.press("Enter")
+    toast.first.wait_for()
+    time.sleep(1)
+    assert toast.count() == 1
+    shot("command-without-server")
+
 
 def open_multi_root(page, url: str, first_folder: str):
     """Open a .code-workspace. Now and then code-server 4.100.3 opens one as an empty workspace
