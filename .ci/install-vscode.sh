@@ -91,3 +91,7 @@ stage "client-vscode unit tests + plan-ls.vsix"
 run ext-package npm run --silent package
 [[ -f plan-ls.vsix ]] || { echo "FAILED: no plan-ls.vsix"; exit 1; }
 done_
+# the extension's unit tests ran inside `npm run package`; their counts, for the CI log
+pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOG_DIR/ext-package.log" | tail -1)
+fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$LOG_DIR/ext-package.log" | tail -1)
+echo "install-vscode: client-vscode unit tests (node --test): ${pass:-?} passed, ${fail:-?} failed"

@@ -40,6 +40,7 @@ test('steps with progress and their items', () => {
   assert.equal(s2.number, '2');
   assert.equal(s2.state, 'open');
   assert.equal(s2.children[0].claimedBy, 'ana');
+  assert.equal(s2.children[0].label, 'Parse items');
   assert.equal(s2.children[0].path, '/w/todo.md');
   assert.equal(s3.state, 'empty');
   assert.equal(s3.description, 'no todo items');

@@ -89,6 +89,7 @@ USER_SETTINGS = {
     "git.enabled": False,
     "editor.minimap.enabled": False,
     "editor.hover.delay": 300,
+    "planLs.user": "e2e-bot",
 }
 
 
@@ -473,6 +474,19 @@ def test_multi_root_inline_actions_and_changes_on_disk(code_server: CodeServer, 
                                                                    has_text="3/4").first.wait_for()
     row.locator(".label-description", has_text="done").wait_for()
     shot("inline-mark-done")
+
+    # inline "Claim" on beta's other open item writes (@name) into beta's todo.md
+    other = plan_pane.locator(".monaco-list-row", has_text="Report errors").first
+    other.hover()
+    other.locator(".action-label[aria-label='Claim']").click()
+    deadline = time.monotonic() + 15
+    while "(@e2e-bot)" not in beta_todo.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    claimed = next(line for line in beta_todo.read_text().splitlines() if "Report errors" in line)
+    assert claimed.endswith("(@e2e-bot)"), claimed
+    plan_pane.locator(".monaco-list-row", has_text="Report errors").locator(
+        ".label-description", has_text="@e2e-bot").first.wait_for()
+    shot("inline-claim")
 
     # an agent checks an item off in alpha's todo.md on disk: the status bar follows
     todo = first / "todo.md"

@@ -51,7 +51,8 @@ function itemNode(item: TodoItem, path: string | null): ItemNode {
   return {
     kind: 'item',
     id: `item:${item.line}`,
-    label: item.text.trim() || '(empty item)',
+    // the claim is shown on its own (description), so the label drops a trailing "(@name)"
+    label: item.text.replace(/\s*\(@[^)\s]+\)\s*$/, '').trim() || '(empty item)',
     done: !!item.done,
     line: item.line,
     path,
