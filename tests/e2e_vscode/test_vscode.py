@@ -239,8 +239,14 @@ def run_palette_command(page, title: str) -> None:
     box.fill(f">{title}")
     first = page.locator(".quick-input-list .monaco-list-row").first
     first.wait_for()
-    label = first.locator(".label-name").inner_text().strip()
-    assert label == title, f"the palette offers {label!r} first for {title!r}"
+    label = ""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # the list may still show the last quick pick's rows
+        label = first.locator(".label-name").first.inner_text().strip()
+        if label == title:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the palette offers {label!r} first for {title!r}")
 
 
 def test_user_flow_hover_mark_done_status_bar_plan_view(code_server: CodeServer, page,
@@ -353,6 +359,45 @@ def test_user_flow_hover_mark_done_status_bar_plan_view(code_server: CodeServer,
     shot("copy-step-prompt-pick")
     page.keyboard.press("Enter")
     assert wait_clipboard(page, first_prompt) == first_prompt
+
+    # Plan: Insert prompt… puts a step's prompt where the cursor is
+    second_step = steps[1]
+    second_prompt = step_prompt(plan_text, second_step["line"])
+    page.locator(".tab", has_text="todo.md").first.click()
+    page.locator(".tab.active", has_text="todo.md").wait_for()
+    page.locator(".monaco-editor .view-lines").first.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.press("Enter")
+    run_palette_command(page, "Plan: Insert prompt…")
+    page.keyboard.press("Enter")
+    pick = page.locator(".quick-input-widget input")
+    pick.wait_for(state="visible")
+    pick.fill(f"Step {second_step['number']}")
+    page.locator(".quick-input-list .monaco-list-row",
+                 has_text=f"Step {second_step['number']}").first.wait_for()
+    page.keyboard.press("Enter")
+    first_line = second_prompt.splitlines()[0]
+    page.locator(".monaco-editor .view-line", has_text=first_line[:40]).first.wait_for()
+    shot("inserted-prompt")
+
+    # Plan: Mark step done… checks off every open item of the chosen step
+    now = plan_status(ws)  # the file on disk; the editor's edits are not saved
+    open_step = next(s for s in now["plan"]["steps"]
+                     if s["todo_total"] > s["todo_done"] and s["number"] != target["step"])
+    to_check = open_step["todo_total"] - open_step["todo_done"]
+    run_palette_command(page, "Plan: Mark step done…")
+    page.keyboard.press("Enter")
+    pick.wait_for(state="visible")
+    pick.fill(f"Step {open_step['number']}")
+    page.locator(".quick-input-list .monaco-list-row",
+                 has_text=f"Step {open_step['number']}").first.wait_for()
+    page.keyboard.press("Enter")
+    page.locator(".statusbar-item",
+                 has_text=f"✓ {done_before + 1 + to_check}/{total}").first.wait_for(timeout=15_000)
+    full = f"{open_step['todo_total']}/{open_step['todo_total']}"
+    plan_pane.locator(".monaco-list-row", has_text=f"Step {open_step['number']}:").locator(
+        ".label-description", has_text=full).first.wait_for()
+    shot("step-marked-done")
 
     assert time.monotonic() - started < 150
 
