@@ -58,7 +58,7 @@ def register(server: PlanServer) -> None:
         if ls.state.editor_text(role, doc.source, doc.version):
             ls.plan_changed()
         elif isinstance(params, t.DidOpenTextDocumentParams):
-            publish_plan_state(ls)  # an editor that opens a file wants its diagnostics
+            publish_plan_state(ls, force=True)  # an editor that opens a file wants them
 
     @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
     def on_close(ls: PlanServer, params: t.DidCloseTextDocumentParams) -> None:

@@ -14,9 +14,14 @@ _SEVERITY = {
     "hint": t.DiagnosticSeverity.Hint,
 }
 PROGRESS = "planLs/progress"
+# uri -> (the text, the diagnostics) last published; one server per process
+_published: dict[str, tuple[str | None, list[t.Diagnostic]]] = {}
 
 
-def publish_plan_state(ls: PlanServer) -> None:
+def publish_plan_state(ls: PlanServer, force: bool = False) -> None:
+    """Publish what changed: a file's diagnostics go out when its text or its diagnostics
+    changed since the last time (a keystroke in todo.md need not resend the plan's), or
+    always with `force` (an editor that opens a file wants its diagnostics)."""
     snap = ls.state.snapshot
     by_role: dict[str, list[t.Diagnostic]] = {"todo": [], "plan": []}
     lines = {
@@ -35,10 +40,13 @@ def publish_plan_state(ls: PlanServer) -> None:
                                                 end=t.Position(line=0, character=0)),
                                   message=f"plan-ls cannot read this file: {fs.error}",
                                   severity=t.DiagnosticSeverity.Error, source="plan-ls")]
-        if fs.text is None and not fs.error and not diags and not fs.open_in_editor:
-            diags = []
+        uri = ls.uri_of(fs.path)
+        last = _published.get(uri)
+        if not force and last is not None and last[0] is fs.text and last[1] == diags:
+            continue
+        _published[uri] = (fs.text, diags)
         ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
-            uri=ls.uri_of(fs.path), diagnostics=diags, version=fs.version))
+            uri=uri, diagnostics=diags, version=fs.version))
     nxt = snap.next_step()
     overall = snap.overall
     ls.protocol.notify(PROGRESS, {
