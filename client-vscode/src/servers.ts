@@ -279,6 +279,8 @@ export class Servers implements vscode.Disposable {
     if (!s) {
       s = new FolderServer(folder, this);
       this.byFolder.set(key, s);
+      // the Plan view shows once a folder has (or tried to have) a server
+      void vscode.commands.executeCommand('setContext', 'planLs.active', true);
     }
     return s;
   }

@@ -30,7 +30,7 @@ DESIGN_SETTINGS = [
 # strings in the extension's sources that look like planLs.* but are not server commands
 NOT_SERVER_COMMANDS = {
     "planLs.apiKey", "planLs.copyToClipboard", "planLs.plan", "planLs.plan.focus",
-    "planLs.progress", "planLs.running",
+    "planLs.progress", "planLs.running", "planLs.active",
 }
 
 
