@@ -83,7 +83,9 @@ export class FolderServer {
     };
     const folder = this.folder;
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [{ scheme: 'file', language: 'markdown', pattern: `${folder.uri.fsPath}/**/*` }],
+      // every file of the folder, not only markdown: hover and the check-off action on a
+      // source line that a finding of code-review.md / missing-tests.md points at
+      documentSelector: [{ scheme: 'file', pattern: `${folder.uri.fsPath}/**/*` }],
       workspaceFolder: folder,
       outputChannel: m.output,
       initializationOptions: settingsFor(folder),

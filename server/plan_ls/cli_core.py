@@ -16,6 +16,8 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=2087)
     p.add_argument("--log-file", help="write the server's log to this file")
+    # many clients (vscode-languageclient with TransportKind.stdio among them) add --stdio
+    p.add_argument("--stdio", action="store_true", help="stdio (the default; accepted for clients)")
     p.set_defaults(func=serve)
 
     p = sub.add_parser("status", help="progress of the plan and the checklist")
