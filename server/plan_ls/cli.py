@@ -25,6 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def usage_error(message: object) -> int:
+    """Say what is wrong on stderr; exit status 2 (bad usage or unreadable input)."""
+    print(f"plan-ls: {message}", file=sys.stderr)
+    return 2
+
+
 def _version() -> str:
     from plan_ls import __version__
 

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from plan_ls.cli import usage_error
+
 
 def add_commands(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the language server (stdio by default)")
@@ -76,16 +78,12 @@ def load_state(directory: str):
     return state
 
 
-def _fail(exc: Exception) -> int:
-    print(f"plan-ls: {exc}", file=sys.stderr)
-    return 2
-
 
 def status(args: argparse.Namespace) -> int:
     try:
         state = load_state(args.dir)
     except UsageError as exc:
-        return _fail(exc)
+        return usage_error(exc)
     data = state.status_json()
     if args.json:
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
@@ -141,7 +139,7 @@ def check(args: argparse.Namespace) -> int:
     try:
         state = load_state(args.dir)
     except UsageError as exc:
-        return _fail(exc)
+        return usage_error(exc)
     data = state.status_json()
     drift = [d for d in data["diagnostics"] if d["severity"] in ("error", "warning")]
     for d in data["diagnostics"]:
@@ -159,11 +157,11 @@ def done(args: argparse.Namespace) -> int:
     try:
         state = load_state(args.dir)
     except UsageError as exc:
-        return _fail(exc)
+        return usage_error(exc)
     snap = state.snapshot
     text = state.state["todo"].text
     if snap.todo is None or text is None:
-        return _fail(UsageError(f"no {state.files.todo} to check off"))
+        return usage_error(f"no {state.files.todo} to check off")
     target = args.target.strip()
     items = None
     m = _LINE_TARGET.match(target)
@@ -172,15 +170,15 @@ def done(args: argparse.Namespace) -> int:
         items = snap.items_of_step(step)
         what = f"step {step.number}"
         if not items:
-            return _fail(UsageError(f"step {step.number} has no todo items to check off"))
+            return usage_error(f"step {step.number} has no todo items to check off")
     else:
         line_s = m.group(1) if m else target
         if not line_s.isdigit():
-            return _fail(UsageError(f"no step {target} in the plan"))
+            return usage_error(f"no step {target} in the plan")
         item = snap.todo.item_at(int(line_s) - 1)
         if item is None:
-            return _fail(UsageError(f"{state.files.todo}:{line_s} is not a checklist item"
-                                    + ("" if m else f" and there is no step {target}")))
+            return usage_error(f"{state.files.todo}:{line_s} is not a checklist item"
+                               + ("" if m else f" and there is no step {target}"))
         items, what = [item], f"line {line_s}"
     edits = mark_items(items, not args.undo)
     if edits:

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from plan_ls.cli import usage_error
+
 ISSUE_ACTIONS = ("export", "post")
 
 
@@ -63,10 +65,6 @@ def add_commands(sub: Any) -> None:
     p.set_defaults(func=run_templates)
 
 
-def _usage(message: str) -> int:
-    print(f"plan-ls: {message}", file=sys.stderr)
-    return 2
-
 
 def run_generation(args: argparse.Namespace) -> int:
     from plan_ls.review.bundle import KINDS
@@ -77,7 +75,7 @@ def run_generation(args: argparse.Namespace) -> int:
         words = list(args.words)
         action = words.pop(0) if words and words[0] in ISSUE_ACTIONS else None
         if len(words) > 1:
-            return _usage(f"issues: one directory at most, got {' '.join(words)}")
+            return usage_error(f"issues: one directory at most, got {' '.join(words)}")
         directory = words[0] if words else "."
         if action == "export":
             return export_issues(Path(directory), args.json)
@@ -100,11 +98,11 @@ def export_issues(directory: Path, as_json: bool) -> int:
 
     path = _issues_file(directory)
     if path is None:
-        return _usage(f"{directory / 'issues.md'}: no such file (run `plan-ls issues` first)")
+        return usage_error(f"{directory / 'issues.md'}: no such file (run `plan-ls issues` first)")
     try:
         issues = parse_issues(read_text(path))
     except UnreadableFile as exc:
-        return _usage(str(exc))
+        return usage_error(str(exc))
     for issue in issues:
         if as_json:
             print(json.dumps(issue.to_json(), ensure_ascii=False))
@@ -123,14 +121,14 @@ def post_issues(directory: Path, repo: str | None, dry_run: bool) -> int:
 
     path = _issues_file(directory)
     if path is None:
-        return _usage(f"{directory / 'issues.md'}: no such file (run `plan-ls issues` first)")
+        return usage_error(f"{directory / 'issues.md'}: no such file (run `plan-ls issues` first)")
     try:
         gh = "gh" if dry_run else check_gh()
         result = post(path, repo, dry_run=dry_run, gh=gh)
     except GhUnavailable as exc:
-        return _usage(str(exc))
+        return usage_error(str(exc))
     except (OSError, UnreadableFile) as exc:
-        return _usage(f"{path}: {exc}")
+        return usage_error(f"{path}: {exc}")
     if result.failed:
         print(f"plan-ls: {result.failed}", file=sys.stderr)
         print(f"plan-ls: filed {result.posted} before that; run again to resume",
@@ -160,11 +158,11 @@ def run_init(args: argparse.Namespace) -> int:
 
     root = Path(args.dir)
     if not root.is_dir():
-        return _usage(f"{root}: not a directory")
+        return usage_error(f"{root}: not a directory")
     try:
         written = init_project(root, mise=args.mise, force=args.force)
     except OSError as exc:
-        return _usage(str(exc))
+        return usage_error(str(exc))
     _report(written, root)
     return 0
 
@@ -175,11 +173,11 @@ def run_templates(args: argparse.Namespace) -> int:
 
     root = Path(args.root)
     if not root.is_dir():
-        return _usage(f"{root}: not a directory")
+        return usage_error(f"{root}: not a directory")
     dest = Path(args.llm)
     try:
         written = export_llm(dest, root, force=args.force)
     except (OSError, TemplateError) as exc:
-        return _usage(str(exc))
+        return usage_error(str(exc))
     _report(written, dest)
     return 0

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from plan_ls.cli import usage_error
+
 NOTHING_LEFT = 3
 
 
@@ -32,10 +34,6 @@ def add_commands(sub: Any) -> None:
     p.set_defaults(func=run_watch)
 
 
-def _fail(message: str) -> int:
-    print(f"plan-ls: {message}", file=sys.stderr)
-    return 2
-
 
 def run_next(args: argparse.Namespace) -> int:
     from plan_ls.sync.claims import ClaimError, clean_name, next_step
@@ -46,19 +44,19 @@ def run_next(args: argparse.Namespace) -> int:
     if args.claim is not None:
         name = clean_name(args.claim)
         if name is None or name != args.claim.lstrip("@"):
-            return _fail(f"{args.claim!r} is not a claim name: use letters, digits, '.', "
+            return usage_error(f"{args.claim!r} is not a claim name: use letters, digits, '.', "
                          "'-' or '_' (e.g. bot-1)")
     root = Path(args.dir)
     if not root.is_dir():
-        return _fail(f"{args.dir}: not a directory")
+        return usage_error(f"{args.dir}: not a directory")
     root = root.resolve()
     plan = PlanState(root).path_of("plan")
     if not plan.is_file():
-        return _fail(f"{args.dir}: no {plan.name} here")
+        return usage_error(f"{args.dir}: no {plan.name} here")
     try:
         step = next_step(root, name)
     except (ClaimError, LockTimeout, OSError) as exc:
-        return _fail(str(exc))
+        return usage_error(str(exc))
     if step is None:
         print("plan-ls: no open, unclaimed step left", file=sys.stderr)
         return NOTHING_LEFT
@@ -77,7 +75,7 @@ def run_next(args: argparse.Namespace) -> int:
 def run_watch(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     if not root.is_dir():
-        return _fail(f"{args.dir}: not a directory")
+        return usage_error(f"{args.dir}: not a directory")
     from plan_ls.sync.board import watch
 
     try:
