@@ -13,6 +13,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from plan_ls import __version__
+from plan_ls.model.text import split_lines
 from plan_ls.settings import Settings
 from plan_ls.sync.state import PlanState
 
@@ -51,14 +52,22 @@ class PlanServer(LanguageServer):
         self.code_lens_providers: list[CodeLensProvider] = []
         self.hover_providers: list[HoverProvider] = []  # asked where hover.py has nothing
         self.on_plan_changed: list[Callable[[PlanServer], None]] = []
+        self._split: tuple[str | None, list[str]] = (None, [])
+        self._paths: dict[str, Path | None] = {}
 
     # --- paths and documents ---------------------------------------------------------------
     def uri_of(self, path: Path) -> str:
         return from_fs_path(str(path)) or path.as_uri()
 
     def path_of(self, uri: str) -> Path | None:
-        fs = to_fs_path(uri)
-        return Path(fs) if fs else None
+        path = self._paths.get(uri, False)  # every provider asks, on every request
+        if path is False:
+            fs = to_fs_path(uri)
+            path = Path(fs) if fs else None
+            if len(self._paths) > 10_000:
+                self._paths.clear()
+            self._paths[uri] = path
+        return path
 
     def role_of_uri(self, uri: str) -> str | None:
         path = self.path_of(uri)
@@ -84,6 +93,17 @@ class PlanServer(LanguageServer):
             return read_text(path)
         except (FileNotFoundError, UnreadableFile):
             return None
+
+    def document_line(self, uri: str, line: int) -> str | None:
+        """One line of a document (None if there is no such document). pygls's doc.lines
+        splits the whole text on every call; this keeps the split of the last text asked."""
+        text = self.document_text(uri)
+        if text is None:
+            return None
+        if self._split[0] is not text:
+            self._split = (text, split_lines(text))
+        lines = self._split[1]
+        return lines[line] if 0 <= line < len(lines) else ""
 
     def document_version(self, uri: str) -> int | None:
         doc = self.workspace.text_documents.get(uri)

@@ -133,11 +133,10 @@ def generate_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeA
 def _on_blank_line(ls: PlanServer, uri: str, where: t.Range) -> bool:
     if where.start.line != where.end.line or where.start.character != where.end.character:
         return False
-    doc = ls.workspace.text_documents.get(uri)
-    if doc is None:
+    if uri not in ls.workspace.text_documents:
         return False
-    lines = doc.lines
-    return where.start.line >= len(lines) or not lines[where.start.line].strip()
+    line = ls.document_line(uri, where.start.line)
+    return line is not None and not line.strip()
 
 
 # --- shared helpers -----------------------------------------------------------------------
