@@ -100,6 +100,11 @@ class PlanServer(LanguageServer):
         text = self.document_text(uri)
         if text is None:
             return None
+        role = self.role_of_uri(uri)
+        parsed = {"todo": self.state.snapshot.todo, "plan": self.state.snapshot.plan}.get(role)
+        if parsed is not None and self.state.state[role].text is text:
+            lines = parsed.blocks.lines  # the planning files are split already
+            return lines[line] if 0 <= line < len(lines) else ""
         if self._split[0] is not text:
             self._split = (text, split_lines(text))
         lines = self._split[1]

