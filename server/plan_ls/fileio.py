@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 MAX_READ_BYTES = 50 * 1024 * 1024
@@ -50,6 +49,8 @@ def read_text(path: Path, max_bytes: int = MAX_READ_BYTES) -> str:
 def write_atomic(path: Path, text: str) -> None:
     """Write text to path through a temporary file and a rename: no reader sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # it imports shutil, bz2 and lzma: not at start-up
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:

@@ -18,7 +18,6 @@ import random
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -272,6 +271,7 @@ def _retry_after(exc: Any) -> float | None:
             return max(0.0, float(value))
         except ValueError:
             from datetime import datetime, timezone
+            from email.utils import parsedate_to_datetime  # rare: keep email out of start-up
 
             when = parsedate_to_datetime(value)
             return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

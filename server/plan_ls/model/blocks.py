@@ -13,11 +13,12 @@ import logging
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-
-from markdown_it import MarkdownIt
-from mdit_py_plugins.front_matter import front_matter_plugin
+from typing import TYPE_CHECKING
 
 from plan_ls.model.text import normalize_newlines, strip_bom
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 logging.getLogger("markdown_it").disabled = True  # its per-block debug calls cost a third
 
@@ -128,6 +129,10 @@ def _section_starts(text: str) -> list[int]:
 
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
+    # imported on the first parse, which comes after the server answered `initialize`
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.front_matter import front_matter_plugin
+
     md = MarkdownIt("commonmark").use(front_matter_plugin)
     md.disable(["inline"])  # block structure is all we need; inline text is read from source
     return md
