@@ -265,3 +265,10 @@ def test_a_missing_number_falls_back_to_the_title_and_says_so():
     assert (snap.links[0].step, snap.links[0].how) == (1, "title")
     [finding] = [f for f in snap.findings if f.code == "unknown-step"]
     assert "its title matches Step 2" in finding.message
+
+
+def test_deeply_nested_checklists_keep_their_items():
+    text = "".join("  " * depth + f"- [ ] level {depth}\n" for depth in range(25))
+    todo = parse_todo(text)
+    assert [i.depth for i in todo.items] == list(range(25))
+    assert all(item.parent == item.index - 1 for item in todo.items[1:])

@@ -133,7 +133,9 @@ def _markdown() -> MarkdownIt:
     from markdown_it import MarkdownIt
     from mdit_py_plugins.front_matter import front_matter_plugin
 
-    md = MarkdownIt("commonmark").use(front_matter_plugin)
+    # commonmark's nesting limit (20 tokens: 10 list levels) hides items of deep checklists;
+    # 64 stays far from Python's recursion limit
+    md = MarkdownIt("commonmark", {"maxNesting": 64}).use(front_matter_plugin)
     md.disable(["inline"])  # block structure is all we need; inline text is read from source
     return md
 
