@@ -31,29 +31,18 @@ from pygls.lsp.client import LanguageClient
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "server"))
+sys.path.insert(0, str(HERE))
+
+from bench_server import make_project as make_server_project  # noqa: E402
+from bench_server import pct  # noqa: E402
 
 
 def make_project(root: Path) -> list[int]:
-    """A 10,000-line todo.md under 200 step headings, and a 200-step plan."""
-    plan = ["# Plan", ""]
-    for n in range(1, 201):
-        plan += [f"## Step {n}: Build part {n}", "", "```text",
-                 f"Write tests for part {n}, then implement it and wire it in.", "```", ""]
-    (root / "prompt_plan.md").write_text("\n".join(plan))
-    todo, open_lines = ["# Todo", ""], []
-    for h in range(1, 201):
-        todo += [f"## Step {h}: Build part {h}", ""]
-        for i in range(48):
-            if h > 80:
-                open_lines.append(len(todo))
-            todo.append(f"- [{'x' if h <= 80 else ' '}] part {h} task {i}: do the thing")
-    (root / "todo.md").write_text("\n".join(todo) + "\n")
-    return open_lines
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))]
+    """The server benchmark's project (a 10,000-line todo.md under 200 step headings, a
+    300-step plan); returns the lines of the open items, to be checked off one by one."""
+    todo, item_lines = make_server_project(root)
+    lines = todo.read_text().split("\n")
+    return [n for n in item_lines if lines[n].startswith("- [ ]")]
 
 
 def cpu_seconds(pid: int) -> float:

@@ -134,6 +134,18 @@ class PlanServer(LanguageServer):
                 log.exception("plan change listener failed")
 
 
+def gather(providers: list, ls: PlanServer, params: object, what: str) -> list:
+    """Everything the providers offer for one request; one broken provider must not hide
+    the others' results."""
+    out: list = []
+    for provider in providers:
+        try:
+            out.extend(provider(ls, params))
+        except Exception:
+            log.exception("%s provider %s failed", what, getattr(provider, "__name__", provider))
+    return out
+
+
 def build_server() -> PlanServer:
     server = PlanServer()
     for name in FEATURES:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from lsprotocol import types as t
 
 from plan_ls.features.positions import line_range
-from plan_ls.server import PlanServer
+from plan_ls.server import PlanServer, gather
 
-log = logging.getLogger(__name__)
 COPY = "planLs.copyToClipboard"  # a client-side command: {text} goes to the clipboard
 
 
@@ -19,13 +16,7 @@ def register(server: PlanServer) -> None:
 
     @server.feature(t.TEXT_DOCUMENT_CODE_LENS, t.CodeLensOptions(resolve_provider=False))
     def code_lens(ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
-        lenses: list[t.CodeLens] = []
-        for provider in ls.code_lens_providers:
-            try:
-                lenses.extend(provider(ls, params))
-            except Exception:
-                log.exception("code lens provider %s failed", provider.__name__)
-        return lenses
+        return gather(ls.code_lens_providers, ls, params, "code lens")
 
 
 def _lens(lines: list[str], line: int, title: str, command: str = "",

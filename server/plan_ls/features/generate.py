@@ -44,23 +44,12 @@ def register(server: PlanServer) -> None:
     @server.command("planLs.generatePlan")
     async def generate_plan(ls: PlanServer, args: PlanArgs) -> dict[str, Any]:
         flavour = "plain" if args.flavour == "plain" else "tdd"
-        spec = _source_text(ls, args.uri, "spec")
-        if not spec.strip():
-            return _refused(ls, "spec.md is empty: write or compile the spec first")
-        target = await choose_target(ls, ls.state.path_of("plan"))
-        if target is None:
-            return {"ok": False, "cancelled": True}
-        try:
-            prompt = render_template(f"plan-{flavour}", {**values_for(ls), "spec": spec},
-                                     ls.root)
-        except TemplateError as exc:
-            return _refused(ls, str(exc))
         label = "test-driven" if flavour == "tdd" else "plain"
-        outcome = await run_job(ls, Job(
-            action=f"plan-{flavour}", title=f"Generating the prompt plan ({label})",
-            prompt=prompt, planning=True, target=target, replace=True))
-        result = outcome.as_dict()
-        if outcome.ok:
+        result, target, _spec = await _generate(
+            ls, args.uri, source="spec", target="plan", template=f"plan-{flavour}",
+            empty="spec.md is empty: write or compile the spec first",
+            action=f"plan-{flavour}", title=f"Generating the prompt plan ({label})")
+        if result.get("ok") and target is not None:
             steps = parse_plan(_read(target)).steps
             result["steps"] = len(steps)
             if not steps:
@@ -70,22 +59,11 @@ def register(server: PlanServer) -> None:
 
     @server.command("planLs.generateTodo")
     async def generate_todo(ls: PlanServer, args: UriArgs) -> dict[str, Any]:
-        plan = _source_text(ls, args.uri, "plan")
-        if not plan.strip():
-            return _refused(ls, "prompt_plan.md is empty: generate the plan first")
-        target = await choose_target(ls, ls.state.path_of("todo"))
-        if target is None:
-            return {"ok": False, "cancelled": True}
-        try:
-            prompt = render_template("todo-checklist", {**values_for(ls), "plan": plan},
-                                     ls.root)
-        except TemplateError as exc:
-            return _refused(ls, str(exc))
-        outcome = await run_job(ls, Job(
-            action="todo", title="Generating todo.md", prompt=prompt, planning=True,
-            target=target, replace=True))
-        result = outcome.as_dict()
-        if outcome.ok:
+        result, target, plan = await _generate(
+            ls, args.uri, source="plan", target="todo", template="todo-checklist",
+            empty="prompt_plan.md is empty: generate the plan first",
+            action="todo", title="Generating todo.md")
+        if result.get("ok") and target is not None:
             todo = parse_todo(_read(target))
             links = link_items(todo, parse_plan(plan))
             unlinked = sum(1 for link in links if link.step is None)
@@ -94,6 +72,27 @@ def register(server: PlanServer) -> None:
                 message(ls, t.MessageType.Warning, f"{unlinked} of {len(todo.items)} items in "
                         f"{target.name} name no step of the plan; see the diagnostics")
         return result
+
+
+async def _generate(ls: PlanServer, uri: str, *, source: str, target: str, template: str,
+                    empty: str, action: str, title: str,
+                    ) -> tuple[dict[str, Any], Path | None, str]:
+    """One planning generation: read the source file, ask before replacing the target,
+    render the template with the source, stream the answer. Returns the outcome as a dict,
+    the file written (None if nothing was) and the source text."""
+    text = _source_text(ls, uri, source)
+    if not text.strip():
+        return _refused(ls, empty), None, text
+    path = await choose_target(ls, ls.state.path_of(target))
+    if path is None:
+        return {"ok": False, "cancelled": True}, None, text
+    try:
+        prompt = render_template(template, {**values_for(ls), source: text}, ls.root)
+    except TemplateError as exc:
+        return _refused(ls, str(exc)), None, text
+    outcome = await run_job(ls, Job(action=action, title=title, prompt=prompt, planning=True,
+                                    target=path, replace=True))
+    return outcome.as_dict(), path if outcome.ok else None, text
 
 
 # --- code actions -------------------------------------------------------------------------
