@@ -15,7 +15,13 @@ from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
 from plan_ls import __version__
-from plan_ls.confinement import OutsideWorkspace, confine, confine_markdown, is_inside
+from plan_ls.confinement import (
+    OutsideWorkspace,
+    check_writable,
+    confine,
+    confine_markdown,
+    is_inside,
+)
 from plan_ls.model.text import split_lines
 from plan_ls.settings import Settings
 from plan_ls.sync.state import PlanState
@@ -59,6 +65,8 @@ class PlanServer(LanguageServer):
         self.code_lens_providers: list[CodeLensProvider] = []
         self.hover_providers: list[HoverProvider] = []  # asked where hover.py has nothing
         self.on_plan_changed: list[Callable[[PlanServer], None]] = []
+        # command name -> check(ls, raw arguments) -> reason refused | None (arguments.py)
+        self.argument_checks: dict[str, Callable[[PlanServer, tuple], str | None]] = {}
         self._split: tuple[str | None, list[str]] = (None, [])
         self._paths: dict[str, Path | None] = {}
 
@@ -129,6 +137,12 @@ class PlanServer(LanguageServer):
             raise OutsideWorkspace(f"{what}: {uri[:200]!r} is not a file URI")
         check = confine_markdown if markdown else confine
         return check(self.root, fs, what)
+
+    def writable(self, path: Path, what: str = "file") -> Path:
+        """`path` resolved, when plan-ls may write it: inside the root, and a markdown file,
+        a file under `.plan-ls/` or the bundle. Raises OutsideWorkspace otherwise."""
+        resolved = confine(self.root, path, what)
+        return check_writable(self.root, resolved, what)  # type: ignore[arg-type]
 
     def contains(self, path: Path) -> bool:
         """True when the resolved `path` lies inside the workspace root."""

@@ -113,19 +113,37 @@ class FrameReader:
         announced length was wrong; take the value and go on from that header."""
         start = max(0, self._scanned - 32)
         self._scanned = len(self._buf)
-        for match in _CONTENT_LENGTH.finditer(self._buf, start):
-            head = bytes(self._buf[:match.start()])
+        cut = None  # only the bytes that arrived since the last look are searched
+        while (match := _CONTENT_LENGTH.search(self._buf, start)) is not None:
+            start = match.end()
             try:
-                json.loads(head)
+                json.loads(self._buf[:match.start()])
             except ValueError:
                 continue
-            out.append(FrameError(f"Content-Length said {self._need} bytes, the message had "
-                                  f"{len(head)}"))
-            out.append(head)
-            del self._buf[:match.start()]
-            self._need = None
-            return True
-        return False
+            cut = match.start()
+            break
+        if cut is None:
+            return False
+        out.append(FrameError(f"Content-Length said {self._need} bytes, the message had {cut}"))
+        out.append(bytes(self._buf[:cut]))
+        del self._buf[:cut]
+        self._need = None
+        return True
+
+
+class _ExpectedErrors(logging.Filter):
+    """pygls logs every error answer with a traceback; for a refused argument or request
+    (the client's mistake, answered with a clear message) one line is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, (JsonRpcInvalidParams, JsonRpcInvalidRequest)):
+            record.msg, record.args, record.exc_info = f"refused: {exc.message}", (), None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+logging.getLogger("pygls.protocol.json_rpc").addFilter(_ExpectedErrors())
 
 
 class PlanProtocol(LanguageServerProtocol):
@@ -156,17 +174,37 @@ class PlanProtocol(LanguageServerProtocol):
             self._answer_error(data["id"], JsonRpcInvalidRequest(
                 f"{method}: the server is shutting down (shutdown was received)"))
             return
+        if is_request and method == t.WORKSPACE_EXECUTE_COMMAND:
+            refused = self._refused_command(data.get("params"))
+            if refused is not None:  # answered here: no exception (and no traceback) needed
+                self._answer_error(data["id"], JsonRpcInvalidParams(refused))
+                return
         try:
             message = self.structure_message(data)
         except Exception as exc:
             if is_request:
                 self._answer_error(data["id"], JsonRpcInvalidParams(
                     f"Invalid params for {method}: {_why(exc)}"))
+            elif method is None and "id" in data:  # a client's answer of the wrong shape:
+                # fail the request that waits for it, rather than let it wait forever
+                self._handle_response(data["id"], None, t.ResponseError(
+                    code=JsonRpcInvalidParams.CODE,
+                    message=f"the client's answer does not fit its type: {_why(exc)}"))
             else:
-                log.warning("dropped a %s message that does not fit its type: %s",
-                            method or "response", _why(exc))
+                log.warning("dropped a %s notification that does not fit its type: %s",
+                            method, _why(exc))
             return
         self.handle_message(message)
+
+    def _refused_command(self, params: Any) -> str | None:
+        """Why a workspace/executeCommand's arguments are refused, or None to go on."""
+        if not isinstance(params, dict) or not isinstance(params.get("command"), str):
+            return None  # pygls's own structuring answers these
+        check = getattr(self._server, "argument_checks", {}).get(params["command"])
+        arguments = params.get("arguments")
+        if check is None or not (arguments is None or isinstance(arguments, list)):
+            return None
+        return check(self._server, tuple(arguments or ()))
 
     def _answer_error(self, msg_id: Any, error: JsonRpcException) -> None:
         log.warning("answering %s with an error: %s", msg_id, error.message)
@@ -210,7 +248,13 @@ async def serve(read: Callable[[], Awaitable[bytes]], protocol: PlanProtocol,
         data = await read()
         if not data:
             break
-        for frame in frames.feed(data):
+        try:
+            found = frames.feed(data)
+        except Exception:  # never let the reader die: start afresh at the next header
+            log.exception("transport: framing failed; skipping to the next message")
+            frames = FrameReader()
+            continue
+        for frame in found:
             if isinstance(frame, FrameError):
                 log.warning("transport: %s", frame.message)
                 continue

@@ -138,8 +138,12 @@ def check_paths(ls: Any, args: Any) -> None:
             continue
         what = f"argument {field.name}"
         if kind == "folder":
-            if not folder_argument(ls, value, what).is_dir():
-                raise OutsideWorkspace(f"{what}: {value} is not a folder")
+            try:
+                is_dir = folder_argument(ls, value, what).is_dir()
+            except OSError as exc:  # e.g. a name too long for the file system
+                raise OutsideWorkspace(f"{what}: {exc.strerror}") from None
+            if not is_dir:
+                raise OutsideWorkspace(f"{what}: {_show(value)} is not a folder")
         else:
             ls.require_path(_as_uri(value), what, markdown=kind == "markdown")
 
@@ -158,21 +162,35 @@ def folder_argument(ls: Any, value: str, what: str) -> Path:
     return confine(ls.root, value, what)
 
 
+def parse_arguments(ls: Any, name: str, args_type: type | None,
+                    raw: tuple[Any, ...]) -> tuple[tuple[Any, ...] | None, str | None]:
+    """The handler's arguments after `ls` (`()` or `(args,)`), or None and the reason they
+    are refused. Returns rather than raises: the protocol asks this before dispatch and
+    answers InvalidParams itself (see transport.PlanProtocol)."""
+    if args_type is None:
+        if any(r not in (None, {}) for r in raw) or len(raw) > 1:
+            return None, f"{name} takes no arguments"
+        return (), None
+    try:
+        args = structure_arguments(args_type, raw)
+        check_paths(ls, args)
+    except (ArgumentError, OutsideWorkspace) as exc:
+        return None, f"{name}: {exc}"
+    return (args,), None
+
+
 def command(server: Any, name: str, args_type: type | None = None) -> Callable[[F], F]:
     """Register `fn(ls, args)` (or `fn(ls)` without `args_type`) as the command `name`,
     with its argument object structured strictly and its paths confined first."""
 
+    def check(ls: Any, raw: tuple[Any, ...]) -> str | None:
+        return parse_arguments(ls, name, args_type, raw)[1]
+
     def parse(ls: Any, raw: tuple[Any, ...]) -> tuple[Any, ...]:
-        if args_type is None:
-            if any(r not in (None, {}) for r in raw) or len(raw) > 1:
-                raise JsonRpcInvalidParams(f"{name} takes no arguments")
-            return ()
-        try:
-            args = structure_arguments(args_type, raw)
-            check_paths(ls, args)
-        except (ArgumentError, OutsideWorkspace) as exc:
-            raise JsonRpcInvalidParams(f"{name}: {exc}") from None
-        return (args,)
+        parsed, error = parse_arguments(ls, name, args_type, raw)
+        if parsed is None:  # the protocol refused these already; the world changed since
+            raise JsonRpcInvalidParams(error)
+        return parsed
 
     def decorate(fn: F) -> F:
         if inspect.iscoroutinefunction(fn):
@@ -184,6 +202,7 @@ def command(server: Any, name: str, args_type: type | None = None) -> Callable[[
         handler.__name__ = handler.__qualname__ = fn.__name__
         handler.__doc__ = fn.__doc__
         server.command(name)(handler)
+        server.argument_checks[name] = check
         return fn
 
     return decorate

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 from lsprotocol import types as t
 
+from plan_ls.confinement import OutsideWorkspace
 from plan_ls.features.arguments import command, path_field
 from plan_ls.features.checklists import checklist_for
 from plan_ls.features.edits import (
@@ -136,7 +137,7 @@ async def _write(ls: PlanServer, args: ClaimArgs, name: str | None) -> dict[str,
             applied = await apply_text_edits(ls, uri, [edit], text)
         else:
             applied = _write_on_disk(ls, uri, text, edit)
-    except (StaleEdit, OSError, LockTimeout) as exc:
+    except (StaleEdit, OSError, LockTimeout, OutsideWorkspace) as exc:
         _warn(ls, f"Not applied: {exc}")
         return {"applied": False, "claim": target.claim}
     return {"applied": applied, "claim": name if applied else target.claim}
@@ -148,7 +149,7 @@ def _write_on_disk(ls: PlanServer, uri: str, text: str, edit: TextEdit) -> bool:
     if path is None:
         return False
     with plan_lock(ls.root or path.parent, timeout=2.0):
-        write_if_unchanged(path, text, apply_edits(text, [edit]))
+        write_if_unchanged(ls.writable(path), text, apply_edits(text, [edit]))
     if ls.state.disk_changed(path):
         ls.plan_changed()
     return True

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 from lsprotocol import types as t
 
+from plan_ls.confinement import OutsideWorkspace
 from plan_ls.features.arguments import command, path_field
 from plan_ls.features.checklists import checklist_for
 from plan_ls.features.edits import StaleEdit, apply_text_edits
@@ -143,7 +144,7 @@ async def _mark(ls: PlanServer, args: MarkArgs, done: bool) -> dict[str, Any]:
     except StaleEdit as exc:
         _refuse(ls, f"Not applied: {exc}. Try again.")
         return {"applied": False, "changed": 0}
-    except OSError as exc:
+    except (OSError, OutsideWorkspace) as exc:
         _refuse(ls, f"Could not write {uri}: {exc}")
         return {"applied": False, "changed": 0}
     return {"applied": applied, "changed": len(edits) if applied else 0}

@@ -53,7 +53,7 @@ async def apply_text_edits(ls: PlanServer, uri: str, edits: list[TextEdit],
     path = ls.path_of(uri)
     if path is None:
         return False
-    write_if_unchanged(path, based_on, apply_edits(based_on, edits))
+    write_if_unchanged(ls.writable(path), based_on, apply_edits(based_on, edits))
     _after_disk_write(ls, path)
     return True
 
@@ -83,7 +83,7 @@ async def write_document(ls: PlanServer, path: Path, text: str) -> bool:
                               new_text=text)])])
         result = await ls.workspace_apply_edit_async(t.ApplyWorkspaceEditParams(edit=edit))
         return bool(result and result.applied)
-    write_atomic(path, text)
+    write_atomic(ls.writable(path), text)
     _after_disk_write(ls, path)
     return True
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lsprotocol import types as t
 
+from plan_ls.confinement import OutsideWorkspace, resolve
 from plan_ls.review.findings import places_in
 from plan_ls.server import PlanServer
 
@@ -15,6 +16,13 @@ ANSWER_STEMS = ("code-review", "issues", "missing-tests")
 
 def _utf16(text: str, index: int) -> int:
     return len(text[:index].encode("utf-16-le")) // 2
+
+
+def _inside(ls: PlanServer, path: Path) -> bool:
+    try:
+        return ls.contains(resolve(path))
+    except OutsideWorkspace:
+        return False
 
 
 def is_answer(path: Path) -> bool:
@@ -37,8 +45,8 @@ def links(ls: PlanServer, uri: str) -> list[t.DocumentLink]:
             continue
         for start, end, place in places_in(line):
             target = ls.root / place.path
-            if place.path not in exists:
-                exists[place.path] = target.is_file()
+            if place.path not in exists:  # a path that leads out of the root is no link
+                exists[place.path] = target.is_file() if _inside(ls, target) else False
             if not exists[place.path]:
                 continue
             out.append(t.DocumentLink(

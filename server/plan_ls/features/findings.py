@@ -56,13 +56,14 @@ def hits_at(ls: PlanServer, uri: str, line: int) -> list[Hit]:
     if ls.root is None or path is None:
         return []
     try:
-        rel = path.resolve().relative_to(ls.root.resolve()).as_posix()
+        rel = path.relative_to(ls.root).as_posix()  # both resolved
     except ValueError:
         return []
     hits: list[Hit] = []
     for name, label in SOURCES:
         answer = ls.root / name
-        if answer.resolve() == path.resolve():
+        resolved = answer.resolve()
+        if resolved == path or not ls.contains(resolved):  # a symlink out is not read
             continue
         hits.extend(Hit(f, answer, label)
                     for f in findings_at(_findings(ls, answer), rel, line + 1))

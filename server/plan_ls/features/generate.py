@@ -234,7 +234,13 @@ def sibling(path: Path) -> Path:
 
 
 async def choose_target(ls: PlanServer, path: Path) -> Path | None:
-    """Where to write: `path` if it is empty, else what the user picks (None = cancel)."""
+    """Where to write: `path` if it is empty, else what the user picks (None = cancel).
+    A path plan-ls may not write (outside the workspace, not markdown) is refused here."""
+    try:
+        path = ls.writable(path, path.name)
+    except OutsideWorkspace as exc:
+        message(ls, t.MessageType.Error, str(exc))
+        return None
     text = current_text(ls, path)
     if not text or not text.strip():
         return path

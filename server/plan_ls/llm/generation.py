@@ -19,6 +19,7 @@ from typing import Any
 
 from lsprotocol import types as t
 
+from plan_ls.confinement import OutsideWorkspace
 from plan_ls.fileio import write_atomic
 from plan_ls.llm.client import Endpoint, LlmError, StreamCut, resolve_endpoint, stream_chat
 from plan_ls.llm.transcript import MarkerFilter
@@ -194,10 +195,10 @@ async def _manual(ls: PlanServer, job: Job) -> Outcome:
     base = ls.root or job.target.parent
     out = base / PROMPTS_OUT / f"{job.action}.md"
     try:
-        write_atomic(out, job.prompt)
+        write_atomic(ls.writable(out, str(PROMPTS_OUT)), job.prompt)
         if job.manual_text is not None:
             await write_document(ls, job.target, job.manual_text)
-    except OSError as exc:
+    except (OSError, OutsideWorkspace) as exc:
         message(ls, t.MessageType.Error, f"cannot write {out}: {exc}")
         return Outcome(manual=True, error=str(exc))
     await _show(ls, out)

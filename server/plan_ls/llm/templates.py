@@ -13,6 +13,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from plan_ls.confinement import OutsideWorkspace, confine, resolve
+
 OVERRIDE_DIR = Path(".plan-ls") / "prompts"
 PLACEHOLDERS = ("idea", "transcript", "spec", "plan", "todo", "bundle", "step", "flavour")
 _FIELD = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
@@ -53,7 +55,10 @@ def template_path(name: str, root: Path | None = None) -> Path:
     if root is not None:
         override = root / OVERRIDE_DIR / file
         if override.is_file():
-            return override
+            try:  # an override that is a symlink out of the project is not read
+                return confine(resolve(root), override, str(OVERRIDE_DIR / file))
+            except OutsideWorkspace as exc:
+                raise TemplateError(str(exc)) from exc
     shipped = _package_dir() / file
     if not shipped.is_file():
         raise TemplateError(f"no prompt template named '{name.removesuffix('.md')}' "

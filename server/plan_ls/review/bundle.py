@@ -111,8 +111,16 @@ class Bundle:
 
 
 def pack(root: Path, progress=None):  # -> PackResult
-    """Pack root into root/output.txt with plan-ls's exclusions, and note what went in."""
+    """Pack root into root/output.txt with plan-ls's exclusions, and note what went in.
+
+    Raises OutsideWorkspace (a ValueError) when the bundle or `.plan-ls/` is a symlink
+    that leads out of `root`: plan-ls writes nothing outside the project."""
+    from plan_ls.confinement import confine
     from plan_ls.pack import pack_repository
+
+    root = root.resolve()
+    for rel in (BUNDLE, str(MANIFEST)):
+        confine(root, rel, rel)
 
     result = pack_repository(root, pack_options(), progress=progress)
     write_manifest(root, result.output, [f.path for f in result.files])

@@ -61,6 +61,7 @@ class _Progress:
 
 def generate(root: Path, kind: Kind, llm: LlmSettings, env: Mapping[str, str],
              options: Options, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    from plan_ls.confinement import OutsideWorkspace, confine
     from plan_ls.fileio import UnreadableFile, write_atomic
     from plan_ls.llm.client import resolve_endpoint
     from plan_ls.llm.templates import TemplateError, render_template
@@ -82,15 +83,20 @@ def generate(root: Path, kind: Kind, llm: LlmSettings, env: Mapping[str, str],
         print(f"reusing {bundle.path.name} (no file is newer)", file=err)
 
     endpoint = resolve_endpoint(llm, env, planning=True)
+    try:  # symlinks that lead out of the project are refused, not followed
+        target = confine(root, kind.target, kind.target)
+        prompt_path = confine(root, PROMPTS_OUT / f"{kind.template}.md", str(PROMPTS_OUT))
+    except OutsideWorkspace as exc:
+        print(f"plan-ls {kind.name}: {exc}", file=err)
+        return EXIT_USAGE
     if endpoint is None:
-        path = root / PROMPTS_OUT / f"{kind.template}.md"
+        path = prompt_path
         write_atomic(path, prompt)
         print(f"no model configured (manual mode): paste the prompt into any chat and save "
               f"the answer as {kind.target}", file=err)
         print(path, file=out)
         return EXIT_OK
 
-    target = root / kind.target
     if not options.replace and target.exists() and target.stat().st_size:
         target = sibling(target)
     code = _stream(endpoint, prompt, target, kind, err)

@@ -32,6 +32,7 @@ class FileState:
     version: int | None = None  # the editor's version while open
     open_in_editor: bool = False
     error: str | None = None  # why the file could not be read
+    refused: str | None = None  # confinement refused the path: never read or written
 
 
 class PlanState:
@@ -55,16 +56,21 @@ class PlanState:
         for role in ROLES:
             rel = getattr(self.files, role)
             old = self.state.get(role)
-            if self.root is None:
-                path = Path(rel)
+            refused = None
+            if self.root is None:  # no workspace: nothing to read, and nothing to write
+                path, refused = Path(rel), "no workspace folder is open"
             else:
                 try:  # a setting can come from the repository itself: never trust it
                     path = confine_markdown(self.root, rel, f"planLs.files.{role}")
                 except OutsideWorkspace as exc:
-                    self.refused.append(f"{exc}; using {getattr(defaults, role)}")
-                    path = resolve(self.root / getattr(defaults, role))
-            if old is None or old.path != path:
-                self.state[role] = FileState(path)
+                    default = getattr(defaults, role)
+                    self.refused.append(f"{exc}; using {default}")
+                    try:
+                        path = confine_markdown(self.root, default, default)
+                    except OutsideWorkspace as again:  # the default is a symlink out
+                        path, refused = self.root / default, str(again)
+            if old is None or old.path != path or old.refused != refused:
+                self.state[role] = FileState(path, refused=refused)
         self._roles_by_path = {}
         self._dirty = True
 
@@ -101,6 +107,9 @@ class PlanState:
     def _read_disk(self, role: str) -> bool:
         fs = self.state[role]
         before = (fs.text, fs.error)
+        if fs.refused is not None:
+            fs.text, fs.error = None, fs.refused
+            return (fs.text, fs.error) != before
         try:
             fs.text, fs.error = read_text(fs.path, PLAN_FILE_LIMIT), None
         except FileNotFoundError:
