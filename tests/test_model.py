@@ -11,6 +11,7 @@ from plan_ls.model.plan import normalize_number, parse_plan
 from plan_ls.model.snapshot import PlanSnapshot
 from plan_ls.model.spec import parse_spec
 from plan_ls.model.todo import parse_todo
+from tests.md_strategies import markdown_texts
 
 # --- todo items ------------------------------------------------------------------------------
 
@@ -224,7 +225,10 @@ _pieces = st.sampled_from([
     "## Step 2: ", "```", "~~~", "> ", "<div>", "</div>", "\n", "\r\n", "\r", "\ufeff", "text",
     "ü🚀", "[x]", "**Prompt 1:**", "    ", "---\n", "<!--", "-->", "Step 1.1: ", "\x00",
 ])
-texts = st.lists(st.one_of(_pieces, st.text(max_size=8)), max_size=40).map("".join)
+# character soup, and line-based markdown with quotes, HTML, tables, lazy lines, nested
+# fences and mixed indentation (a nested list in a quote once raised IndexError)
+texts = st.one_of(st.lists(st.one_of(_pieces, st.text(max_size=8)), max_size=40).map("".join),
+                  markdown_texts)
 
 
 @settings(max_examples=300, deadline=None)
