@@ -28,7 +28,8 @@ _ENDINGS = st.sampled_from(["\n", "\n", "\n", "\n", "\r\n", "\r"])
 
 _STRUCTURE = st.sampled_from([  # column-0 lines that open, close or cut blocks
     "# Heading", "## Step 1", "```", "~~~", "<div>", "<!--", "-->", "---", "", "- [ ] x",
-    "  ```", "- ```", "> ```", "<pre>", "</pre>", "text",
+    "  ```", "- ```", "> ```", "<pre>", "</pre>", "text", "> - a", ">   - b", "> 1. [ ] c",
+    ">    - [x] d", "| a | b |", "|---|---|",
 ])
 lines = st.one_of(
     st.tuples(_INDENTS, _PREFIXES, _BODIES, _ENDINGS).map(lambda t: "".join(t)),
