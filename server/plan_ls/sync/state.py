@@ -49,10 +49,18 @@ class PlanState:
     # --- where the files are ----------------------------------------------------------------
     def _reset_paths(self) -> None:
         base = self.root or Path.cwd()
+        paths = {}
         for role in ROLES:
             rel = getattr(self.files, role)
+            paths[role] = (base / rel).resolve() if self.root else Path(rel)
+        if self.root is not None:  # a file the settings name wins; else look where plans live
+            from plan_ls.sync.discover import discover
+
+            present = {role: p if p.is_file() else None for role, p in paths.items()}
+            paths.update(discover(self.root.resolve(), present))
+        for role in ROLES:
+            path = paths[role]
             old = self.state.get(role)
-            path = (base / rel).resolve() if self.root else Path(rel)
             if old is None or old.path != path:
                 self.state[role] = FileState(path)
         self._roles_by_path = {}
@@ -66,6 +74,19 @@ class PlanState:
 
     def path_of(self, role: str) -> Path:
         return self.state[role].path
+
+    def watch_names(self) -> list[str]:
+        """What the watcher watches, relative to the root: the files the settings name (so
+        that creating one is seen) and the files found in their place."""
+        names = [getattr(self.files, role) for role in ROLES]
+        if self.root is not None:
+            root = self.root.resolve()
+            for fs in self.state.values():
+                try:
+                    names.append(fs.path.relative_to(root).as_posix())
+                except ValueError:
+                    pass
+        return list(dict.fromkeys(names))
 
     def role_of(self, path: Path) -> str | None:
         cached = self._roles_by_path.get(path, "?")
