@@ -1,13 +1,25 @@
 """Linking checklist items to plan steps, and the progress that follows from the links.
 
-An item's step comes from, in order: a step number written in the item ("Step 3", "(prompt 2)",
-"1.2.3 Do x"), in its parent items, or in the headings above it ("## Step 3: ...", "## 3. ...");
-else from a heading whose text matches a step's title. A number that names a group of steps
-("1.1" when the plan has 1.1.1 and 1.1.2) links nothing and is not an error.
+Two kinds of evidence, weighed together:
+
+- numbers: a step number written in the item ("Step 3", "(prompt 2)", "1.2.3 Do x"), in its
+  parent items, or in the headings above it ("## Step 3: ...", "## 3. ..."); else a heading
+  whose text matches a step's title. A number that names a group of steps ("1.1" when the plan
+  has 1.1.1 and 1.1.2) links nothing and is not an error.
+- text: the words of the item, its parents, its children and its headings against the words
+  of each step's title (weighed most) and prompt, each word weighed by how rare it is among
+  the steps (`ContentIndex`).
+
+Many checklists number their own sections (milestones, phases, "1.2" tasks) in a scheme that
+is not the plan's. So the numbers are trusted only where the text does not contradict them:
+a checklist whose numbered sections mostly disagree with the text is read by text alone, and a
+numbered section whose text clearly names another step goes with the text. Where neither
+gives a confident answer the item belongs to no step, which is not drift.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -59,8 +71,14 @@ def _words(text: str) -> frozenset[str]:
 
 
 def link_items(todo: TodoDoc, plan: PlanDoc | None) -> list[Link]:
+    """One link per checklist item (same order as `todo.items`); see the module docstring."""
     if plan is None or not plan.steps:
         return [Link(None, "none") for _ in todo.items]
+    by_number = _number_links(todo, plan)
+    return _weigh_with_text(todo, plan, by_number)
+
+
+def _number_links(todo: TodoDoc, plan: PlanDoc) -> list[Link]:
     title_words = [(_words(s.title), s.index) for s in plan.steps if s.title]
     heading_links: dict[int, Link] = {}
 
@@ -124,3 +142,215 @@ def _by_title(text: str, title_words: list[tuple[frozenset[str], int]]) -> Link 
     if best is not None and best_score >= 0.6:
         return Link(best, "title")
     return None
+
+
+# --- linking by text --------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[^\W\d_]+")
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*")  # CamelCase identifiers whole
+_STOPWORDS = frozenset("""
+a an the and or of for to in into on at by with from as is are be been it its this that these
+those all any each every some no not only also than then so such via per up out over under
+do does done make makes made use uses using used add adds added create creates set sets setup
+implement implements implemented implementation write writes written ensure ensures basic new
+initial simple first next final all step steps prompt prompts task tasks phase todo item items
+checklist test tests testing unit units file files code support handle handling work working
+should must will can may e g i ie eg etc x
+""".split())
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "es", "ed", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+@lru_cache(maxsize=65536)
+def text_words(text: str) -> frozenset[str]:
+    """The content words of a text: lower-case, stemmed, CamelCase split (and kept whole),
+    without stop words and numbers."""
+    words = {m.lower() for m in _IDENT.findall(text)}
+    words.update(t.lower() for t in _TOKEN.findall(text))
+    return frozenset(_stem(w) for w in words if len(w) > 1 and w not in _STOPWORDS)
+
+
+class ContentIndex:
+    """The words of every step (title and prompt), each weighed by its rarity among steps."""
+
+    TITLE, BODY = 1.0, 0.5
+
+    def __init__(self, plan: PlanDoc) -> None:
+        per_step: list[dict[str, float]] = []
+        df: dict[str, int] = {}
+        for step in plan.steps:
+            weights: dict[str, float] = {}
+            for w in text_words(step.prompt_text[:6000]):
+                weights[w] = self.BODY
+            for w in text_words(step.title):
+                weights[w] = weights.get(w, 0.0) + self.TITLE
+            per_step.append(weights)
+            for w in weights:
+                df[w] = df.get(w, 0) + 1
+        n = len(plan.steps)
+        self.idf = {w: math.log(1 + n / d) for w, d in df.items()}
+        self.index: dict[str, list[tuple[int, float]]] = {}
+        self._cache: dict[str, dict[int, float]] = {}
+        for idx, weights in enumerate(per_step):
+            for w, tw in weights.items():
+                if n >= 4 and df[w] * 2 > n:
+                    continue  # a word most steps use tells them apart from nothing
+                self.index.setdefault(w, []).append((idx, tw * self.idf[w]))
+
+    def scores(self, text: str) -> dict[int, float]:
+        """Per step index, how strongly the words of a text point at it (cached per text)."""
+        cached = self._cache.get(text)
+        if cached is None:
+            cached = {}
+            for w in text_words(text):
+                for idx, value in self.index.get(w, ()):
+                    cached[idx] = cached.get(idx, 0.0) + value
+            self._cache[text] = cached
+        return cached
+
+
+def _add(acc: dict[int, float], scores: dict[int, float], weight: float) -> None:
+    for idx, value in scores.items():
+        acc[idx] = acc.get(idx, 0.0) + weight * value
+
+
+# How context weighs against an item's own words
+_PARENT, _CHILDREN, _HEADING, _OUTER_HEADING = 0.5, 0.3, 0.6, 0.25
+_MIN_SCORE = 1.5  # about one word that only one or two steps use, in a title
+_MARGIN = 1.3  # the best step must beat the second by this factor
+
+
+def _best(scores: dict[int, float]) -> tuple[int | None, float, float]:
+    best, first, second = None, 0.0, 0.0
+    for idx, value in scores.items():
+        if value > first:
+            best, first, second = idx, value, first
+        elif value > second:
+            second = value
+    return best, first, second
+
+
+def _confident(first: float, second: float) -> bool:
+    return first >= _MIN_SCORE and first >= _MARGIN * second
+
+
+def _weigh_with_text(todo: TodoDoc, plan: PlanDoc, by_number: list[Link]) -> list[Link]:
+    index = ContentIndex(plan)
+    items = todo.items
+    children: dict[int, list[int]] = {}
+    for item in items:
+        if item.parent is not None:
+            children.setdefault(item.parent, []).append(item.index)
+    heading_scores: list[dict[int, float] | None] = [None] * len(todo.headings)
+
+    def for_heading(h: int) -> dict[int, float]:
+        got = heading_scores[h]
+        if got is None:
+            got = heading_scores[h] = index.scores(todo.headings[h].text)
+        return got
+
+    content: list[tuple[int | None, float, float, dict[int, float]]] = []
+    for item in items:
+        scores = dict(index.scores(item.text))
+        parent = item.parent
+        while parent is not None:
+            _add(scores, index.scores(items[parent].text), _PARENT)
+            parent = items[parent].parent
+        kids = children.get(item.index, ())
+        for child in kids:
+            _add(scores, index.scores(items[child].text), _CHILDREN / max(1, len(kids)) * 2)
+        h = item.heading
+        weight = _HEADING
+        while h is not None:
+            _add(scores, for_heading(h), weight)
+            weight = _OUTER_HEADING
+            h = todo.heading_parent[h]
+        content.append((*_best(scores), scores))
+    trust = _number_trust(by_number, content)
+    # top-level items first: numbers where trusted and not contradicted, else text
+    chosen: list[Link | None] = [None] * len(items)
+    for item, link, (best, first, second, scores) in zip(items, by_number, content):
+        if item.parent is not None:
+            continue
+        by_text = best if _confident(first, second) else None
+        if link.step is not None and trust:
+            numbered = scores.get(link.step, 0.0)
+            if by_text is None or by_text == link.step or numbered >= 0.5 * first:
+                chosen[item.index] = link
+                continue
+        if by_text is not None:
+            chosen[item.index] = Link(by_text, "content")
+        elif trust and link.how in ("missing", "group"):
+            chosen[item.index] = link
+    _keep_in_order(chosen)
+    # then nested items: their own step number, else their parent's step, else their text
+    out: list[Link] = []
+    for item, link, (best, first, second, _scores) in zip(items, by_number, content):
+        got = chosen[item.index]
+        if item.parent is not None:
+            up = out[item.parent]
+            if link.how == "item" and trust:
+                got = link
+            elif up.step is not None:
+                got = Link(up.step, "parent", up.named, up.named_line)
+            elif _confident(first, second):
+                got = Link(best, "content")
+        out.append(got or Link(None, "none"))
+    return out
+
+
+def _keep_in_order(chosen: list[Link | None]) -> None:
+    """Steps follow each other down a checklist. Keep the heaviest run of links whose steps
+    never go back (a number counts more than text), and drop the text links off that run:
+    an item whose words happen to meet a step out of order (a backlog, a final review list)
+    is a coincidence, not a link."""
+    seq = [(i, link.step, 3 if link.how != "content" else 1)
+           for i, link in enumerate(chosen) if link is not None and link.step is not None]
+    if not any(w == 1 for _, _, w in seq):
+        return
+    # heaviest non-decreasing subsequence by step index, with a Fenwick tree of prefix maxima
+    size = max(step for _, step, _ in seq) + 1
+    tree: list[tuple[int, int]] = [(0, -1)] * (size + 1)  # (run weight, position in seq)
+    prev: list[int] = [-1] * len(seq)
+    weight: list[int] = [0] * len(seq)
+    for pos, (_, step, w) in enumerate(seq):
+        best, k = (0, -1), step + 1
+        while k > 0:  # the best run ending at a step <= this one
+            if tree[k][0] > best[0]:
+                best = tree[k]
+            k -= k & -k
+        weight[pos], prev[pos] = best[0] + w, best[1]
+        k = step + 1
+        while k <= size:
+            if weight[pos] > tree[k][0]:
+                tree[k] = (weight[pos], pos)
+            k += k & -k
+    pos = max(range(len(seq)), key=lambda p: weight[p])
+    keep: set[int] = set()
+    while pos >= 0:
+        keep.add(seq[pos][0])
+        pos = prev[pos]
+    for i, _step, w in seq:
+        if i not in keep and w == 1:
+            chosen[i] = None
+
+
+def _number_trust(by_number: list[Link], content) -> bool:
+    """Whether the checklist numbers its sections the way the plan numbers its steps: most
+    number-linked items whose text points somewhere point at the numbered step."""
+    agree = disagree = 0
+    for link, (best, first, second, scores) in zip(by_number, content):
+        if link.how == "missing":
+            disagree += 1
+        if link.step is None or not _confident(first, second):
+            continue
+        if best == link.step or scores.get(link.step, 0.0) >= 0.5 * first:
+            agree += 1
+        else:
+            disagree += 1
+    return agree >= disagree

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plan_ls.model.drift import Finding, find_drift
-from plan_ls.model.links import Link, item_number, link_items
+from plan_ls.model.links import Link, item_number, link_items, text_words
 from plan_ls.model.plan import PlanDoc, Step
 from plan_ls.model.spec import SpecDoc
 from plan_ls.model.todo import _CLAIM, TodoDoc, TodoItem
@@ -67,6 +67,8 @@ class PlanSnapshot:
         the edit changed what the item links to or claims, and a full build is needed."""
         if self.todo is None or item_number(item.text) != item_number(old_text):
             return False
+        if text_words(item.text) != text_words(old_text):
+            return False  # its words weigh in the links of it, its parent and its children
         if _claim(item.text) != _claim(old_text):
             return False
         was_done = old_marker in "xX"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from plan_ls.model.blocks import Blocks, Heading, parse_blocks
+from plan_ls.model.blocks import Blocks, Heading, _close_sections, parse_blocks
 
 # The list markers of one line (several for "- 1. [ ] x"), then a one-character box.
 _BOX = re.compile(r"^([ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)+)\[([^\[\]\\])\](?=[ \t]|$)[ \t]*(.*)$")
@@ -16,6 +16,9 @@ _BAD_BOX = re.compile(
 # A bullet glued to its box ("-[ ] x"), which markdown does not read as a list item at all.
 _GLUED_BOX = re.compile(r"^[ \t]*([-*+])(\[[ xX]\])")
 _CLAIM = re.compile(r"\(@([\w][\w.\-]*)\)")
+# A heading glued to the end of a line ("- [ ] .env.local## Types"): an export that lost its
+# line break. Two or more hashes after a non-space, then a title.
+_GLUED_HEADING = re.compile(r"(?<=[^\s#`\\])(#{2,6})[ \t]+(?=[^\s#])(.*)$")
 
 STATE_NAMES = {
     " ": "open",
@@ -84,6 +87,9 @@ class TodoDoc:
         new = _BOX.match(source)
         if item is None or old is None or new is None or old.group(1) != new.group(1):
             return None
+        if "#" in source and _GLUED_HEADING.search(source) or \
+                "#" in old_source and _GLUED_HEADING.search(old_source):
+            return None  # a glued heading appears or goes: the sections change
         claim = _CLAIM.search(new.group(3))
         old_marker, old_text = item.marker, item.text
         self.done += (new.group(2) in "xX") - item.done
@@ -124,6 +130,12 @@ def parse_todo(text: str) -> TodoDoc:
     blocks = parse_blocks(text)
     lines = blocks.lines
     bom_shift = 1 if blocks.bom else 0
+    glued = _glued_headings(blocks)
+    if glued:
+        blocks.headings = sorted([*blocks.headings, *glued], key=lambda h: h.line)
+        for h in blocks.headings:
+            h.end_line = -1
+        _close_sections(blocks.headings, len(lines))
     heading_parent = _heading_parents(blocks.headings)
 
     innermost: dict[int, int] = {}  # line -> index of the innermost list item starting there
@@ -170,6 +182,24 @@ def parse_todo(text: str) -> TodoDoc:
     malformed.sort(key=lambda m: m.line)
     done = sum(1 for it in items if it.marker in "xX")
     return TodoDoc(items, headings, heading_parent, malformed, blocks, by_line, done)
+
+
+def _glued_headings(blocks: Blocks) -> list[Heading]:
+    """Headings glued to the end of a list item's line, read as the author meant: a heading
+    that starts after that line (its `line` is the glued line)."""
+    out: list[Heading] = []
+    seen: set[int] = set()
+    for li in blocks.items:
+        if li.line in seen:
+            continue
+        seen.add(li.line)
+        line = blocks.lines[li.line]
+        if "#" not in line:
+            continue
+        m = _GLUED_HEADING.search(line)
+        if m and line.count("`", 0, m.start()) % 2 == 0:  # not inside inline code
+            out.append(Heading(li.line, len(m.group(1)), m.group(2).strip().rstrip("#").strip()))
+    return out
 
 
 def _heading_parents(headings: list[Heading]) -> list[int | None]:
