@@ -288,18 +288,16 @@ def _weigh_with_text(todo: TodoDoc, plan: PlanDoc, by_number: list[Link]) -> lis
         elif trust and link.how in ("missing", "group"):
             chosen[item.index] = link
     _keep_in_order(chosen)
-    # then nested items: their own step number, else their parent's step, else their text
+    # then nested items: their own step number, else their parent's step
     out: list[Link] = []
     for item, link, (best, first, second, _scores) in zip(items, by_number, content):
         got = chosen[item.index]
-        if item.parent is not None:
+        if item.parent is not None:  # a sub-task is part of its parent's work
             up = out[item.parent]
-            if link.how == "item" and trust:
+            if link.how == "item" and trust and link.step is not None:
                 got = link
             elif up.step is not None:
                 got = Link(up.step, "parent", up.named, up.named_line)
-            elif _confident(first, second):
-                got = Link(best, "content")
         out.append(got or Link(None, "none"))
     return out
 

@@ -18,8 +18,10 @@ NUMBER = r"[A-Z]?\d+(?:\.\d+)*"
 STEP_WORDS = r"step|prompt|chunk|task|iteration|ticket"
 GROUP_WORDS = r"phase|part|stage|sprint|epic|milestone|section"
 
-_LABEL = re.compile(rf"(?<![\w])(?P<word>{STEP_WORDS})s?\s*#?\s*(?P<num>{NUMBER})(?![\w])(?:/\d+)?",
-                    re.I)
+_LABEL = re.compile(rf"(?<![\w])(?P<word>{STEP_WORDS})s?\s*#?\s*(?P<num>{NUMBER}(?:[-–]\d+(?![\w.]))?)"
+                    rf"(?![\w])(?:/\d+)?", re.I)
+_RANGE = re.compile(r"^(\d+)[-–](\d+)$")
+_DONE_MARK = re.compile(r"✅|✔|☑|\[x\]|\(done\)|\bcompleted?\b|\bdone\b", re.I)
 _LEADING_LABEL = re.compile(rf"^[\W_]*?(?P<word>{STEP_WORDS})\s*#?\s*(?P<num>{NUMBER})(?![\w])"
                             rf"(?:/\d+)?", re.I)
 _NUMBERED = re.compile(r"^[^\w\s]*\s*(?P<num>\d+(?:\.\d+)*)(?:[.):]\s*|\s+)(?=\S)")
@@ -60,6 +62,7 @@ class Step:
     kind: str
     prompts: list[Prompt] = field(default_factory=list)
     claim: str | None = None
+    marked_done: bool = False  # the plan itself says so on the label ("✅ COMPLETED")
 
     @property
     def prompt_text(self) -> str:
@@ -95,8 +98,18 @@ class PlanDoc:
         return None
 
     def find(self, number: str) -> Step | None:
-        idx = self.by_key.get(normalize_number(number))
-        return self.steps[idx[0]] if idx else None
+        """The step a number names: its own, or a collapsed range ("Prompts 1-10") holding it."""
+        key = normalize_number(number)
+        idx = self.by_key.get(key)
+        if idx:
+            return self.steps[idx[0]]
+        if key.isdigit():
+            n = int(key)
+            for step in self.steps:
+                m = _RANGE.match(step.key)
+                if m and int(m.group(1)) <= n <= int(m.group(2)):
+                    return step
+        return None
 
     def has_group(self, number: str) -> bool:
         """True when `number` is a prefix of step numbers ("1.1" of "1.1.3")."""
@@ -114,6 +127,9 @@ def normalize_number(number: str) -> str:
     for p in parts:
         head = p[:1] if p[:1].isalpha() else ""
         digits = p[len(head):]
+        m = _RANGE.match(digits.replace("–", "-"))
+        if m:
+            digits = f"{int(m.group(1))}-{int(m.group(2))}"
         out.append(head + (str(int(digits)) if digits.isdigit() else digits))
     return ".".join(out)
 
@@ -143,20 +159,29 @@ class _Candidate:
     line: int
     level: int | None  # heading level for heading kinds
     limit: int  # a line the step cannot run past (its section's end)
+    mention: bool = False  # "Notes for Prompt 11": names a step at its end, with no title
+    done: bool = False  # the label says the step is done
 
 
 def parse_plan(text: str) -> PlanDoc:
-    blocks = parse_blocks(text)
+    """Find the steps of a prompt plan (see the module docstring); never raises."""
+    blocks = _reopen_swallowed_steps(parse_blocks(text))
     groups: dict[tuple[str, str], list[_Candidate]] = {}
     for cand in _candidates(blocks):
         groups.setdefault((cand.kind, cand.word), []).append(cand)
+    for cands in groups.values():
+        cands.sort(key=lambda c: c.line)
+        _drop_repeats(cands)
+    _add_mixed_groups(groups)
     best: list[_Candidate] = []
     best_score: tuple[int, int, int, int] | None = None
     for (kind, word), cands in groups.items():
-        cands.sort(key=lambda c: c.line)
+        if not cands:
+            continue
         ranges = _ranges(cands, blocks)
         fenced = sum(1 for (a, b) in ranges if _fences_in(blocks.fences, a, b))
-        score = (fenced, -_KIND_RANK[kind], -_WORD_RANK.get(word.lower(), 9), len(cands))
+        score = (fenced, -_KIND_RANK[kind.split("+")[0]], -_WORD_RANK.get(word.lower(), 9),
+                 len(cands))
         if best_score is None or score > best_score:
             best, best_score = cands, score
     if not best:
@@ -169,6 +194,98 @@ def parse_plan(text: str) -> PlanDoc:
     return plan
 
 
+def _drop_repeats(cands: list[_Candidate]) -> None:
+    """Labels that only repeat or mention a step: "Prompt 2:" again before its body, or a
+    heading such as "Notes for Prompt 11" when Prompt 11 has a step of its own."""
+    keys = {normalize_number(c.number) for c in cands if not c.mention}
+    kept: list[_Candidate] = []
+    for c in cands:
+        if c.mention and normalize_number(c.number) in keys:
+            continue
+        last = kept[-1] if kept else None
+        if last is not None and normalize_number(last.number) == normalize_number(c.number) \
+                and (not c.title or c.title == last.title) and c.line - last.line <= 3:
+            continue
+        kept.append(c)
+    cands[:] = kept
+
+
+def _add_mixed_groups(groups: dict[tuple[str, str], list[_Candidate]]) -> None:
+    """One plan may label its first step with a heading and the rest with plain lines (or the
+    other way round): the kinds of one word together, when their numbers never collide, are
+    one more group to choose from."""
+    by_word: dict[str, list[str]] = {}
+    for kind, word in groups:
+        if kind != "numbered" and groups[(kind, word)]:
+            by_word.setdefault(word, []).append(kind)
+    for word, kinds in by_word.items():
+        if len(kinds) < 2:
+            continue
+        merged = [c for k in kinds for c in groups[(k, word)]]
+        keys = [normalize_number(c.number) for c in merged]
+        if len(set(keys)) != len(keys):
+            continue
+        best_kind = min(kinds, key=lambda k: _KIND_RANK[k])
+        groups[(best_kind + "+mixed", word)] = sorted(merged, key=lambda c: c.line)
+
+
+def _reopen_swallowed_steps(blocks: Blocks) -> Blocks:
+    """A fence that never closes and holds step labels at the start of its lines swallowed
+    the steps after it: the author forgot a closing fence. End the fence before the first
+    such label and read the rest as markdown again."""
+    if not blocks.fences:
+        return blocks
+    last = blocks.fences[-1]
+    lines = blocks.lines
+    if last.end < len(lines) or _closes(lines[last.end - 1], lines[last.start]) \
+            and last.end - 1 > last.start:
+        return blocks
+    cut = None
+    for n in range(last.start + 2, last.end):
+        line = lines[n]
+        if line[:1].isspace():
+            continue
+        if _PLAIN_LABEL.match(line.lstrip("#* ").strip()) and not line.startswith(" "):
+            cut = n
+            break
+    if cut is None:
+        return blocks
+    from plan_ls.model.blocks import Fence as _Fence
+
+    rest = parse_blocks("\n".join(lines[cut:]))
+    out = Blocks(lines=lines, bom=blocks.bom)
+    for h in blocks.headings:
+        if h.line < cut:
+            out.headings.append(Heading(h.line, h.level, h.text))
+    out.headings += [Heading(h.line + cut, h.level, h.text) for h in rest.headings]
+    out.items = [i for i in blocks.items if i.line < cut]
+    base = len(out.items)
+    for i in rest.items:
+        out.items.append(type(i)(i.line + cut, i.end_line + cut, i.depth,
+                                 None if i.parent is None else i.parent + base, i.ordered))
+    out.fences = [f for f in blocks.fences[:-1]]
+    content = "\n".join(lines[last.start + 1:cut]) + "\n"
+    out.fences.append(_Fence(last.start, cut, last.info, content, last.in_list))
+    out.fences += [_Fence(f.start + cut, f.end + cut, f.info, f.content, f.in_list)
+                   for f in rest.fences]
+    out.paragraphs = [p for p in blocks.paragraphs if p.line < cut]
+    out.paragraphs += [type(p)(p.line + cut, p.end_line + cut, p.text, p.in_list)
+                       for p in rest.paragraphs]
+    out.opaque = [(a, min(b, cut)) for a, b in blocks.opaque if a < cut]
+    out.opaque += [(a + cut, b + cut) for a, b in rest.opaque]
+    from plan_ls.model.blocks import _close_sections
+
+    _close_sections(out.headings, len(lines))
+    return out
+
+
+def _closes(line: str, opening: str) -> bool:
+    marker = opening.strip()[:3]
+    stripped = line.strip()
+    return bool(stripped) and stripped[0] == marker[:1] and set(stripped) == {marker[0]} \
+        and len(stripped) >= 3
+
+
 def _candidates(blocks: Blocks):
     line_count = len(blocks.lines)
     heads = blocks.headings
@@ -177,8 +294,11 @@ def _candidates(blocks: Blocks):
             continue
         m = _LABEL.search(h.text)
         if m:
-            yield _Candidate("heading", m.group("word").lower(), m.group("num"),
-                             clean_title(h.text[m.end():]), h.line, h.level, h.end_line)
+            title = clean_title(h.text[m.end():])
+            before = h.text[:m.start()]
+            mention = not title and bool(re.search(r"[a-z]{2,}", before))
+            yield _Candidate("heading", m.group("word").lower(), m.group("num"), title, h.line,
+                             h.level, h.end_line, mention, bool(_DONE_MARK.search(h.text)))
             continue
         m = _NUMBERED.match(h.text)
         if m:
@@ -208,7 +328,7 @@ def _candidates(blocks: Blocks):
             if m:
                 title = clean_title(source[m.end():].split(". ", 1)[0])
                 yield _Candidate("line", m.group("word").lower(), m.group("num"), title, n, None,
-                                 limit_for(n))
+                                 limit_for(n), done=bool(_DONE_MARK.search(source)))
     for f in blocks.fences:
         first = f.content.lstrip("\n").split("\n", 1)[0].strip().strip('"').strip()
         m = _LEADING_LABEL.match(first)
@@ -256,6 +376,7 @@ def _build_steps(cands: list[_Candidate], blocks: Blocks) -> list[Step]:
         )
         claim = _CLAIM.search(blocks.lines[c.line]) if c.kind != "bare" else None
         step.claim = claim.group(1) if claim else None
+        step.marked_done = c.done
         fences = _fences_in(blocks.fences, start, end)
         if c.kind in ("fence", "bare"):
             fences = fences[:1]

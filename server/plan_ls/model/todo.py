@@ -20,6 +20,9 @@ _CLAIM = re.compile(r"\(@([\w][\w.\-]*)\)")
 # line break. Two or more hashes after a non-space, then a title.
 _GLUED_HEADING = re.compile(r"(?<=[^\s#`\\])(#{2,6})[ \t]+(?=[^\s#])(.*)$")
 
+# Markers that mean done: "[x]", "[X]", and the emoji boxes some checklists use ("[✅]").
+DONE_MARKERS = "xX✅✔☑"
+
 STATE_NAMES = {
     " ": "open",
     "x": "done",
@@ -30,6 +33,9 @@ STATE_NAMES = {
     ">": "deferred",
     "!": "important",
     "?": "question",
+    "✅": "done",
+    "✔": "done",
+    "☑": "done",
 }
 
 
@@ -47,7 +53,7 @@ class TodoItem:
 
     @property
     def done(self) -> bool:
-        return self.marker in "xX"
+        return self.marker in DONE_MARKERS
 
     @property
     def state(self) -> str:
@@ -92,7 +98,7 @@ class TodoDoc:
             return None  # a glued heading appears or goes: the sections change
         claim = _CLAIM.search(new.group(3))
         old_marker, old_text = item.marker, item.text
-        self.done += (new.group(2) in "xX") - item.done
+        self.done += (new.group(2) in DONE_MARKERS) - item.done
         item.marker, item.text = new.group(2), new.group(3).rstrip()
         item.claim = claim.group(1) if claim else None
         self.blocks.lines[line] = source
@@ -180,7 +186,7 @@ def parse_todo(text: str) -> TodoDoc:
         items.append(item)
     malformed.extend(_glued_boxes(lines, blocks.opaque))
     malformed.sort(key=lambda m: m.line)
-    done = sum(1 for it in items if it.marker in "xX")
+    done = sum(1 for it in items if it.marker in DONE_MARKERS)
     return TodoDoc(items, headings, heading_parent, malformed, blocks, by_line, done)
 
 
