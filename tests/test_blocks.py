@@ -28,6 +28,7 @@ def test_sectioned_parse_equals_whole_parse(text):
     "- ```\n  code\n  ```\n# A\n```\n# B, code\n```\n",  # a fence in a list item
     "<!--\nfirst\n# still a comment\n-->\n# heading\n",
     "---\ntitle: x\n# yaml comment\n---\n# heading\n",
+    "---\n# not a heading\n ---\n# heading\n",
     "```\n# code\n````\n# code still\n```\n# heading\n",
 ])
 def test_cuts_that_fool_the_cutter_are_merged(text):

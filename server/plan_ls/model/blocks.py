@@ -90,15 +90,21 @@ _BOUNDARY = re.compile(
     re.M | re.I,
 )
 _HTML_END = {"<!--": "-->", "<?": "?>", "<![cdata[": "]]>"}
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?:.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
+# A text that opens with a dash line may hold front matter up to the next line that starts
+# with "---" or "..." (however indented): nothing in between is cut, whatever the plugin's
+# exact rules turn out to be. Without such a line, nothing at all is cut.
+_FRONT_MATTER = re.compile(r"\A-{3,}[ \t]*\n(?:.*?\n)?[ \t]*(?:---|\.\.\.)[^\n]*(?:\n|\Z)", re.S)
+_DASH_START = re.compile(r"\A-{3,}[ \t]*(?:\n|\Z)")
 
 
 def _section_starts(text: str) -> list[int]:
     """Offsets of top-level ATX heading lines that markdown-it will see as headings."""
     starts: list[int] = []
     pos = 0
-    fm = _FRONT_MATTER.match(text)
-    if fm:
+    if _DASH_START.match(text):
+        fm = _FRONT_MATTER.match(text)
+        if fm is None:
+            return starts
         pos = fm.end()
     fence: str | None = None
     html_end: str | None = None

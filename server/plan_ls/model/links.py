@@ -256,6 +256,9 @@ def _weigh_with_text(todo: TodoDoc, plan: PlanDoc, by_number: list[Link]) -> lis
 
     content: list[tuple[int | None, float, float, dict[int, float]]] = []
     for item in items:
+        if item.parent is not None:  # sub-tasks follow their parent (their words count there)
+            content.append((None, 0.0, 0.0, {}))
+            continue
         scores = dict(index.scores(item.text))
         parent = item.parent
         while parent is not None:
@@ -290,7 +293,7 @@ def _weigh_with_text(todo: TodoDoc, plan: PlanDoc, by_number: list[Link]) -> lis
     _keep_in_order(chosen)
     # then nested items: their own step number, else their parent's step
     out: list[Link] = []
-    for item, link, (best, first, second, _scores) in zip(items, by_number, content):
+    for item, link in zip(items, by_number):
         got = chosen[item.index]
         if item.parent is not None:  # a sub-task is part of its parent's work
             up = out[item.parent]
