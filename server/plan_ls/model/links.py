@@ -290,7 +290,13 @@ def _weigh_with_text(todo: TodoDoc, plan: PlanDoc, by_number: list[Link]) -> lis
             chosen[item.index] = Link(by_text, "content")
         elif trust and link.how in ("missing", "group"):
             chosen[item.index] = link
-    _keep_in_order(chosen)
+    tops = [i.index for i in items if i.parent is None]
+    if len(tops) * len(plan.steps) <= _ALIGN_LIMIT and \
+            any(chosen[i] is None or chosen[i].how == "content" for i in tops):
+        outside = _outside_sections(todo, plan, tops, for_heading, trust)
+        _align(tops, chosen, content, outside, trust)
+    else:
+        _keep_in_order(chosen)
     # then nested items: their own step number, else their parent's step
     out: list[Link] = []
     for item, link in zip(items, by_number):
@@ -303,6 +309,112 @@ def _weigh_with_text(todo: TodoDoc, plan: PlanDoc, by_number: list[Link]) -> lis
                 got = Link(up.step, "parent", up.named, up.named_line)
         out.append(got or Link(None, "none"))
     return out
+
+
+# The alignment: each top-level item is a step or none, in document order.
+_ALIGN_LIMIT = 400_000  # items x steps; past it, the cheaper run-keeping below
+_NONE = 2.0  # what an item earns by belonging to no step: the text must beat it
+_STAY = 1.0  # an item next to one of the same step: checklists go step by step
+_FORWARD = 0.5  # moving on to a later step
+_BACKWARD = 5.0  # going back to an earlier step: only strong text does that
+_NUMBER = 6.0  # a trusted step number that the text does not contradict
+_OUTSIDE = 50.0  # an item in a section of no step (in a checklist whose sections name steps)
+
+
+def _outside_sections(todo: TodoDoc, plan: PlanDoc, tops: list[int], for_heading,
+                      trust: bool) -> set[int]:
+    """Top-level items in sections that belong to no step, in a checklist whose sections
+    mostly do: the prerequisites before the steps, the backlog and the release list after
+    them. A section belongs to a step when its heading (or an enclosing one) names the step
+    by a trusted number or by its title's words alone."""
+    linked: list[bool] = []
+    for h, heading in enumerate(todo.headings):
+        number = heading_number(heading.text)
+        best, first, second = _best(for_heading(h))
+        if trust:  # the checklist numbers its step sections: an unnumbered one is another list
+            ok = (number is not None and plan.find(number) is not None) or (
+                _confident(first, second) and first >= 2 * _MIN_SCORE)
+        else:  # by words: a heading that shares none with any step
+            ok = first >= _MIN_SCORE
+        parent = todo.heading_parent[h]
+        linked.append(ok or (parent is not None and linked[parent]))
+    items = todo.items
+    under = [items[i].heading for i in tops]
+    inside = sum(1 for h in under if h is not None and linked[h])
+    distinct = {h for h in under if h is not None and linked[h]}
+    if len(distinct) < 2 or inside < 0.6 * len(tops):
+        return set()
+    return {i for i, h in zip(tops, under) if h is None or not linked[h]}
+
+
+def _align(tops: list[int], chosen: list[Link | None], content, outside: set[int],
+           trust: bool) -> None:
+    """Choose every top-level item's step (or none) at once: the text's score for the step,
+    plus the order in which checklists walk through plans (the same step, or the next ones;
+    seldom back), plus the numbers that were trusted. A Viterbi pass over (last step seen)."""
+    size = 1 + max((idx for i in tops for idx in content[i][3]), default=-1)
+    for i in tops:
+        link = chosen[i]
+        if link is not None and link.step is not None:
+            size = max(size, link.step + 1)
+    if size == 0:
+        return
+    neg = float("-inf")
+    # value[j + 1]: best total with j the last step so far (j = -1: none yet)
+    value = [0.0] + [neg] * size
+    back: list[list[tuple[int, bool]]] = []  # per item, per state: (previous state, is step)
+    for i in tops:
+        scores = content[i][3]
+        emit = dict(scores)
+        link = chosen[i]
+        if link is not None and link.step is not None and link.how != "content":
+            emit[link.step] = emit.get(link.step, 0.0) + _NUMBER
+        none = _NONE
+        if i in outside or (link is not None and link.step is None and link.how != "content"):
+            # a section of no step, or a trusted number that names nothing
+            none += _OUTSIDE if i in outside and trust else _NUMBER
+        new = [v + none for v in value]  # none: the last step stays what it was
+        ptr = [(j, False) for j in range(size + 1)]
+        # best previous state strictly before / after each step
+        prefix = [neg] * (size + 1)
+        prefix_at = [0] * (size + 1)
+        best_v, best_at = value[0], 0
+        for j in range(size):
+            prefix[j] = best_v  # states -1..j-1, i.e. indexes 0..j
+            prefix_at[j] = best_at
+            if value[j + 1] > best_v:
+                best_v, best_at = value[j + 1], j + 1
+        suffix_v, suffix_at = neg, 0
+        suffix = [neg] * size
+        suffix_where = [0] * size
+        for j in range(size - 1, -1, -1):
+            suffix[j], suffix_where[j] = suffix_v, suffix_at
+            if value[j + 1] > suffix_v:
+                suffix_v, suffix_at = value[j + 1], j + 1
+        for s in range(size):
+            e = emit.get(s, 0.0)
+            options = (
+                (value[s + 1] + _STAY, s + 1),
+                (prefix[s] - _FORWARD, prefix_at[s]),
+                (suffix[s] - _BACKWARD, suffix_where[s]),
+            )
+            v, at = max(options)
+            if v + e > new[s + 1]:
+                new[s + 1] = v + e
+                ptr[s + 1] = (at, True)
+        value = new
+        back.append(ptr)
+    state = max(range(size + 1), key=lambda j: value[j])
+    for k in range(len(tops) - 1, -1, -1):
+        prev, is_step = back[k][state]
+        i = tops[k]
+        link = chosen[i]
+        if not is_step:
+            if link is not None and link.step is not None:
+                chosen[i] = None
+        elif link is None or link.step != state - 1:
+            chosen[i] = Link(state - 1, "content")
+        state = prev
 
 
 def _keep_in_order(chosen: list[Link | None]) -> None:
@@ -354,4 +466,5 @@ def _number_trust(by_number: list[Link], content) -> bool:
             agree += 1
         else:
             disagree += 1
-    return agree >= disagree
+    numbered = any(link.step is not None and link.how != "title" for link in by_number)
+    return numbered and agree >= disagree
