@@ -313,8 +313,8 @@ def _weigh_with_text(todo: TodoDoc, plan: PlanDoc, by_number: list[Link]) -> lis
 
 # The alignment: each top-level item is a step or none, in document order.
 _ALIGN_LIMIT = 400_000  # items x steps; past it, the cheaper run-keeping below
-_NONE = 2.0  # what an item earns by belonging to no step: the text must beat it
-_STAY = 1.0  # an item next to one of the same step: checklists go step by step
+_NONE = 3.0  # what an item earns by belonging to no step: the text must beat it
+_STAY = 0.5  # an item next to one of the same step: checklists go step by step
 _FORWARD = 0.5  # moving on to a later step
 _BACKWARD = 5.0  # going back to an earlier step: only strong text does that
 _NUMBER = 6.0  # a trusted step number that the text does not contradict

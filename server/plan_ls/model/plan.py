@@ -71,11 +71,14 @@ class Step:
     @property
     def name(self) -> str:
         """How to call the step in a sentence: "Step 3", "Prompt 1.2", "Phase 2 / Step 1"."""
-        return self.number if "/" in self.number else f"{self.label or 'Step'} {self.number}"
+        if "/" in self.number or not any(c.isdigit() for c in self.number):
+            return self.number  # "Phase 2 / Step 1", or an unnumbered closing step's title
+        return f"{self.label or 'Step'} {self.number}"
 
     @property
     def display(self) -> str:
-        return f"{self.name}: {self.title}" if self.title else self.name
+        return f"{self.name}: {self.title}" if self.title and self.title != self.name \
+            else self.name
 
 
 @dataclass
@@ -186,12 +189,40 @@ def parse_plan(text: str) -> PlanDoc:
             best, best_score = cands, score
     if not best:
         best = _bare_fences(blocks)
+    best = best + _closing_sections(best, blocks)
     steps = _build_steps(best, blocks)
     _qualify_by_phase(steps, blocks)
     plan = PlanDoc(steps, blocks)
     for step in steps:
         plan.by_key.setdefault(step.key, []).append(step.index)
     return plan
+
+
+def _closing_sections(cands: list[_Candidate], blocks: Blocks) -> list[_Candidate]:
+    """Unnumbered steps after the last one: a heading above the steps' level (a sibling of
+    the groups that hold them, like "## Final Integration" after "## Milestone 9") whose own
+    text, before any sub-heading, holds a prompt fence. Its title is its name."""
+    if not cands or any(c.kind != "heading" or c.level is None for c in cands):
+        return []
+    level = min(c.level for c in cands if c.level is not None)
+    last = cands[-1].line
+    out = []
+    for i, h in enumerate(blocks.headings):
+        if h.line <= last or h.level >= level or not clean_title(h.text):
+            continue
+        body_end = h.end_line
+        for later in blocks.headings[i + 1:]:
+            if later.line >= h.end_line:
+                break
+            body_end = later.line
+            break
+        fences = [f for f in _fences_in(blocks.fences, h.line + 1, body_end)
+                  if f.info.split(" ")[0].lower() in _PROMPT_FENCES | {
+                      blocks.fences[0].info.split(" ")[0].lower()}]
+        if fences:
+            title = clean_title(h.text)
+            out.append(_Candidate("heading", "", title, title, h.line, h.level, h.end_line))
+    return out
 
 
 def _drop_repeats(cands: list[_Candidate]) -> None:
