@@ -281,7 +281,7 @@ def _weigh_with_text(todo: TodoDoc, plan: PlanDoc, by_number: list[Link]) -> lis
         if item.parent is not None:
             continue
         by_text = best if _confident(first, second) else None
-        if link.step is not None and trust:
+        if link.step is not None and (trust or link.how == "title"):  # a heading = a title
             numbered = scores.get(link.step, 0.0)
             if by_text is None or by_text == link.step or numbered >= 0.5 * first:
                 chosen[item.index] = link
