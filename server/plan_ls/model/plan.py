@@ -26,6 +26,9 @@ _LEADING_LABEL = re.compile(rf"^[\W_]*?(?P<word>{STEP_WORDS})\s*#?\s*(?P<num>{NU
                             rf"(?:/\d+)?", re.I)
 _NUMBERED = re.compile(r"^[^\w\s]*\s*(?P<num>\d+(?:\.\d+)*)(?:[.):]\s*|\s+)(?=\S)")
 _GROUP = re.compile(rf"^[\W_]*(?:{GROUP_WORDS})\b\s*(?P<num>[A-Z0-9][\w.]*)?", re.I)
+# a fence whose first line is only a label, maybe after a word or two ("Project Prompt 9:")
+_FENCE_TAG = re.compile(rf"^(?:[\w-]+\s+){{1,2}}(?P<word>{STEP_WORDS})\s*#?\s*(?P<num>{NUMBER})"
+                        rf"\s*[:.\-–—]?\s*$", re.I)
 _BOLD_LABEL = re.compile(rf"^(?:\*\*|__)\s*(?P<word>{STEP_WORDS})\s*#?\s*(?P<num>{NUMBER})(?![\w])",
                          re.I)
 _PLAIN_LABEL = re.compile(rf"^(?P<word>{STEP_WORDS})\s+#?(?P<num>{NUMBER})(?:/\d+)?\s*[:.\-–—]",
@@ -168,7 +171,7 @@ class _Candidate:
 
 def parse_plan(text: str) -> PlanDoc:
     """Find the steps of a prompt plan (see the module docstring); never raises."""
-    blocks = _reopen_swallowed_steps(parse_blocks(text))
+    blocks = _reopen_swallowed_steps(parse_blocks(_unescape_export(text)))
     groups: dict[tuple[str, str], list[_Candidate]] = {}
     for cand in _candidates(blocks):
         groups.setdefault((cand.kind, cand.word), []).append(cand)
@@ -181,6 +184,8 @@ def parse_plan(text: str) -> PlanDoc:
     for (kind, word), cands in groups.items():
         if not cands:
             continue
+        if kind == "numbered":
+            cands = groups[(kind, word)] = _holding_prompts(cands, blocks)
         ranges = _ranges(cands, blocks)
         fenced = sum(1 for (a, b) in ranges if _fences_in(blocks.fences, a, b))
         score = (fenced, -_KIND_RANK[kind.split("+")[0]], -_WORD_RANK.get(word.lower(), 9),
@@ -196,6 +201,35 @@ def parse_plan(text: str) -> PlanDoc:
     for step in steps:
         plan.by_key.setdefault(step.key, []).append(step.index)
     return plan
+
+
+_ESCAPED = re.compile(r"^(\\[#`])+", re.M)
+
+
+def _unescape_export(text: str) -> str:
+    """Some tools export markdown with its markup escaped ("\\#\\#\\# Step 1", "\\`\\`\\`text"). When
+    a plan has several such lines, read their leading markup as the author wrote it. The
+    lines stay where they are (only characters at their starts are dropped)."""
+    if len(_ESCAPED.findall(text, 0, 200_000)) < 2:
+        return text
+    return _ESCAPED.sub(lambda m: m.group(0).replace("\\", ""), text)
+
+
+def _holding_prompts(cands: list[_Candidate], blocks: Blocks) -> list[_Candidate]:
+    """Numbered headings are steps when they hold prompts: in an outline where some do
+    ("## 4.1 Prompt: Setup" + fence) the others ("# 1. Blueprint", "## 3.1 Chunk A",
+    "## 5. Closing notes") are the outline around the steps."""
+    own = []
+    for c in cands:  # the heading's own text, up to its first sub-heading
+        end = c.limit
+        for h in blocks.headings:
+            if c.line < h.line < end:
+                end = h.line
+                break
+        own.append(bool(_fences_in(blocks.fences, c.line + 1, end)))
+    if sum(own) < 2:
+        return cands
+    return [c for c, holds in zip(cands, own) if holds]
 
 
 def _closing_sections(cands: list[_Candidate], blocks: Blocks) -> list[_Candidate]:
@@ -261,51 +295,107 @@ def _add_mixed_groups(groups: dict[tuple[str, str], list[_Candidate]]) -> None:
 
 
 def _reopen_swallowed_steps(blocks: Blocks) -> Blocks:
-    """A fence that never closes and holds step labels at the start of its lines swallowed
-    the steps after it: the author forgot a closing fence. End the fence before the first
-    such label and read the rest as markdown again."""
+    """Read fences as the author meant, where CommonMark reads them otherwise:
+
+    - a prompt that nests a fence ("```text" ... "  ```ts" ... "  ```" ... "```"): the
+      indented closing fence ends the outer one under CommonMark, and the outer closing fence
+      then opens a new fence that swallows the next steps. When a fence holds an indented
+      opener with an info string and closes on an indented line, it runs to the next closing
+      fence at its own indentation.
+    - a fence that never closes and holds step labels at the start of its lines swallowed
+      the steps after it: the author forgot a closing fence. It ends before the first label.
+
+    The text after the corrected fence is parsed again."""
+    for _ in range(50):  # each pass fixes one fence; real plans need a few at most
+        fixed = _nested_fence(blocks) or _unclosed_fence(blocks)
+        if fixed is None:
+            return blocks
+        blocks = fixed
+    return blocks
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _nested_fence(blocks: Blocks) -> Blocks | None:
+    lines = blocks.lines
+    for i, f in enumerate(blocks.fences):
+        if f.in_list or f.end - f.start < 3:
+            continue
+        opening = lines[f.start]
+        base = _indent(opening)
+        marker = opening.strip()[:3]
+        if marker not in ("```", "~~~"):
+            continue
+        close = f.end - 1
+        if not _closes(lines[close], opening) or _indent(lines[close]) <= base:
+            continue
+        inner = [n for n in range(f.start + 1, close) if _indent(lines[n]) > base
+                 and lines[n].strip().startswith(marker) and lines[n].strip()[3:].strip()]
+        if not inner:
+            continue
+        for n in range(close + 1, len(lines)):
+            if _closes(lines[n], opening) and _indent(lines[n]) <= base:
+                return _splice(blocks, i, n + 1, n)
+            if lines[n].strip().startswith(marker) and lines[n].strip()[3:].strip() \
+                    and _indent(lines[n]) <= base:
+                break  # a new prompt opens first: the author did not nest
+    return None
+
+
+def _unclosed_fence(blocks: Blocks) -> Blocks | None:
     if not blocks.fences:
-        return blocks
+        return None
     last = blocks.fences[-1]
     lines = blocks.lines
     if last.end < len(lines) or _closes(lines[last.end - 1], lines[last.start]) \
             and last.end - 1 > last.start:
-        return blocks
-    cut = None
+        return None
     for n in range(last.start + 2, last.end):
         line = lines[n]
         if line[:1].isspace():
             continue
-        if _PLAIN_LABEL.match(line.lstrip("#* ").strip()) and not line.startswith(" "):
-            cut = n
-            break
-    if cut is None:
-        return blocks
-    from plan_ls.model.blocks import Fence as _Fence
+        if _PLAIN_LABEL.match(line.lstrip("#* ").strip()):
+            return _splice(blocks, len(blocks.fences) - 1, n, n)
+    return None
 
+
+def _splice(blocks: Blocks, index: int, cut: int, content_end: int) -> Blocks:
+    """Blocks with fence `index` running to `cut` (exclusive; its content ends before
+    `content_end`), and the text from `cut` on parsed again."""
+    from plan_ls.model.blocks import Fence, ListItem, Paragraph, _close_sections
+
+    lines = blocks.lines
+    fence = blocks.fences[index]
+    start = fence.start
     rest = parse_blocks("\n".join(lines[cut:]))
     out = Blocks(lines=lines, bom=blocks.bom)
-    for h in blocks.headings:
-        if h.line < cut:
-            out.headings.append(Heading(h.line, h.level, h.text))
+    out.headings = [Heading(h.line, h.level, h.text) for h in blocks.headings if h.line < start]
     out.headings += [Heading(h.line + cut, h.level, h.text) for h in rest.headings]
-    out.items = [i for i in blocks.items if i.line < cut]
+    kept = [n for n, it in enumerate(blocks.items) if it.line < start]
+    renumber = {old: new for new, old in enumerate(kept)}
+    for n in kept:
+        it = blocks.items[n]
+        out.items.append(ListItem(it.line, min(it.end_line, start), it.depth,
+                                  renumber.get(it.parent) if it.parent is not None else None,
+                                  it.ordered))
     base = len(out.items)
-    for i in rest.items:
-        out.items.append(type(i)(i.line + cut, i.end_line + cut, i.depth,
-                                 None if i.parent is None else i.parent + base, i.ordered))
-    out.fences = [f for f in blocks.fences[:-1]]
-    content = "\n".join(lines[last.start + 1:cut]) + "\n"
-    out.fences.append(_Fence(last.start, cut, last.info, content, last.in_list))
-    out.fences += [_Fence(f.start + cut, f.end + cut, f.info, f.content, f.in_list)
+    for it in rest.items:
+        out.items.append(ListItem(it.line + cut, it.end_line + cut, it.depth,
+                                  None if it.parent is None else it.parent + base, it.ordered))
+    out.fences = [f for f in blocks.fences[:index]]
+    content = "\n".join(lines[start + 1:content_end])
+    out.fences.append(Fence(start, cut, fence.info, content + "\n" if content else "",
+                            fence.in_list))
+    out.fences += [Fence(f.start + cut, f.end + cut, f.info, f.content, f.in_list)
                    for f in rest.fences]
-    out.paragraphs = [p for p in blocks.paragraphs if p.line < cut]
-    out.paragraphs += [type(p)(p.line + cut, p.end_line + cut, p.text, p.in_list)
+    out.paragraphs = [p for p in blocks.paragraphs if p.line < start]
+    out.paragraphs += [Paragraph(p.line + cut, p.end_line + cut, p.text, p.in_list)
                        for p in rest.paragraphs]
-    out.opaque = [(a, min(b, cut)) for a, b in blocks.opaque if a < cut]
+    out.opaque = [(a, min(b, start)) for a, b in blocks.opaque if a < start]
+    out.opaque.append((start, cut))
     out.opaque += [(a + cut, b + cut) for a, b in rest.opaque]
-    from plan_ls.model.blocks import _close_sections
-
     _close_sections(out.headings, len(lines))
     return out
 
@@ -362,10 +452,22 @@ def _candidates(blocks: Blocks):
                                  limit_for(n), done=bool(_DONE_MARK.search(source)))
     for f in blocks.fences:
         first = f.content.lstrip("\n").split("\n", 1)[0].strip().strip('"').strip()
-        m = _LEADING_LABEL.match(first)
+        m = _LEADING_LABEL.match(first) or _FENCE_TAG.match(first)
         if m:
-            yield _Candidate("fence", m.group("word").lower(), m.group("num"),
-                             clean_title(first[m.end():]), f.start, None, f.end)
+            title = clean_title(first[m.end():])
+            if not title and f.start > 0:  # the label alone: the title is the line above
+                above = f.start - 1
+                while above > 0 and not blocks.lines[above].strip():
+                    above -= 1
+                if above < f.start - 2 or _in_fence(blocks, above):
+                    above = -1
+                title = clean_title(blocks.lines[above].lstrip("#")) if above >= 0 else ""
+            yield _Candidate("fence", m.group("word").lower(), m.group("num"), title, f.start,
+                             None, f.end)
+
+
+def _in_fence(blocks: Blocks, line: int) -> bool:
+    return any(f.start <= line < f.end for f in blocks.fences)
 
 
 def _ranges(cands: list[_Candidate], blocks: Blocks) -> list[tuple[int, int]]:
