@@ -75,6 +75,7 @@ class Blocks:
     fences: list[Fence] = field(default_factory=list)
     paragraphs: list[Paragraph] = field(default_factory=list)
     opaque: list[tuple[int, int]] = field(default_factory=list)  # code, HTML, quotes, front matter
+    code_blocks: list[tuple[int, int]] = field(default_factory=list)  # indented code (top level)
 
     def source_lines(self) -> list[str]:
         """The lines as in the text (a BOM kept on line 0), the ones edit columns refer to."""
@@ -163,6 +164,7 @@ class _Section:
     fences: list[tuple[int, int, str, str, bool]]
     paragraphs: list[tuple[int, int, str, bool]]
     opaque: list[tuple[int, int]]
+    code_blocks: list[tuple[int, int]]
     open_end: bool  # ends inside a fence, HTML block or front matter: a heading may follow
 
 
@@ -204,6 +206,7 @@ def _parse_section_uncached(text: str) -> _Section:
     fences: list[tuple[int, int, str, str, bool]] = []
     paragraphs: list[tuple[int, int, str, bool]] = []
     opaque: list[tuple[int, int]] = []
+    code_blocks: list[tuple[int, int]] = []
     item_stack: list[int] = []  # indexes into items
     ordered_stack: list[bool] = []
     quote_depth = 0
@@ -251,6 +254,8 @@ def _parse_section_uncached(text: str) -> _Section:
             quote_depth -= 1
         elif kind in ("fence", "code_block") and tok.map:
             opaque.append((tok.map[0], tok.map[1]))
+            if kind == "code_block" and quote_depth == 0:
+                code_blocks.append((tok.map[0], tok.map[1]))
             if kind == "fence" and tok.map[1] >= md_lines and not _fence_closed(text, tok):
                 open_end = True
             if kind == "fence" and quote_depth == 0:
@@ -261,7 +266,8 @@ def _parse_section_uncached(text: str) -> _Section:
             # an HTML block may have closed on its last line: telling costs more than a merge
             open_end = open_end or tok.map[1] >= md_lines
     # items inside a quote were pushed as -1 placeholders only on the stack, never stored
-    return _Section(text.count("\n") + 1, headings, items, fences, paragraphs, opaque, open_end)
+    return _Section(text.count("\n") + 1, headings, items, fences, paragraphs, opaque,
+                    code_blocks, open_end)
 
 
 def _fence_closed(text: str, tok) -> bool:
@@ -310,10 +316,49 @@ def parse_blocks(text: str, sectioned: bool = True) -> Blocks:
             blocks.paragraphs.append(Paragraph(line + offset, end + offset, ptext, in_list))
         for start, end in sec.opaque:
             blocks.opaque.append((start + offset, end + offset))
+        for start, end in sec.code_blocks:
+            blocks.code_blocks.append((start + offset, end + offset))
         offset += norm.count("\n", a, b)
         a = b
+    _drop_headings_in_details(blocks)
     _close_sections(blocks.headings, len(lines))
     return blocks
+
+
+_DETAILS = re.compile(r"<(/?)details\b", re.I)
+
+
+def _drop_headings_in_details(blocks: Blocks) -> None:
+    """A heading inside a collapsed `<details>` block is the author's folded note, not a
+    section of the document (markdown-it sees one once a blank line ends the HTML block)."""
+    if not blocks.headings:
+        return
+    fenced = [(f.start, f.end) for f in blocks.fences]
+    inside: list[tuple[int, int]] = []
+    depth, opened = 0, 0
+    f = 0
+    for n, line in enumerate(blocks.lines):
+        if "details" not in line and "DETAILS" not in line and "Details" not in line:
+            continue
+        while f < len(fenced) and fenced[f][1] <= n:
+            f += 1
+        if f < len(fenced) and fenced[f][0] <= n:
+            continue
+        for m in _DETAILS.finditer(line):
+            if m.group(1):
+                if depth > 0:
+                    depth -= 1
+                    if depth == 0:
+                        inside.append((opened, n))
+            else:
+                if depth == 0:
+                    opened = n
+                depth += 1
+    if depth > 0:
+        inside.append((opened, len(blocks.lines)))
+    if inside:
+        blocks.headings = [h for h in blocks.headings
+                           if not any(a < h.line < b for a, b in inside)]
 
 
 def _close_sections(headings: list[Heading], line_count: int) -> None:
