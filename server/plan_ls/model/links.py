@@ -193,7 +193,10 @@ class ContentIndex:
             for w in weights:
                 df[w] = df.get(w, 0) + 1
         n = len(plan.steps)
-        self.idf = {w: math.log(1 + n / d) for w, d in df.items()}
+        # scores in units of "a word only one step has, in a plan of a dozen steps", so that
+        # the thresholds mean the same for a plan of 4 steps and one of 60
+        unit = math.log(13) / math.log(1 + n) if n else 1.0
+        self.idf = {w: unit * math.log(1 + n / d) for w, d in df.items()}
         self.index: dict[str, list[tuple[int, float]]] = {}
         self._cache: dict[str, dict[int, float]] = {}
         for idx, weights in enumerate(per_step):
@@ -274,21 +277,23 @@ def _weigh_with_text(todo: TodoDoc, plan: PlanDoc, by_number: list[Link]) -> lis
             weight = _OUTER_HEADING
             h = todo.heading_parent[h]
         content.append((*_best(scores), scores))
-    trust = _number_trust(by_number, content)
+    trusted = _number_trust(todo, by_number, content)
+    trust = sum(trusted.values()) * 2 > len(trusted)  # the checklist as a whole
     # top-level items first: numbers where trusted and not contradicted, else text
     chosen: list[Link | None] = [None] * len(items)
     for item, link, (best, first, second, scores) in zip(items, by_number, content):
         if item.parent is not None:
             continue
         by_text = best if _confident(first, second) else None
-        if link.step is not None and (trust or link.how == "title"):  # a heading = a title
+        here = trusted.get(_scope(todo, item.heading), False)
+        if link.step is not None and (here or link.how == "title"):  # a heading = a title
             numbered = scores.get(link.step, 0.0)
             if by_text is None or by_text == link.step or numbered >= 0.5 * first:
                 chosen[item.index] = link
                 continue
         if by_text is not None:
             chosen[item.index] = Link(by_text, "content")
-        elif trust and link.how in ("missing", "group"):
+        elif here and link.how in ("missing", "group"):
             chosen[item.index] = link
     tops = [i.index for i in items if i.parent is None]
     if len(tops) * len(plan.steps) <= _ALIGN_LIMIT and \
@@ -303,7 +308,8 @@ def _weigh_with_text(todo: TodoDoc, plan: PlanDoc, by_number: list[Link]) -> lis
         got = chosen[item.index]
         if item.parent is not None:  # a sub-task is part of its parent's work
             up = out[item.parent]
-            if link.how == "item" and trust and link.step is not None:
+            if link.how == "item" and link.step is not None \
+                    and trusted.get(_scope(todo, item.heading), False):
                 got = link
             elif up.step is not None:
                 got = Link(up.step, "parent", up.named, up.named_line)
@@ -453,18 +459,49 @@ def _keep_in_order(chosen: list[Link | None]) -> None:
             chosen[i] = None
 
 
-def _number_trust(by_number: list[Link], content) -> bool:
-    """Whether the checklist numbers its sections the way the plan numbers its steps: most
-    number-linked items whose text points somewhere point at the numbered step."""
-    agree = disagree = 0
-    for link, (best, first, second, scores) in zip(by_number, content):
-        if link.how == "missing":
-            disagree += 1
-        if link.step is None or not _confident(first, second):
+def _number_trust(todo: TodoDoc, by_number: list[Link], content) -> dict[int | None, bool]:
+    """Per scope (the outermost heading above an item; None before any), whether the
+    checklist numbers its sections the way the plan numbers its steps: most number-linked
+    items whose text points somewhere point at the numbered step. A scope that numbers its
+    sections bare ("## 1. Beans") and whose words never meet the steps they number is
+    another list, with numbers of its own."""
+    lines = todo.blocks.lines
+    tally: dict[int | None, list[int]] = {}  # scope -> [agree, disagree, numbered, supported]
+    labelled_cache: dict[int, bool] = {}
+
+    def labelled(line: int | None) -> bool:
+        if line is None:
+            return False
+        got = labelled_cache.get(line)
+        if got is None:
+            got = labelled_cache[line] = bool(_LABEL.search(lines[line]))
+        return got
+
+    for item, link, (best, first, second, scores) in zip(todo.items, by_number, content):
+        scope = _scope(todo, item.heading)
+        t = tally.setdefault(scope, [0, 0, 0, 0])
+        if link.how == "missing" and not labelled(link.named_line):
+            t[1] += 1
+        if link.step is None or link.how == "title":
+            continue
+        t[2] += 1
+        if labelled(link.named_line) or scores.get(link.step, 0.0) > 0:
+            t[3] += 1
+        if not _confident(first, second):
             continue
         if best == link.step or scores.get(link.step, 0.0) >= 0.5 * first:
-            agree += 1
+            t[0] += 1
         else:
-            disagree += 1
-    numbered = any(link.step is not None and link.how != "title" for link in by_number)
-    return numbered and agree >= disagree
+            t[1] += 1
+    return {scope: numbered > 0 and supported > 0 and agree >= disagree
+            for scope, (agree, disagree, numbered, supported) in tally.items()}
+
+
+def _scope(todo: TodoDoc, heading: int | None) -> int | None:
+    """The outermost heading above a section that has one ("# Shopping list" over
+    "## 1. Beans"); None for the sections at the top of the document."""
+    if heading is None or todo.heading_parent[heading] is None:
+        return None
+    while todo.heading_parent[heading] is not None:
+        heading = todo.heading_parent[heading]
+    return heading

@@ -349,9 +349,10 @@ def _unclosed_fence(blocks: Blocks) -> Blocks | None:
         return None
     last = blocks.fences[-1]
     lines = blocks.lines
-    if last.end < len(lines) or _closes(lines[last.end - 1], lines[last.start]) \
+    last_line = len(lines) - 1 if lines and lines[-1] == "" else len(lines)
+    if last.end < last_line or _closes(lines[last.end - 1], lines[last.start]) \
             and last.end - 1 > last.start:
-        return None
+        return None  # it ends before the end of the text, or on its closing fence
     for n in range(last.start + 2, last.end):
         line = lines[n]
         if line[:1].isspace():
