@@ -70,10 +70,15 @@ def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) ->
         first = next(i for i, n in enumerate(linked) if n)
         last = max(i for i, n in enumerate(linked) if n)
         later: list[int] = []
+        # gaps are drift when the checklist names its steps (numbers, titles); when the links
+        # come from the words of items alone, a step without an item is only a note
+        by_name = sum(1 for link in links if link.step is not None and link.how != "content"
+                      and not (link.how == "parent" and link.named is None))
+        structural = by_name * 2 >= sum(1 for link in links if link.step is not None)
         for step in plan.steps:
             if linked[step.index] or step.index in duplicates or step.marked_done:
                 continue
-            if first < step.index < last:
+            if first < step.index < last and structural:
                 out.append(_whole_line(plan.blocks.lines, "plan", step.line, WARNING,
                                        f"{step.display} has no todo item", "step-without-todo"))
             else:
@@ -82,9 +87,9 @@ def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) ->
             names = ", ".join(plan.steps[i].name for i in later[:5]) + (
                 ", ..." if len(later) > 5 else "")
             out.append(_whole_line(plan.blocks.lines, "plan", plan.steps[later[0]].line, INFO,
-                                   f"{len(later)} step{'s' if len(later) > 1 else ''} before or "
-                                   f"after the checklist's steps ha{'ve' if len(later) > 1 else 's'}"
-                                   f" no todo item: {names}", "steps-without-todo"))
+                                   f"{len(later)} step{'s' if len(later) > 1 else ''} ha"
+                                   f"{'ve' if len(later) > 1 else 's'} no todo item: {names}",
+                                   "steps-without-todo"))
         unlinked = [item for item, link in zip(todo.items, links)
                     if link.step is None and link.how != "group" and not (
                         link.how == "missing" and _labelled(todo.blocks.lines, link.named_line))]

@@ -288,7 +288,8 @@ def _weigh_with_text(todo: TodoDoc, plan: PlanDoc, by_number: list[Link]) -> lis
         here = trusted.get(_scope(todo, item.heading), False)
         if link.step is not None and (here or link.how == "title"):  # a heading = a title
             numbered = scores.get(link.step, 0.0)
-            if by_text is None or by_text == link.step or numbered >= 0.5 * first:
+            if by_text is None or by_text == link.step or numbered >= 0.5 * first \
+                    or first < 2 * _MIN_SCORE:  # only clear words overrule a number
                 chosen[item.index] = link
                 continue
         if by_text is not None:
