@@ -108,13 +108,12 @@ def _section_starts(text: str) -> list[int]:
             return starts
         pos = fm.end()
     fence: str | None = None
-    html_end: str | None = None
-    for m in _BOUNDARY.finditer(text, pos):
+    while True:
+        m = _BOUNDARY.search(text, pos)
+        if m is None:
+            break
+        pos = m.end()
         line = m.group(0)
-        if html_end is not None:
-            if html_end in line.lower():
-                html_end = None
-            continue
         if fence is not None:
             marker = m.group("fence")
             if marker and marker[0] == fence[0] and len(marker) >= len(fence) and (
@@ -134,8 +133,13 @@ def _section_starts(text: str) -> list[int]:
                 end = ">"
             if end is None:
                 end = "</" + opener[1:].rstrip(" >\t") + ">"
-            if end not in line.lower()[len(m.group("html")):]:
-                html_end = end
+            after = m.start() + len(m.group(0)) - len(line) + line.find(m.group("html")) \
+                + len(m.group("html"))
+            closing = re.compile(re.escape(end), re.I).search(text, after)
+            if closing is None:
+                break  # the block runs to the end: nothing after it can be cut
+            newline = text.find("\n", closing.end())
+            pos = len(text) if newline < 0 else newline  # the block ends on that line
         elif m.group("heading") and m.start() > 0:
             starts.append(m.start())
     return starts

@@ -242,8 +242,25 @@ def _confident(first: float, second: float) -> bool:
     return first >= _MIN_SCORE and first >= _MARGIN * second
 
 
+def content_index(plan: PlanDoc) -> ContentIndex:
+    """The plan's ContentIndex, built once per parsed plan."""
+    if not isinstance(plan.content, ContentIndex):
+        plan.content = ContentIndex(plan)
+    return plan.content
+
+
+def words_matter(plan: PlanDoc, old: str, new: str) -> bool:
+    """Whether changing an item's text from `old` to `new` can change any link: its step
+    number, or its words that some step uses (other words score nothing anywhere)."""
+    if item_number(old) != item_number(new):
+        return True
+    vocabulary = content_index(plan).index
+    return {w for w in text_words(old) if w in vocabulary} != \
+        {w for w in text_words(new) if w in vocabulary}
+
+
 def _weigh_with_text(todo: TodoDoc, plan: PlanDoc, by_number: list[Link]) -> list[Link]:
-    index = ContentIndex(plan)
+    index = content_index(plan)
     items = todo.items
     children: dict[int, list[int]] = {}
     for item in items:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from plan_ls.model.blocks import Blocks, Fence, Heading, parse_blocks
 
@@ -89,6 +90,9 @@ class PlanDoc:
     steps: list[Step]
     blocks: Blocks
     by_key: dict[str, list[int]] = field(default_factory=dict)
+    _groups: set[str] | None = field(default=None, repr=False)  # built on first use
+    _range_list: list[tuple[int, int, int]] | None = field(default=None, repr=False)
+    content: object = field(default=None, repr=False)  # links.ContentIndex, built on first use
 
     def step_at(self, line: int) -> Step | None:
         """The step whose range holds the line."""
@@ -111,18 +115,32 @@ class PlanDoc:
             return self.steps[idx[0]]
         if key.isdigit():
             n = int(key)
-            for step in self.steps:
-                m = _RANGE.match(step.key)
-                if m and int(m.group(1)) <= n <= int(m.group(2)):
-                    return step
+            for lo, hi, at in self._ranges():
+                if lo <= n <= hi:
+                    return self.steps[at]
         return None
 
     def has_group(self, number: str) -> bool:
         """True when `number` is a prefix of step numbers ("1.1" of "1.1.3")."""
-        prefix = normalize_number(number) + "."
-        return any(k.startswith(prefix) for k in self.by_key)
+        if self._groups is None:
+            groups: set[str] = set()
+            for k in self.by_key:
+                parts = k.split(".")
+                groups.update(".".join(parts[:i]) for i in range(1, len(parts)))
+            self._groups = groups
+        return normalize_number(number) in self._groups
+
+    def _ranges(self) -> list[tuple[int, int, int]]:
+        if self._range_list is None:
+            self._range_list = []
+            for step in self.steps:
+                m = _RANGE.match(step.key)
+                if m:
+                    self._range_list.append((int(m.group(1)), int(m.group(2)), step.index))
+        return self._range_list
 
 
+@lru_cache(maxsize=65536)
 def normalize_number(number: str) -> str:
     """'01' -> '1', '1.02' -> '1.2', 'p0' -> 'P0'; 'Phase 2 / Step 1' -> '2/1'."""
     number = number.strip()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plan_ls.model.drift import Finding, find_drift
-from plan_ls.model.links import Link, item_number, link_items, text_words
+from plan_ls.model.links import Link, link_items, words_matter
 from plan_ls.model.plan import PlanDoc, Step
 from plan_ls.model.spec import SpecDoc
 from plan_ls.model.todo import _CLAIM, DONE_MARKERS, TodoDoc, TodoItem
@@ -66,12 +66,18 @@ class PlanSnapshot:
     def item_edited(self, item: TodoItem, old_marker: str, old_text: str) -> bool:
         """Follow an in-place edit of one item (TodoDoc.update_item_line). Returns False when
         the edit changed what the item links to or claims, and a full build is needed."""
-        if self.todo is None or item_number(item.text) != item_number(old_text):
+        if self.todo is None or _claim(item.text) != _claim(old_text):
             return False
-        if text_words(item.text) != text_words(old_text):
-            return False  # its words weigh in the links of it, its parent and its children
-        if _claim(item.text) != _claim(old_text):
-            return False
+        relink = self.plan is not None and words_matter(self.plan, old_text, item.text)
+        if relink:  # the structure is the same: link again without parsing again
+            links = link_items(self.todo, self.plan) if self.plan is not None else self.links
+            if links != self.links:
+                self.links = links
+                if self.plan is not None:
+                    self.step_items = [[] for _ in self.plan.steps]
+                    for i, link in enumerate(links):
+                        if link.step is not None:
+                            self.step_items[link.step].append(i)
         was_done = old_marker in DONE_MARKERS
         if was_done != item.done:
             delta = 1 if item.done else -1
@@ -79,6 +85,7 @@ class PlanSnapshot:
             while h is not None:
                 self.heading_progress[h].done += delta
                 h = self.todo.heading_parent[h]
+        if relink or was_done != item.done:
             self.findings = find_drift(self.todo, self.plan, self.links)
         return True
 
