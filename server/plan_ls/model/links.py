@@ -166,7 +166,6 @@ def _stem(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=65536)
 def text_words(text: str) -> frozenset[str]:
     """The content words of a text: lower-case, stemmed, CamelCase split (and kept whole),
     without stop words and numbers."""
@@ -213,8 +212,11 @@ class ContentIndex:
             for w in text_words(text):
                 for idx, value in self.index.get(w, ()):
                     cached[idx] = cached.get(idx, 0.0) + value
-            self._cache[text] = cached
+            self._cache[text] = cached = cached or _NO_SCORES  # most texts meet no step
         return cached
+
+
+_NO_SCORES: dict[int, float] = {}  # shared, never written to
 
 
 def _add(acc: dict[int, float], scores: dict[int, float], weight: float) -> None:
