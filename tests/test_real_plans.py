@@ -244,3 +244,9 @@ def test_a_labelled_step_number_that_names_nothing_is_a_warning():
     snap = PlanSnapshot.build(parse_todo(todo), parse_plan(PLAN))
     [warning] = [f for f in snap.findings if f.code == "unknown-step"]
     assert warning.severity == "warning" and warning.line == 2
+
+
+def test_sub_tasks_checked_under_an_open_parent_are_not_out_of_order():
+    todo = "## Step 1\n- [ ] set up\n  - [x] unpack\n  - [x] plug in\n- [ ] test\n- [x] ship\n"
+    snap = PlanSnapshot.build(parse_todo(todo), parse_plan(PLAN))
+    assert [f.line for f in snap.findings if f.code == "done-out-of-order"] == [5]

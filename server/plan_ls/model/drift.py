@@ -115,12 +115,15 @@ def _labelled(lines: list[str], line: int | None) -> bool:
 
 def _done_out_of_order(todo: TodoDoc, links: list[Link]) -> list[Finding]:
     out = []
-    open_seen: dict[int, int] = {}  # step -> line of the first open item
+    open_seen: dict[int, int] = {}  # step -> line of the first open leaf item
+    parents = {item.parent for item in todo.items if item.parent is not None}
     for item, link in zip(todo.items, links):
         if link.step is None:
             continue
         if not item.done:
-            open_seen.setdefault(link.step, item.line)
+            # a parent box is a heading for its sub-tasks: they are checked before it is
+            if item.index not in parents:
+                open_seen.setdefault(link.step, item.line)
         elif link.step in open_seen:
             out.append(Finding("todo", item.line, item.col, item.col + 3, INFO,
                                f"Checked off while an earlier item of the same step (line "
