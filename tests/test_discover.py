@@ -108,3 +108,12 @@ def test_status_of_a_checklist_file_takes_its_folder(tmp_path):
     data = status(tmp_path / "b" / "extra" / "tasks-todo.md")
     assert data["todo"]["path"] == str(tmp_path / "b" / "extra" / "tasks-todo.md")
     assert data["todo"]["done"] == 2
+
+
+def test_loosely_named_files_are_not_taken_for_the_plan_or_checklist(tmp_path):
+    # copies kept aside are no plan: generating one must not overwrite them
+    write(tmp_path, "old-prompt_plan.md", PLAN)
+    write(tmp_path, "old-todo.md", TODO)
+    state = PlanState(tmp_path)
+    assert paths(state) == {"todo": None, "plan": None}
+    assert state.path_of("plan") == (tmp_path / "prompt_plan.md").resolve()

@@ -22,11 +22,10 @@ MAX_DIRS = 4000  # folders visited, at most
 
 # Name patterns, best first (lower-case names). A rank is the index of the first match.
 _TODO_NAMES = (re.compile(r"todo\.md"), re.compile(r"(?:.*[-_. ])?todo(?:[-_. ].*)?\.md"))
-_PLAN_NAMES = (re.compile(r"prompt[-_ ]?plan\.md"), re.compile(r".*prompt[-_ ]?plan.*\.md"),
-               re.compile(r"plan\.md"))
+_PLAN_NAMES = (re.compile(r"prompt[-_ ]?plan\.md"), re.compile(r"plan\.md"))
 _SPEC_NAMES = (re.compile(r"spec\.md"),)
 _PATTERNS = {"todo": _TODO_NAMES, "plan": _PLAN_NAMES, "spec": _SPEC_NAMES}
-_LOOSE_PLAN_RANK = 2  # "plan.md" is also spec-kit's design plan: only beside a checklist or
+_LOOSE_PLAN_RANK = 1  # "plan.md" is also spec-kit's design plan: only beside a checklist or
 _LOOSE_PLAN_DEPTH = 1  # near the root
 PROJECT_MARKERS = (".git", ".plan-ls", ".hg")
 
@@ -114,6 +113,8 @@ def discover(root: Path, present: dict[str, Path | None]) -> dict[str, Path]:
             plans = [p for p in found["plan"] if plan_ok(p, t.folder)]
             near = min(plans, key=lambda p: (_relation(t.folder, p.folder), p.rank, p.depth),
                        default=None)
+            if t.rank > 0 and (near is None or near.folder != t.folder):
+                continue  # "notes-todo.md" is the checklist only beside a plan
             key = (near is None, _relation(t.folder, near.folder) if near else 9, t.depth,
                    t.rank, str(t.path))
             if best is None or key < best[0]:
@@ -127,7 +128,7 @@ def discover(root: Path, present: dict[str, Path | None]) -> dict[str, Path]:
                 plan = min(plans, key=lambda p: (p.depth, p.rank, str(p.path))).path
     elif todo is None:
         assert plan is not None
-        todos = found["todo"]
+        todos = [t for t in found["todo"] if t.rank == 0 or t.folder == plan.parent]
         if todos:
             todo = min(todos, key=lambda t: (_relation(plan.parent, t.folder), t.depth,
                                              t.rank, str(t.path))).path
