@@ -117,3 +117,15 @@ def test_loosely_named_files_are_not_taken_for_the_plan_or_checklist(tmp_path):
     state = PlanState(tmp_path)
     assert paths(state) == {"todo": None, "plan": None}
     assert state.path_of("plan") == (tmp_path / "prompt_plan.md").resolve()
+
+
+def test_next_from_a_subfolder_of_a_project_with_plans_in_docs(tmp_path):
+    (tmp_path / ".git").mkdir()
+    write(tmp_path, "docs/prompt_plan.md", PLAN)
+    write(tmp_path, "docs/todo.md", TODO)
+    sub = tmp_path / "src"
+    sub.mkdir()
+    out = subprocess.run([sys.executable, "-m", "plan_ls", "next", "."], capture_output=True,
+                         text=True, cwd=sub, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "print it\n" and "step 2" in out.stderr
