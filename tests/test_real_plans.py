@@ -250,3 +250,9 @@ def test_sub_tasks_checked_under_an_open_parent_are_not_out_of_order():
     todo = "## Step 1\n- [ ] set up\n  - [x] unpack\n  - [x] plug in\n- [ ] test\n- [x] ship\n"
     snap = PlanSnapshot.build(parse_todo(todo), parse_plan(PLAN))
     assert [f.line for f in snap.findings if f.code == "done-out-of-order"] == [5]
+
+
+def test_a_title_that_uses_the_word_done_is_not_a_done_mark():
+    plan = ("## Step 1: Add and done commands\n" + fence("x") +
+            "## Step 2: Parse ✅ COMPLETED\n" + fence("y") + "## ✅ Step 3: Print\n" + fence("z"))
+    assert [s.marked_done for s in parse_plan(plan).steps] == [False, True, True]

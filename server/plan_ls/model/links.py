@@ -311,10 +311,10 @@ def _weigh_with_text(todo: TodoDoc, plan: PlanDoc, by_number: list[Link]) -> lis
                     or first < 2 * _MIN_SCORE:  # only clear words overrule a number
                 chosen[item.index] = link
                 continue
-        if by_text is not None:
+        if here and link.how in ("missing", "group"):
+            chosen[item.index] = link  # a trusted number that names no step (or a group)
+        elif by_text is not None:
             chosen[item.index] = Link(by_text, "content")
-        elif here and link.how in ("missing", "group"):
-            chosen[item.index] = link
     tops = [i.index for i in items if i.parent is None]
     if len(tops) * len(plan.steps) <= _ALIGN_LIMIT and \
             any(chosen[i] is None or chosen[i].how == "content" for i in tops):

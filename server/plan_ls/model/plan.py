@@ -22,7 +22,11 @@ GROUP_WORDS = r"phase|part|stage|sprint|epic|milestone|section"
 _LABEL = re.compile(rf"(?<![\w])(?P<word>{STEP_WORDS})s?\s*#?\s*(?P<num>{NUMBER}(?:[-–]\d+(?![\w.]))?)"
                     rf"(?![\w])(?:/\d+)?", re.I)
 _RANGE = re.compile(r"^(\d+)[-–](\d+)$")
-_DONE_MARK = re.compile(r"✅|✔|☑|\[x\]|\(done\)|\bcompleted?\b|\bdone\b", re.I)
+# A label that says its step is done: a check mark before it, or a status at its end
+# ("✅ COMPLETED", "(done)", "[x]"); a title that merely uses the word ("Add and done commands")
+# is not one.
+_DONE_MARK = re.compile(r"^[#\s*_]*(?:✅|✔|☑)|(?:✅|✔️?|☑️?|\(done\)|\[x\]|\b(?:[Cc]ompleted|COMPLETED?)\b)"
+                        r"[\s*_:.!)]*$")
 _LEADING_LABEL = re.compile(rf"^[\W_]*?(?P<word>{STEP_WORDS})\s*#?\s*(?P<num>{NUMBER})(?![\w])"
                             rf"(?:/\d+)?", re.I)
 _NUMBERED = re.compile(r"^[^\w\s]*\s*(?P<num>\d+(?:\.\d+)*)(?:[.):]\s*|\s+)(?=\S)")
