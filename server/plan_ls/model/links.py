@@ -276,16 +276,21 @@ def _weigh_with_text(todo: TodoDoc, plan: PlanDoc, by_number: list[Link]) -> lis
             got = heading_scores[h] = index.scores(todo.headings[h].text)
         return got
 
+    blocks = todo.blocks
+    list_at = {li.line: k for k, li in enumerate(blocks.items)}  # the innermost at a line
     content: list[tuple[int | None, float, float, dict[int, float]]] = []
     for item in items:
         if item.parent is not None:  # sub-tasks follow their parent (their words count there)
             content.append((None, 0.0, 0.0, {}))
             continue
         scores = dict(index.scores(item.text))
-        parent = item.parent
-        while parent is not None:
-            _add(scores, index.scores(items[parent].text), _PARENT)
-            parent = items[parent].parent
+        # list items without a box around it ("1. **Set up the store**" over its boxes) are
+        # the item's sub-heading
+        li = list_at.get(item.line)
+        up = blocks.items[li].parent if li is not None else None
+        while up is not None and blocks.items[up].line not in todo.by_line:
+            _add(scores, index.scores(blocks.lines[blocks.items[up].line]), _HEADING)
+            up = blocks.items[up].parent
         kids = children.get(item.index, ())
         for child in kids:
             _add(scores, index.scores(items[child].text), _CHILDREN / max(1, len(kids)) * 2)
