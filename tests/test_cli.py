@@ -78,7 +78,9 @@ def test_done_by_step_and_by_line(project):
 def test_done_refuses_unknown_targets(project):
     todo = project / "todo.md"
     before = todo.read_text()
-    out = run("done", "99", str(project))
+    out = run("done", "99", str(project))  # not a step: never read as line 99
+    assert out.returncode == 2 and "no step 99" in out.stderr and "line:99" in out.stderr
+    out = run("done", "line:2", str(project))
     assert out.returncode == 2 and "is not a checklist item" in out.stderr
     out = run("done", "7", str(project))
     assert out.returncode == 2 and "no todo items" in out.stderr

@@ -23,7 +23,8 @@ def add_commands(sub: Any) -> None:
     p.set_defaults(func=serve)
 
     p = sub.add_parser("status", help="progress of the plan and the checklist")
-    p.add_argument("dir", nargs="?", default=".", help="the project (default: .)")
+    p.add_argument("dir", nargs="?", default=".",
+                   help="the project, any folder in it, or its checklist or plan (default: .)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=status)
 
@@ -63,18 +64,34 @@ class UsageError(Exception):
 
 
 def load_state(directory: str):
+    """The plan state of the project that `directory` names: a folder in the project (the
+    project is found by walking up, like git) or a checklist/plan file (its folder is the
+    root and the file is the checklist, or the plan when its name says plan).
+
+    Raises UsageError when there is no such folder or no planning file to read."""
+    from plan_ls.settings import FileSettings
+    from plan_ls.sync.discover import project_root
     from plan_ls.sync.state import PlanState
 
-    root = Path(directory)
-    if not root.is_dir():
+    given = Path(directory)
+    files = FileSettings()
+    if given.is_file():
+        root = given.resolve().parent
+        role = "plan" if "plan" in given.name.lower() and "todo" not in given.name.lower() \
+            else "todo"
+        setattr(files, role, given.name)
+    elif given.is_dir():
+        root = project_root(given, (files.todo, files.plan))
+    else:
         raise UsageError(f"{directory}: not a directory")
-    state = PlanState(root.resolve())
+    state = PlanState(root, files)
     state.load_all_from_disk()
     errors = [fs.error for fs in state.state.values() if fs.error]
     if errors:
         raise UsageError("; ".join(errors))
     if state.state["todo"].text is None and state.state["plan"].text is None:
-        raise UsageError(f"{directory}: no {state.files.todo} or {state.files.plan} here")
+        raise UsageError(f"{directory}: no {state.files.todo} or {state.files.plan} here "
+                         "(nor a checklist or plan in its folders)")
     return state
 
 
@@ -161,24 +178,27 @@ def done(args: argparse.Namespace) -> int:
     snap = state.snapshot
     text = state.state["todo"].text
     if snap.todo is None or text is None:
-        return usage_error(f"no {state.files.todo} to check off")
+        return usage_error(f"no {state.path_of('todo').name} to check off")
     target = args.target.strip()
     items = None
     m = _LINE_TARGET.match(target)
     step_number = target[5:] if target.lower().startswith("step:") else target
+    todo_name = state.path_of("todo").name
     if m is None and snap.plan is not None and (step := snap.plan.find(step_number)):
         items = snap.items_of_step(step)
         what = f"step {step.number}"
         if not items:
             return usage_error(f"step {step.number} has no todo items to check off")
+    elif m is None:
+        # a bare number names a step; marking line N instead would check off the wrong thing
+        return usage_error(f"no step {step_number} in the plan; to check off a line of "
+                           f"{todo_name}, name it: line:{step_number}"
+                           if step_number.isdigit() else f"no step {target} in the plan")
     else:
-        line_s = m.group(1) if m else target
-        if not line_s.isdigit():
-            return usage_error(f"no step {target} in the plan")
+        line_s = m.group(1)
         item = snap.todo.item_at(int(line_s) - 1)
         if item is None:
-            return usage_error(f"{state.files.todo}:{line_s} is not a checklist item"
-                               + ("" if m else f" and there is no step {target}"))
+            return usage_error(f"{todo_name}:{line_s} is not a checklist item")
         items, what = [item], f"line {line_s}"
     edits = mark_items(items, not args.undo)
     if edits:

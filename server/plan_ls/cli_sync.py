@@ -49,7 +49,9 @@ def run_next(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     if not root.is_dir():
         return usage_error(f"{args.dir}: not a directory")
-    root = root.resolve()
+    from plan_ls.sync.discover import project_root
+
+    root = project_root(root, ("todo.md", "prompt_plan.md"))  # from a subfolder, like git
     plan = PlanState(root).path_of("plan")
     if not plan.is_file():
         return usage_error(f"{args.dir}: no {plan.name} here")
@@ -77,8 +79,10 @@ def run_watch(args: argparse.Namespace) -> int:
     if not root.is_dir():
         return usage_error(f"{args.dir}: not a directory")
     from plan_ls.sync.board import watch
+    from plan_ls.sync.discover import project_root
 
     try:
-        return watch(root.resolve(), once=args.once, out=sys.stdout)
+        return watch(project_root(root, ("todo.md", "prompt_plan.md")), once=args.once,
+                     out=sys.stdout)
     except KeyboardInterrupt:  # Ctrl-C is how one leaves a live view: not an error
         return 0

@@ -56,7 +56,8 @@ def register(server: PlanServer) -> None:
 
 def _ensure_watcher(ls: PlanServer, sync: _SyncState) -> None:
     files = ls.settings.files
-    key = (ls.root, files.todo, files.plan, files.spec, files.interview) if ls.root else None
+    names = [*ls.state.watch_names(), files.interview]
+    key = (ls.root, *names) if ls.root else None
     if key == sync.key:
         return
     _stop(sync)
@@ -68,8 +69,7 @@ def _ensure_watcher(ls: PlanServer, sync: _SyncState) -> None:
     except RuntimeError:  # not on the server's loop (a unit test calling plan_changed)
         sync.key = None
         return
-    watcher = WorkspaceWatcher(ls.root.resolve(),
-                               [files.todo, files.plan, files.spec, files.interview],
+    watcher = WorkspaceWatcher(ls.root.resolve(), names,
                                lambda paths: _on_disk(ls, sync, paths), loop)
     watcher.start()
     sync.watcher = watcher

@@ -5,12 +5,19 @@ on every keystroke. A top-level ATX heading always starts a new block (outside f
 blocks and front matter, which `_section_starts` tracks), so the text is cut at those
 headings and each section is parsed on its own and cached by its text: an edit re-parses
 only the section it touched.
+
+The cutter is a fast guess; the parse checks it. A heading line at column 0 closes every
+block except a fence, an HTML block or front matter that is still open, so when a section's
+parse ends inside one of those, the cut after it is dropped and the two sections are parsed
+as one. The result is exactly the whole-document parse (`parse_blocks(text, sectioned=False)`;
+a property test holds the two equal). The cache is bounded by the bytes of text it holds.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -68,6 +75,7 @@ class Blocks:
     fences: list[Fence] = field(default_factory=list)
     paragraphs: list[Paragraph] = field(default_factory=list)
     opaque: list[tuple[int, int]] = field(default_factory=list)  # code, HTML, quotes, front matter
+    code_blocks: list[tuple[int, int]] = field(default_factory=list)  # indented code (top level)
 
     def source_lines(self) -> list[str]:
         """The lines as in the text (a BOM kept on line 0), the ones edit columns refer to."""
@@ -83,24 +91,29 @@ _BOUNDARY = re.compile(
     re.M | re.I,
 )
 _HTML_END = {"<!--": "-->", "<?": "?>", "<![cdata[": "]]>"}
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?:.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
+# A text that opens with a dash line may hold front matter up to the next line that starts
+# with "---" or "..." (however indented): nothing in between is cut, whatever the plugin's
+# exact rules turn out to be. Without such a line, nothing at all is cut.
+_FRONT_MATTER = re.compile(r"\A-{3,}[ \t]*\n(?:.*?\n)?[ \t]*(?:---|\.\.\.)[^\n]*(?:\n|\Z)", re.S)
+_DASH_START = re.compile(r"\A-{3,}[ \t]*(?:\n|\Z)")
 
 
 def _section_starts(text: str) -> list[int]:
     """Offsets of top-level ATX heading lines that markdown-it will see as headings."""
     starts: list[int] = []
     pos = 0
-    fm = _FRONT_MATTER.match(text)
-    if fm:
+    if _DASH_START.match(text):
+        fm = _FRONT_MATTER.match(text)
+        if fm is None:
+            return starts
         pos = fm.end()
     fence: str | None = None
-    html_end: str | None = None
-    for m in _BOUNDARY.finditer(text, pos):
+    while True:
+        m = _BOUNDARY.search(text, pos)
+        if m is None:
+            break
+        pos = m.end()
         line = m.group(0)
-        if html_end is not None:
-            if html_end in line.lower():
-                html_end = None
-            continue
         if fence is not None:
             marker = m.group("fence")
             if marker and marker[0] == fence[0] and len(marker) >= len(fence) and (
@@ -120,8 +133,13 @@ def _section_starts(text: str) -> list[int]:
                 end = ">"
             if end is None:
                 end = "</" + opener[1:].rstrip(" >\t") + ">"
-            if end not in line.lower()[len(m.group("html")):]:
-                html_end = end
+            after = m.start() + len(m.group(0)) - len(line) + line.find(m.group("html")) \
+                + len(m.group("html"))
+            closing = re.compile(re.escape(end), re.I).search(text, after)
+            if closing is None:
+                break  # the block runs to the end: nothing after it can be cut
+            newline = text.find("\n", closing.end())
+            pos = len(text) if newline < 0 else newline  # the block ends on that line
         elif m.group("heading") and m.start() > 0:
             starts.append(m.start())
     return starts
@@ -150,22 +168,49 @@ class _Section:
     fences: list[tuple[int, int, str, str, bool]]
     paragraphs: list[tuple[int, int, str, bool]]
     opaque: list[tuple[int, int]]
+    code_blocks: list[tuple[int, int]]
+    open_end: bool  # ends inside a fence, HTML block or front matter: a heading may follow
 
 
-_CACHE: dict[str, _Section] = {}
-_CACHE_LIMIT = 20_000
+# Section text -> its blocks, least recently used first. Bounded by the characters of the
+# keys: the blocks of a section take a few times its text, so 8 M characters of text keep the
+# cache to some tens of MB however long and however often a big file is edited.
+_CACHE: OrderedDict[str, _Section] = OrderedDict()
+_CACHE_CHARS = 8_000_000
+_cached_chars = 0
+
+
+def _remember(text: str, section: _Section) -> None:
+    global _cached_chars
+    if len(text) > _CACHE_CHARS // 4:
+        return  # one huge section would evict everything else for a single use
+    _CACHE[text] = section
+    _cached_chars += len(text)
+    while _cached_chars > _CACHE_CHARS:
+        old, _ = _CACHE.popitem(last=False)
+        _cached_chars -= len(old)
 
 
 def _parse_section(text: str) -> _Section:
     cached = _CACHE.get(text)
     if cached is not None:
+        _CACHE.move_to_end(text)
         return cached
+    section = _parse_section_uncached(text)
+    _remember(text, section)
+    return section
+
+
+def _parse_section_uncached(text: str) -> _Section:
     tokens = _markdown().parse(text)
+    md_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    open_end = False
     headings: list[tuple[int, int, str]] = []
     items: list[tuple[int, int, int, int | None, bool]] = []
     fences: list[tuple[int, int, str, str, bool]] = []
     paragraphs: list[tuple[int, int, str, bool]] = []
     opaque: list[tuple[int, int]] = []
+    code_blocks: list[tuple[int, int]] = []
     item_stack: list[int] = []  # indexes into items
     ordered_stack: list[bool] = []
     quote_depth = 0
@@ -194,11 +239,11 @@ def _parse_section(text: str) -> _Section:
         elif kind == "list_item_open" and tok.map:
             parent = None
             for idx in reversed(item_stack):
-                if items[idx][0] != tok.map[0]:
+                if idx >= 0 and items[idx][0] != tok.map[0]:
                     parent = idx
                     break
             if quote_depth == 0:
-                depth = sum(1 for idx in item_stack if items[idx][0] != tok.map[0])
+                depth = sum(1 for idx in item_stack if idx >= 0 and items[idx][0] != tok.map[0])
                 items.append((tok.map[0], tok.map[1], depth, parent, ordered_stack[-1]))
                 item_stack.append(len(items) - 1)
             else:
@@ -213,31 +258,56 @@ def _parse_section(text: str) -> _Section:
             quote_depth -= 1
         elif kind in ("fence", "code_block") and tok.map:
             opaque.append((tok.map[0], tok.map[1]))
+            if kind == "code_block" and quote_depth == 0:
+                code_blocks.append((tok.map[0], tok.map[1]))
+            if kind == "fence" and tok.map[1] >= md_lines and not _fence_closed(text, tok):
+                open_end = True
             if kind == "fence" and quote_depth == 0:
                 fences.append((tok.map[0], tok.map[1], tok.info.strip(), tok.content,
                                bool(item_stack)))
         elif kind in ("html_block", "front_matter") and tok.map:
             opaque.append((tok.map[0], tok.map[1]))
+            # an HTML block may have closed on its last line: telling costs more than a merge
+            open_end = open_end or tok.map[1] >= md_lines
     # items inside a quote were pushed as -1 placeholders only on the stack, never stored
-    section = _Section(text.count("\n") + 1, headings, items, fences, paragraphs, opaque)
-    if len(_CACHE) >= _CACHE_LIMIT:
-        _CACHE.clear()
-    _CACHE[text] = section
-    return section
+    return _Section(text.count("\n") + 1, headings, items, fences, paragraphs, opaque,
+                    code_blocks, open_end)
 
 
-def parse_blocks(text: str) -> Blocks:
-    """Parse a markdown text into its blocks; line numbers are 0-based over LSP lines."""
+def _fence_closed(text: str, tok) -> bool:
+    """True when the fence token's last line is its closing fence (not the end of the text)."""
+    start, end = tok.map
+    if end - start < 2:
+        return False
+    last = text.split("\n", end)[end - 1] if end - 1 < text.count("\n") + 1 else ""
+    marker = tok.markup
+    stripped = last.strip()
+    return (len(last) - len(last.lstrip(" ")) <= 3 and stripped.startswith(marker)
+            and set(stripped) == {marker[0]})
+
+
+def parse_blocks(text: str, sectioned: bool = True) -> Blocks:
+    """Parse a markdown text into its blocks; line numbers are 0-based over LSP lines.
+
+    `sectioned=False` parses the whole text at once (no cuts, no cache): the reference that
+    the sectioned parse must equal."""
     text, bom = strip_bom(text)
     norm = normalize_newlines(text)
     lines = norm.split("\n")
     blocks = Blocks(lines=lines, bom=bom)
-    cuts = [0, *_section_starts(norm), len(norm)]
+    cuts = [0, *(_section_starts(norm) if sectioned else ()), len(norm)]
     offset = 0
-    for a, b in zip(cuts, cuts[1:]):
+    a = 0
+    for i in range(1, len(cuts)):
+        b = cuts[i]
         if a == b:
             continue
-        sec = _parse_section(norm[a:b])
+        if not sectioned:
+            sec = _parse_section_uncached(norm[a:b])
+        else:
+            sec = _parse_section(norm[a:b])
+            if sec.open_end and i + 1 < len(cuts):
+                continue  # the heading after it may be inside: parse on to the next cut
         base_item = len(blocks.items)
         for line, level, htext in sec.headings:
             blocks.headings.append(Heading(line + offset, level, htext))
@@ -250,9 +320,49 @@ def parse_blocks(text: str) -> Blocks:
             blocks.paragraphs.append(Paragraph(line + offset, end + offset, ptext, in_list))
         for start, end in sec.opaque:
             blocks.opaque.append((start + offset, end + offset))
+        for start, end in sec.code_blocks:
+            blocks.code_blocks.append((start + offset, end + offset))
         offset += norm.count("\n", a, b)
+        a = b
+    _drop_headings_in_details(blocks)
     _close_sections(blocks.headings, len(lines))
     return blocks
+
+
+_DETAILS = re.compile(r"<(/?)details\b", re.I)
+
+
+def _drop_headings_in_details(blocks: Blocks) -> None:
+    """A heading inside a collapsed `<details>` block is the author's folded note, not a
+    section of the document (markdown-it sees one once a blank line ends the HTML block)."""
+    if not blocks.headings:
+        return
+    fenced = [(f.start, f.end) for f in blocks.fences]
+    inside: list[tuple[int, int]] = []
+    depth, opened = 0, 0
+    f = 0
+    for n, line in enumerate(blocks.lines):
+        if "details" not in line and "DETAILS" not in line and "Details" not in line:
+            continue
+        while f < len(fenced) and fenced[f][1] <= n:
+            f += 1
+        if f < len(fenced) and fenced[f][0] <= n:
+            continue
+        for m in _DETAILS.finditer(line):
+            if m.group(1):
+                if depth > 0:
+                    depth -= 1
+                    if depth == 0:
+                        inside.append((opened, n))
+            else:
+                if depth == 0:
+                    opened = n
+                depth += 1
+    if depth > 0:
+        inside.append((opened, len(blocks.lines)))
+    if inside:
+        blocks.headings = [h for h in blocks.headings
+                           if not any(a < h.line < b for a, b in inside)]
 
 
 def _close_sections(headings: list[Heading], line_count: int) -> None:

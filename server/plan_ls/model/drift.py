@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from plan_ls.model.links import Link
-from plan_ls.model.plan import PlanDoc
+from plan_ls.model.plan import _LABEL, PlanDoc
 from plan_ls.model.todo import TodoDoc
 
 ERROR, WARNING, INFO, HINT = "error", "warning", "information", "hint"
@@ -53,20 +53,52 @@ def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) ->
             if link.how == "title" and link.named and link.named_line not in missing_reported:
                 missing_reported.add(link.named_line)
                 step = plan.steps[link.step]
-                out.append(_whole_line(todo.blocks.lines, "todo", link.named_line, WARNING,
-                                       f"Names step {link.named}, but the plan has no such step; "
-                                       f"its title matches {step.name}", "unknown-step"))
-        elif link.how == "missing" and link.named_line not in missing_reported:
+                # the words say which step: the number is the checklist's own, not drift
+                out.append(_whole_line(todo.blocks.lines, "todo", link.named_line, INFO,
+                                       f"Names step {link.named}, which the plan does not have; "
+                                       f"linked to {step.name} by its title", "renumbered-step"))
+        elif link.how == "missing" and link.named_line not in missing_reported \
+                and _labelled(todo.blocks.lines, link.named_line):
             line = link.named_line if link.named_line is not None else item.line
             missing_reported.add(line)
             out.append(_whole_line(todo.blocks.lines, "todo", line, WARNING,
                                    f"Names step {link.named}, but the plan has no such step",
                                    "unknown-step"))
     if any(linked):
+        # a step the checklist clearly skips: one with items before it and after it. Steps
+        # past the last linked one may simply not be written down yet: a note, not drift.
+        first = next(i for i, n in enumerate(linked) if n)
+        last = max(i for i, n in enumerate(linked) if n)
+        later: list[int] = []
+        # gaps are drift when the checklist names its steps (numbers, titles); when the links
+        # come from the words of items alone, a step without an item is only a note
+        by_name = sum(1 for link in links if link.step is not None and link.how != "content"
+                      and not (link.how == "parent" and link.named is None))
+        structural = by_name * 2 >= sum(1 for link in links if link.step is not None)
         for step in plan.steps:
-            if linked[step.index] == 0 and step.index not in duplicates:
+            if linked[step.index] or step.index in duplicates or step.marked_done:
+                continue
+            if first < step.index < last and structural:
                 out.append(_whole_line(plan.blocks.lines, "plan", step.line, WARNING,
                                        f"{step.display} has no todo item", "step-without-todo"))
+            else:
+                later.append(step.index)
+        if later:
+            names = ", ".join(plan.steps[i].name for i in later[:5]) + (
+                ", ..." if len(later) > 5 else "")
+            out.append(_whole_line(plan.blocks.lines, "plan", plan.steps[later[0]].line, INFO,
+                                   f"{len(later)} step{'s' if len(later) > 1 else ''} ha"
+                                   f"{'ve' if len(later) > 1 else 's'} no todo item: {names}",
+                                   "steps-without-todo"))
+        unlinked = [item for item, link in zip(todo.items, links)
+                    if link.step is None and link.how != "group" and not (
+                        link.how == "missing" and _labelled(todo.blocks.lines, link.named_line))]
+        if unlinked:
+            n = len(unlinked)
+            out.append(_whole_line(todo.blocks.lines, "todo", unlinked[0].line, INFO,
+                                   f"{n} todo item{'s' if n > 1 else ''} belong{'' if n > 1 else 's'}"
+                                   f" to no plan step (first on line {unlinked[0].line + 1})",
+                                   "unlinked"))
     else:
         out.append(Finding("todo", 0, 0, 0, INFO,
                            "No todo item is linked to a plan step: name the step in a heading "
@@ -75,14 +107,23 @@ def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) ->
     return out
 
 
+def _labelled(lines: list[str], line: int | None) -> bool:
+    """Whether a line names a step with a word ("Step 9", "Prompt 9"), not only a section
+    number ("## 10. Docs" is the checklist's own numbering: it claims no step)."""
+    return line is not None and 0 <= line < len(lines) and bool(_LABEL.search(lines[line]))
+
+
 def _done_out_of_order(todo: TodoDoc, links: list[Link]) -> list[Finding]:
     out = []
-    open_seen: dict[int, int] = {}  # step -> line of the first open item
+    open_seen: dict[int, int] = {}  # step -> line of the first open leaf item
+    parents = {item.parent for item in todo.items if item.parent is not None}
     for item, link in zip(todo.items, links):
         if link.step is None:
             continue
         if not item.done:
-            open_seen.setdefault(link.step, item.line)
+            # a parent box is a heading for its sub-tasks: they are checked before it is
+            if item.index not in parents:
+                open_seen.setdefault(link.step, item.line)
         elif link.step in open_seen:
             out.append(Finding("todo", item.line, item.col, item.col + 3, INFO,
                                f"Checked off while an earlier item of the same step (line "

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plan_ls.model.drift import Finding, find_drift
-from plan_ls.model.links import Link, item_number, link_items
+from plan_ls.model.links import Link, link_items, words_matter
 from plan_ls.model.plan import PlanDoc, Step
 from plan_ls.model.spec import SpecDoc
-from plan_ls.model.todo import _CLAIM, TodoDoc, TodoItem
+from plan_ls.model.todo import _CLAIM, DONE_MARKERS, TodoDoc, TodoItem
 
 
 def _claim(text: str) -> str | None:
@@ -39,6 +39,7 @@ class PlanSnapshot:
     step_items: list[list[int]] = field(default_factory=list)  # per step: item indexes
     heading_progress: list[Progress] = field(default_factory=list)  # per todo heading
     findings: list[Finding] = field(default_factory=list)
+    _children: dict[int, list[TodoItem]] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, todo: TodoDoc | None, plan: PlanDoc | None,
@@ -65,17 +66,26 @@ class PlanSnapshot:
     def item_edited(self, item: TodoItem, old_marker: str, old_text: str) -> bool:
         """Follow an in-place edit of one item (TodoDoc.update_item_line). Returns False when
         the edit changed what the item links to or claims, and a full build is needed."""
-        if self.todo is None or item_number(item.text) != item_number(old_text):
+        if self.todo is None or _claim(item.text) != _claim(old_text):
             return False
-        if _claim(item.text) != _claim(old_text):
-            return False
-        was_done = old_marker in "xX"
+        relink = self.plan is not None and words_matter(self.plan, old_text, item.text)
+        if relink:  # the structure is the same: link again without parsing again
+            links = link_items(self.todo, self.plan) if self.plan is not None else self.links
+            if links != self.links:
+                self.links = links
+                if self.plan is not None:
+                    self.step_items = [[] for _ in self.plan.steps]
+                    for i, link in enumerate(links):
+                        if link.step is not None:
+                            self.step_items[link.step].append(i)
+        was_done = old_marker in DONE_MARKERS
         if was_done != item.done:
             delta = 1 if item.done else -1
             h = item.heading
             while h is not None:
                 self.heading_progress[h].done += delta
                 h = self.todo.heading_parent[h]
+        if relink or was_done != item.done:
             self.findings = find_drift(self.todo, self.plan, self.links)
         return True
 
@@ -105,12 +115,45 @@ class PlanSnapshot:
         idx = self.links[item.index].step
         return None if idx is None else self.plan.steps[idx]
 
+    def finished(self, step: Step | int) -> bool:
+        """Whether a step's own work is finished: the plan marks it done on its label
+        ("✅ COMPLETED"), or it has checklist items and every one is finished.
+
+        An item is finished when it is checked (`[x]`, `[X]`, `[✅]`), or when it has checkbox
+        children and all of them are finished: a parent box left open over finished children
+        is a forgotten tick, not open work. Every other marker is open work: `[ ]`, `[~]` and
+        `[/]` (in progress), `[-]` (cancelled in some checklists, in progress in Kiro's),
+        `[>]` (deferred), `[!]`, `[?]`."""
+        s = self.plan.steps[step] if isinstance(step, int) else step
+        if s.marked_done:
+            return True
+        items = self.items_of_step(s)
+        return bool(items) and all(self._item_finished(i) for i in items)
+
+    def _item_finished(self, item: TodoItem) -> bool:
+        if item.done:
+            return True
+        if self._children is None:
+            self._children = {}
+            if self.todo is not None:
+                for it in self.todo.items:
+                    if it.parent is not None:
+                        self._children.setdefault(it.parent, []).append(it)
+        kids = self._children.get(item.index)
+        return bool(kids) and all(self._item_finished(k) for k in kids)
+
     def next_step(self, *, skip_claimed: bool = True) -> Step | None:
-        """The first step that is not done (and, by default, that nobody has claimed)."""
+        """The first step whose own work is not finished (see `finished`) and, by default,
+        that nobody has claimed. None when every step is finished, and None when a checklist
+        exists but none of its items belongs to a step and the plan marks no step done:
+        progress is then unknown, and handing out step 1 would be a guess."""
         if self.plan is None:
             return None
+        if self.todo is not None and not any(self.step_items) \
+                and not any(s.marked_done for s in self.plan.steps):
+            return None
         for step in self.plan.steps:
-            if self.step_progress(step).complete:
+            if self.finished(step):
                 continue
             if skip_claimed and step.claim:
                 continue

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
-from plan_ls.model.blocks import Blocks, Heading, parse_blocks
+from plan_ls.model.blocks import Blocks, Heading, _close_sections, parse_blocks
 
 # The list markers of one line (several for "- 1. [ ] x"), then a one-character box.
 _BOX = re.compile(r"^([ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)+)\[([^\[\]\\])\](?=[ \t]|$)[ \t]*(.*)$")
@@ -16,6 +17,12 @@ _BAD_BOX = re.compile(
 # A bullet glued to its box ("-[ ] x"), which markdown does not read as a list item at all.
 _GLUED_BOX = re.compile(r"^[ \t]*([-*+])(\[[ xX]\])")
 _CLAIM = re.compile(r"\(@([\w][\w.\-]*)\)")
+# A heading glued to the end of a line ("- [ ] .env.local## Types"): an export that lost its
+# line break. Two or more hashes after a non-space, then a title.
+_GLUED_HEADING = re.compile(r"(?<=[^\s#`\\])(#{2,6})[ \t]+(?=[^\s#])(.*)$")
+
+# Markers that mean done: "[x]", "[X]", and the emoji boxes some checklists use ("[✅]").
+DONE_MARKERS = "xX✅✔☑"
 
 STATE_NAMES = {
     " ": "open",
@@ -27,6 +34,9 @@ STATE_NAMES = {
     ">": "deferred",
     "!": "important",
     "?": "question",
+    "✅": "done",
+    "✔": "done",
+    "☑": "done",
 }
 
 
@@ -44,7 +54,7 @@ class TodoItem:
 
     @property
     def done(self) -> bool:
-        return self.marker in "xX"
+        return self.marker in DONE_MARKERS
 
     @property
     def state(self) -> str:
@@ -84,9 +94,14 @@ class TodoDoc:
         new = _BOX.match(source)
         if item is None or old is None or new is None or old.group(1) != new.group(1):
             return None
+        if _is_legend(new.group(2), new.group(3)):
+            return None  # it stops being an item
+        if "#" in source and _GLUED_HEADING.search(source) or \
+                "#" in old_source and _GLUED_HEADING.search(old_source):
+            return None  # a glued heading appears or goes: the sections change
         claim = _CLAIM.search(new.group(3))
         old_marker, old_text = item.marker, item.text
-        self.done += (new.group(2) in "xX") - item.done
+        self.done += (new.group(2) in DONE_MARKERS) - item.done
         item.marker, item.text = new.group(2), new.group(3).rstrip()
         item.claim = claim.group(1) if claim else None
         self.blocks.lines[line] = source
@@ -124,22 +139,26 @@ def parse_todo(text: str) -> TodoDoc:
     blocks = parse_blocks(text)
     lines = blocks.lines
     bom_shift = 1 if blocks.bom else 0
+    glued = _glued_headings(blocks)
+    if glued:
+        blocks.headings = sorted([*blocks.headings, *glued], key=lambda h: h.line)
+        for h in blocks.headings:
+            h.end_line = -1
+        _close_sections(blocks.headings, len(lines))
     heading_parent = _heading_parents(blocks.headings)
 
     innermost: dict[int, int] = {}  # line -> index of the innermost list item starting there
     for i, li in enumerate(blocks.items):
         innermost[li.line] = i
 
-    items: list[TodoItem] = []
-    by_line: dict[int, int] = {}
+    # (line, col, marker, text, depth, parent line) of every box, found in two ways
+    found: list[tuple[int, int, str, str, int, int | None]] = []
+    boxed: set[int] = set()  # lines of list items that hold a box
     malformed: list[Malformed] = []
     headings = blocks.headings
-    h_idx = -1
     for i, li in enumerate(blocks.items):
         if innermost.get(li.line) != i:
             continue
-        while h_idx + 1 < len(headings) and headings[h_idx + 1].line < li.line:
-            h_idx += 1
         source = lines[li.line]
         m = _BOX.match(source)
         if m is None:
@@ -148,28 +167,109 @@ def parse_todo(text: str) -> TodoDoc:
                 malformed.append(Malformed(li.line, bad.start(1), bad.end(1),
                                            f"Malformed checkbox {bad.group(1)!r}: write [ ] or [x]"))
             continue
+        if _is_legend(m.group(2), m.group(3)):
+            continue
         parent = li.parent  # the nearest enclosing list item that holds a box
-        while parent is not None and blocks.items[parent].line not in by_line:
+        while parent is not None and blocks.items[parent].line not in boxed:
             parent = blocks.items[parent].parent
-        text_part = m.group(3)
+        boxed.add(li.line)
+        found.append((li.line, m.end(1), m.group(2), m.group(3), li.depth,
+                      None if parent is None else blocks.items[parent].line))
+    bare = _bare_boxes(blocks, innermost, boxed)
+    if bare:
+        found = sorted(found + bare)
+
+    items: list[TodoItem] = []
+    by_line: dict[int, int] = {}
+    h_idx = -1
+    for line, col, marker, text_part, depth, parent_line in found:
+        while h_idx + 1 < len(headings) and headings[h_idx + 1].line < line:
+            h_idx += 1
         claim = _CLAIM.search(text_part)
         item = TodoItem(
             index=len(items),
-            line=li.line,
-            col=m.end(1) + (bom_shift if li.line == 0 else 0),
-            marker=m.group(2),
+            line=line,
+            col=col + (bom_shift if line == 0 else 0),
+            marker=marker,
             text=text_part.rstrip(),
-            depth=li.depth,
-            parent=None if parent is None else by_line[blocks.items[parent].line],
+            depth=depth,
+            parent=None if parent_line is None else by_line.get(parent_line),
             heading=h_idx if h_idx >= 0 else None,
             claim=claim.group(1) if claim else None,
         )
-        by_line[li.line] = item.index
+        by_line[line] = item.index
         items.append(item)
     malformed.extend(_glued_boxes(lines, blocks.opaque))
     malformed.sort(key=lambda m: m.line)
-    done = sum(1 for it in items if it.marker in "xX")
+    done = sum(1 for it in items if it.marker in DONE_MARKERS)
     return TodoDoc(items, headings, heading_parent, malformed, blocks, by_line, done)
+
+
+# A box at the start of a line without a list marker: "    [X] Prompt 1.1: done" (indented
+# into a code block by CommonMark), "  ▶ [ ] sub-task" on a list item's continuation line.
+_BARE_BOX = re.compile(r"^([ \t]*(?:[▶►▸•‣→][ \t]*)?)\[([^\[\]\\])\](?=[ \t]|$)[ \t]*(.*)$")
+_LEGEND = re.compile(r"^(?:\w+[ \t]+)?[=:]")
+
+
+def _is_legend(marker: str, text: str) -> bool:
+    """`- [P] = parallel`, `- [S]: serial`: a key to the letters a checklist uses, not a task."""
+    return marker.isalpha() and marker not in "xX" and bool(_LEGEND.match(text))
+
+
+def _bare_boxes(blocks: Blocks, innermost: dict[int, int],
+                boxed: set[int]) -> list[tuple[int, int, str, str, int, int | None]]:
+    """Boxes people write without a list marker, read as items: outside fences, HTML and
+    quotes (an indented code block of boxes is a checklist that was indented too far)."""
+    lines = blocks.lines
+    hits = [n for n, line in enumerate(lines) if "[" in line and n not in innermost
+            and _BARE_BOX.match(line)]
+    if not hits:
+        return []
+    code = blocks.code_blocks
+    shut = [span for span in blocks.opaque if span not in code]
+    out: list[tuple[int, int, str, str, int, int | None]] = []
+    starts = [li.line for li in blocks.items]
+    for n in hits:
+        if any(a <= n < b for a, b in shut):
+            continue
+        m = _BARE_BOX.match(lines[n])
+        assert m is not None
+        if _is_legend(m.group(2), m.group(3)):
+            continue
+        depth, parent_line = 0, None
+        k = bisect.bisect_left(starts, n) - 1
+        for _ in range(200):  # the innermost list item around the line starts latest
+            if k < 0:
+                break
+            li = blocks.items[k]
+            if li.end_line > n:
+                depth = li.depth + 1
+                up: int | None = k
+                while up is not None and blocks.items[up].line not in boxed:
+                    up = blocks.items[up].parent
+                parent_line = None if up is None else blocks.items[up].line
+                break
+            k -= 1
+        out.append((n, m.end(1), m.group(2), m.group(3), depth, parent_line))
+    return out
+
+
+def _glued_headings(blocks: Blocks) -> list[Heading]:
+    """Headings glued to the end of a list item's line, read as the author meant: a heading
+    that starts after that line (its `line` is the glued line)."""
+    out: list[Heading] = []
+    seen: set[int] = set()
+    for li in blocks.items:
+        if li.line in seen:
+            continue
+        seen.add(li.line)
+        line = blocks.lines[li.line]
+        if "#" not in line:
+            continue
+        m = _GLUED_HEADING.search(line)
+        if m and line.count("`", 0, m.start()) % 2 == 0:  # not inside inline code
+            out.append(Heading(li.line, len(m.group(1)), m.group(2).strip().rstrip("#").strip()))
+    return out
 
 
 def _heading_parents(headings: list[Heading]) -> list[int | None]:

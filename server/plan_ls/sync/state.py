@@ -51,26 +51,43 @@ class PlanState:
 
     # --- where the files are ----------------------------------------------------------------
     def _reset_paths(self) -> None:
+        """Where each role's file is: the setting's path, confined to the root (a setting
+        can come from the repository itself: never trust it), else the default; a role with
+        no file there is looked for where plans live (discover.py)."""
         self.refused = []
         defaults = FileSettings()
+        paths: dict[str, Path] = {}
+        refused: dict[str, str] = {}
         for role in ROLES:
             rel = getattr(self.files, role)
-            old = self.state.get(role)
-            refused = None
             if self.root is None:  # no workspace: nothing to read, and nothing to write
-                path, refused = Path(rel), "no workspace folder is open"
-            else:
-                try:  # a setting can come from the repository itself: never trust it
-                    path = confine_markdown(self.root, rel, f"planLs.files.{role}")
-                except OutsideWorkspace as exc:
-                    default = getattr(defaults, role)
-                    self.refused.append(f"{exc}; using {default}")
-                    try:
-                        path = confine_markdown(self.root, default, default)
-                    except OutsideWorkspace as again:  # the default is a symlink out
-                        path, refused = self.root / default, str(again)
-            if old is None or old.path != path or old.refused != refused:
-                self.state[role] = FileState(path, refused=refused)
+                paths[role], refused[role] = Path(rel), "no workspace folder is open"
+                continue
+            try:
+                paths[role] = confine_markdown(self.root, rel, f"planLs.files.{role}")
+            except OutsideWorkspace as exc:
+                default = getattr(defaults, role)
+                self.refused.append(f"{exc}; using {default}")
+                try:
+                    paths[role] = confine_markdown(self.root, default, default)
+                except OutsideWorkspace as again:  # the default is a symlink out
+                    paths[role], refused[role] = self.root / default, str(again)
+        if self.root is not None:
+            from plan_ls.sync.discover import discover
+
+            present = {role: p if role not in refused and p.is_file() else None
+                       for role, p in paths.items()}
+            for role, found in discover(self.root, present).items():
+                try:
+                    paths[role] = confine_markdown(self.root, found, str(found))
+                    refused.pop(role, None)
+                except OutsideWorkspace:  # a discovered symlink that leads out
+                    pass
+        for role in ROLES:
+            path, why = paths[role], refused.get(role)
+            old = self.state.get(role)
+            if old is None or old.path != path or old.refused != why:
+                self.state[role] = FileState(path, refused=why)
         self._roles_by_path = {}
         self._dirty = True
 
@@ -82,6 +99,19 @@ class PlanState:
 
     def path_of(self, role: str) -> Path:
         return self.state[role].path
+
+    def watch_names(self) -> list[str]:
+        """What the watcher watches, relative to the root: the files the settings name (so
+        that creating one is seen) and the files found in their place."""
+        names = [getattr(self.files, role) for role in ROLES]
+        if self.root is not None:
+            root = self.root.resolve()
+            for fs in self.state.values():
+                try:
+                    names.append(fs.path.relative_to(root).as_posix())
+                except ValueError:
+                    pass
+        return list(dict.fromkeys(names))
 
     def role_of(self, path: Path) -> str | None:
         cached = self._roles_by_path.get(path, "?")
