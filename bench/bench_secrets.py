@@ -121,8 +121,10 @@ def main() -> int:
                 f" {len(s['false']):>10} {len(s['lookalikes']):>5}/{n_look:<6}"
                 f" {len(s['files_held_back_wrongly']):>22} {elapsed:>7.2f}"
             )
-        print("(false pos: reported lines that hold no planted secret; look-alikes: those of them"
-              " that are labelled look-alikes)")
+        print(
+            "(false pos: reported lines that hold no planted secret; look-alikes: those of them"
+            " that are labelled look-alikes)"
+        )
         if args.kinds:
             names = list(results)
             print(f"\n{'':<8} {'where':<48} " + " ".join(f"{n:>14}" for n in names))
@@ -145,8 +147,10 @@ def main() -> int:
                 labelled = {(p.path, p.line) for p in planted}
                 other = sorted(f for f in s["false"] if f not in labelled)
                 if other:
-                    print(f"{n}: also flagged unlabelled lines: "
-                          + ", ".join(f"{p}:{ln}" for p, ln in other))
+                    print(
+                        f"{n}: also flagged unlabelled lines: "
+                        + ", ".join(f"{p}:{ln}" for p, ln in other)
+                    )
     finally:
         if args.keep:
             print("tree kept at", root)

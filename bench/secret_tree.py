@@ -103,7 +103,9 @@ def _files(g: _Gen) -> dict[str, list[_Line]]:
         return base64.b64encode(("\n".join(lines) + "\n").encode()).decode()
 
     slack_hook = f"https://hooks.slack.com/services/T{g.chars(UPPER_ALNUM, 8)}/B{g.chars(UPPER_ALNUM, 10)}/{g.chars(ALNUM, 24)}"  # noqa: E501
-    discord_hook = f"https://discord.com/api/webhooks/{g.chars(string.digits, 19)}/{g.chars(URLSAFE, 68)}"  # noqa: E501
+    discord_hook = (
+        f"https://discord.com/api/webhooks/{g.chars(string.digits, 19)}/{g.chars(URLSAFE, 68)}"  # noqa: E501
+    )
     telegram = f"{g.chars(string.digits, 10)}:AA{g.chars(URLSAFE, 33)}"
     azure_key = g.b64(64)
     # The storage emulator's account key is published in Microsoft's documentation.
@@ -131,9 +133,9 @@ def _files(g: _Gen) -> dict[str, list[_Line]]:
             _s(
                 "Slack webhook URL",
                 "curl -X POST -H 'Content-type: application/json' "
-                f"--data '{{\"text\":\"deployed\"}}' {slack_hook}",
+                f'--data \'{{"text":"deployed"}}\' {slack_hook}',
             ),
-            _s("Discord webhook URL", f"curl -d '{{\"content\": \"done\"}}' {discord_hook}"),
+            _s("Discord webhook URL", f'curl -d \'{{"content": "done"}}\' {discord_hook}'),
             _s(
                 "Authorization: Bearer header",
                 f'curl -H "Authorization: Bearer {g.chars(ALNUM, 40)}" https://api.example.org/v1/builds',
@@ -176,7 +178,10 @@ def _files(g: _Gen) -> dict[str, list[_Line]]:
             ),
             _l("password from the environment", 'EMAIL_PASSWORD = os.environ["EMAIL_PASSWORD"]'),
             _l("placeholder OpenAI key", 'OPENAI_FALLBACK_KEY = "sk-proj-' + "X" * 48 + '"'),
-            _l("documentation database URL", 'DEV_DATABASE_URL = "postgres://user:password@localhost:5432/dev"'),  # noqa: E501
+            _l(
+                "documentation database URL",
+                'DEV_DATABASE_URL = "postgres://user:password@localhost:5432/dev"',
+            ),
             _l("URL template", 'TEMPLATE_URL = "postgresql://%(user)s:%(password)s@%(host)s/app"'),
             _l("placeholder key", 'STRIPE_API_KEY = "your-api-key-here"'),
             _l("a setting named like a password", "PASSWORD_MIN_LENGTH = 12"),
@@ -193,7 +198,11 @@ def _files(g: _Gen) -> dict[str, list[_Line]]:
             _s("signing key in TOML", f'signing_key = "{g.chars(HEX, 64)}"'),
             _s("encryption key in TOML", f'encryption_key = "{g.b64(32)}"'),
             _l("git revision", 'revision = "9fceb02d0ae598e95dc970b74767f19372d61af8"'),
-            _l("empty-input SHA-256", 'expected_digest = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"'),  # noqa: E501
+            _l(
+                "empty-input SHA-256",
+                'expected_digest = "e3b0c44298fc1c149afbf4c8996fb924'
+                '27ae41e4649b934ca495991b7852b855"',
+            ),
         ],
         "config/keys.json": [
             "{",
@@ -201,7 +210,10 @@ def _files(g: _Gen) -> dict[str, list[_Line]]:
             _s("signing key in JSON", f'    "signingKey": "{g.b64(48)}",'),
             '    "issuer": "shop"',
             "  },",
-            _s("webhook signing secret", f'  "stripe_webhook_secret": "whsec_{g.chars(ALNUM, 32)}",'),  # noqa: E501
+            _s(
+                "webhook signing secret",
+                f'  "stripe_webhook_secret": "whsec_{g.chars(ALNUM, 32)}",',
+            ),
             _l("request id", '  "request_id": "f47ac10b-58cc-4372-a567-0e02b2c3d479",'),
             _l("subresource integrity", f'  "integrity": "sha512-{g.b64(64)}",'),
             _l("public key in a JWKS", f'  "n": "{g.b64url(256)}", "e": "AQAB", "kty": "RSA"'),
@@ -309,7 +321,10 @@ def _files(g: _Gen) -> dict[str, list[_Line]]:
             ),
         ],
         "web/static/app.js": [
-            _s("Stripe secret key", f"const stripe = require('stripe')('sk_live_{g.chars(ALNUM, 24)}');"),  # noqa: E501
+            _s(
+                "Stripe secret key",
+                f"const stripe = require('stripe')('sk_live_{g.chars(ALNUM, 24)}');",
+            ),
             _l("Stripe publishable key", f"const pk = 'pk_live_{g.chars(ALNUM, 24)}';"),
             _s(
                 "Slack bot token",
@@ -351,7 +366,10 @@ def _files(g: _Gen) -> dict[str, list[_Line]]:
                 "MongoDB URL with a password",
                 f"      MONGO_URL: mongodb+srv://worker:{pw()}@cluster0.ab1cd.mongodb.net/jobs",
             ),
-            _s("SMTP URL with a password", f"      SMTP_URL: smtp://mailer:{pw()}@smtp.example.net:587"),  # noqa: E501
+            _s(
+                "SMTP URL with a password",
+                f"      SMTP_URL: smtp://mailer:{pw()}@smtp.example.net:587",
+            ),
             _s("Twilio auth token", f"      TWILIO_AUTH_TOKEN: {g.chars(HEX, 32)}"),
             _s("Datadog API key", f"      DD_API_KEY: {g.chars(HEX, 32)}"),
         ],
