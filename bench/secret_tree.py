@@ -53,10 +53,12 @@ class _Gen:
     def b64url(self, n_bytes: int) -> str:
         return base64.urlsafe_b64encode(self.rng.randbytes(n_bytes)).decode().rstrip("=")
 
-    def password(self) -> str:
-        """A password people pick: words, digits and punctuation, 12-18 characters."""
+    def password(self, in_url: bool = False) -> str:
+        """A password people pick: words, digits and punctuation, 12-18 characters.
+
+        in_url: only punctuation that may stand unencoded in a URL's userinfo."""
         words = ["mango", "Zebra", "orbit", "Quartz", "lemon", "Falcon", "river", "Violet"]
-        punct = "!#&*+-.:;?@^_~$%"
+        punct = "!*+-._~" if in_url else "!#&*+-.:;?@^_~$%"
         parts = [
             self.rng.choice(words),
             self.chars(string.digits, self.rng.randint(1, 3)),
@@ -92,8 +94,12 @@ def _l(kind: str, text: str) -> tuple[str, str, bool]:
 
 def _files(g: _Gen) -> dict[str, list[_Line]]:
     pw = g.password
+
+    def url_pw() -> str:
+        return g.password(in_url=True)
+
     priv_pem = [
-        "-----BEGIN RSA PRIVATE KEY-----",
+        "-----BEGIN RSA " + "PRIVATE KEY-----",  # in two, so that this file is not a key
         *g.pem_body(600),
         "-----END RSA PRIVATE KEY-----",
     ]
@@ -161,9 +167,9 @@ def _files(g: _Gen) -> dict[str, list[_Line]]:
             "",
             _s(
                 "database URL with a password",
-                f'DATABASE_URL = "postgres://app:{pw()}@db.internal:5432/app"',
+                f'DATABASE_URL = "postgres://app:{url_pw()}@db.internal:5432/app"',
             ),
-            _s("redis URL with a password", f'REDIS_URL = "redis://:{pw()}@cache:6379/0"'),
+            _s("redis URL with a password", f'REDIS_URL = "redis://:{url_pw()}@cache:6379/0"'),
             _s("password in Python", f'DB_PASSWORD = "{pw()}"'),
             _s(
                 "Django secret key",
@@ -364,11 +370,11 @@ def _files(g: _Gen) -> dict[str, list[_Line]]:
             "    environment:",
             _s(
                 "MongoDB URL with a password",
-                f"      MONGO_URL: mongodb+srv://worker:{pw()}@cluster0.ab1cd.mongodb.net/jobs",
+                f"      MONGO_URL: mongodb+srv://worker:{url_pw()}@cluster0.ab1cd.mongodb.net/jobs",
             ),
             _s(
                 "SMTP URL with a password",
-                f"      SMTP_URL: smtp://mailer:{pw()}@smtp.example.net:587",
+                f"      SMTP_URL: smtp://mailer:{url_pw()}@smtp.example.net:587",
             ),
             _s("Twilio auth token", f"      TWILIO_AUTH_TOKEN: {g.chars(HEX, 32)}"),
             _s("Datadog API key", f"      DD_API_KEY: {g.chars(HEX, 32)}"),
