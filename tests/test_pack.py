@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 from pathlib import Path
 
@@ -524,3 +525,20 @@ def test_token_cache_reuses_counts_and_holds_no_content(
     counted.clear()
     pack_repository(root, _opts(token_cache=False))
     assert {"gamma, changed\n", *[tree["a.py"], tree["b.md"]]} <= set(counted)
+
+
+def test_a_broken_symlink_does_not_make_every_review_repack(tmp_path: Path) -> None:
+    from plan_ls.review.bundle import get_bundle, is_fresh
+
+    _files(tmp_path, {"app.py": "print('hi')\n"})
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone.txt")  # target never existed
+    (tmp_path / "linked.py").symlink_to(tmp_path / "app.py")
+    first = get_bundle(tmp_path)
+    assert first.packed is not None
+    reasons = {e["path"]: e["reason"] for e in first.packed["excluded"]}
+    assert reasons["dangling"] == reasons["linked.py"] == "symlink"  # never followed
+    assert is_fresh(tmp_path)
+    assert get_bundle(tmp_path).packed is None  # reused, not packed again
+    # A real change still counts.
+    os.utime(tmp_path / "app.py", ns=(time.time_ns() + 10**9,) * 2)
+    assert not is_fresh(tmp_path)
