@@ -11,17 +11,19 @@ Three kinds of evidence, each with its own check against look-alikes:
   `api_key`, `signingKey`, `AccountKey`, `client-key-data`, …): random-looking for keys and
   tokens, a password people would pick for passwords, a base64 PEM private key for key data.
 
-Speed matters: every packed file is scanned. Python's regex engine looks for the first
-character of a pattern with a fast loop and then tries the rest, so a pass costs about the same
-whatever follows its first character, and every pass here starts with one fixed character or
-string. Token formats that share a first character share a pass (`s` for `sk-…` and
-`sk_live_…`, `A` for AWS, Google and PyPI tokens), and a token whose first character is
-common starts its search at a rarer one inside it (a JWT at the `J` of `eyJ`). Names are
-found with plain substring searches of the lower-cased text.
+Speed matters: every packed file is scanned, and each pass over the text costs about the same
+(on the CPython standard library, ~20 ms), whatever it looks for. Python's regex engine finds
+the first character of a pattern with a fast loop and then tries the rest, so every pattern
+here starts with one fixed character, and token formats share a pass by a shared character:
+`k` for `sk-…`, `sk_live_…`, `rk_live_…` and `key-…`; `A` for AWS, Google and PyPI tokens;
+`:` for URLs and Telegram tokens. A token whose first character is common is searched from a
+rarer one inside it (a JWT from the `J` of `eyJ`). Names are found with substring searches
+of the lower-cased text, and rare formats (npm, Hugging Face) only next to the word "token".
 
-The provider formats follow the public rule sets of gitleaks and detect-secrets; see
-bench/bench_secrets.py for recall and false positives measured side by side with
-detect-secrets.
+The provider formats follow the public rule sets of gitleaks and detect-secrets. Neither is
+used as it is: detect-secrets runs every plugin on every line, and gitleaks' ~200 RE2 rules
+would be ~200 passes here; both are far beyond the packer's time budget. See
+bench/bench_secrets.py for recall and false positives side by side with detect-secrets.
 """
 
 from __future__ import annotations
@@ -194,9 +196,11 @@ def _near_token(text: str, pos: int) -> tuple[int, str] | None:
     return m.start(), "npm token" if m["npm"] else "Hugging Face token"
 
 
-def _simple(kind: str, group: str = "v") -> Callable[[re.Match[str], str], tuple[int, str] | None]:
+def _simple(kind: str) -> Callable[[re.Match[str], str], tuple[int, str] | None]:
+    """A check for a pattern whose group "v" is the token's random part."""
+
     def check(m: re.Match[str], text: str) -> tuple[int, str] | None:
-        if not _starts_word(text, m.start()) or _placeholder(m[group]):
+        if not _starts_word(text, m.start()) or _placeholder(m["v"]):
             return None
         return m.start(), kind
 
@@ -301,7 +305,7 @@ _BARE_VALUE = re.compile(r"[A-Za-z0-9_\-+/=.~]+")
 # that URLs and "host:port" are not taken for keys.
 _QUOTED_VALUE = re.compile(r"[A-Za-z0-9_\-+/=.~!@#$%^&*()|]+")
 _B64_PEM = "LS0tLS1CRUdJTi"  # base64 of "-----BEGIN"
-_CODE_NAME = re.compile(r"[A-Za-z_]+|[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+")
+_CODE_NAME = re.compile(r"[A-Za-z_]+|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 # The storage emulator's account: its key is the same published constant everywhere.
 _EMULATOR_ACCOUNT = "devstoreaccount1"
 
