@@ -128,3 +128,14 @@ def test_the_project_itself_holds_no_secret() -> None:
         "tests/test_pack.py",
     ):
         assert scan((REPO / rel).read_text(encoding="utf-8")) == [], rel  # fmt: skip
+
+
+def test_a_long_base64_line_is_scanned_in_linear_time() -> None:
+    # Minified bundles and embedded data hold lines of hundreds of KB; a search that tries
+    # every position of such a line to the end took seconds (quadratic) before.
+    import time
+
+    blob = base64.urlsafe_b64encode(random.Random(1).randbytes(450_000)).decode()
+    start = time.perf_counter()
+    assert scan(f'data = "{blob}"\n') == []
+    assert time.perf_counter() - start < 1.0

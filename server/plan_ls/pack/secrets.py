@@ -16,9 +16,10 @@ Speed matters: every packed file is scanned, and each pass over the text costs a
 the first character of a pattern with a fast loop and then tries the rest, so every pattern
 here starts with one fixed character, and token formats share a pass by a shared character:
 `k` for `sk-…`, `sk_live_…`, `rk_live_…` and `key-…`; `A` for AWS, Google and PyPI tokens;
-`:` for URLs and Telegram tokens. A token whose first character is common is searched from a
-rarer one inside it (a JWT from the `J` of `eyJ`). Names are found with substring searches
-of the lower-cased text, and rare formats (npm, Hugging Face) only next to the word "token".
+`:` for URLs and Telegram tokens. A JWT is searched from the `.eyJ` of its claims and its
+header found by a bounded look back, so that a long base64 line costs linear time. Names are
+found with substring searches of the lower-cased text, and rare formats (npm, Hugging Face)
+only next to the word "token".
 
 The provider formats follow the public rule sets of gitleaks and detect-secrets. Neither is
 used as it is: detect-secrets runs every plugin on every line, and gitleaks' ~200 RE2 rules
@@ -207,9 +208,22 @@ def _simple(kind: str) -> Callable[[re.Match[str], str], tuple[int, str] | None]
     return check
 
 
+_JWT_HEADER_MAX = 1000  # characters; real headers are a few dozen
+
+
 def _jwt(m: re.Match[str], text: str) -> tuple[int, str] | None:
-    # Searched from the "J" of "eyJ" (base64 of '{"'): "e" is the commonest letter in code.
-    return (m.start() - 2, "JSON web token") if _preceded_by(text, m.start(), "ey") else None
+    # Searched from the ".eyJ" that starts the claims (base64 of '.{"'): the header before it
+    # is found by looking back, a bounded walk, where a search for its own "eyJ" or "J" would
+    # try every position of a long base64 line.
+    start = m.start()
+    floor = max(0, start - _JWT_HEADER_MAX)
+    while start > floor and text[start - 1] in _TOKEN_CHARS:
+        start -= 1
+    if start == floor and start and text[start - 1] in _TOKEN_CHARS:
+        return None  # longer than any header
+    if m.start() - start < 10 or not text.startswith("eyJ", start):
+        return None
+    return start, "JSON web token"
 
 
 def _private_key(m: re.Match[str], text: str) -> tuple[int, str] | None:
@@ -219,7 +233,7 @@ def _private_key(m: re.Match[str], text: str) -> tuple[int, str] | None:
 def _telegram(m: re.Match[str], text: str) -> tuple[int, str] | None:
     # Bot tokens are "<bot id>:AA<33 characters>"; the search starts at the colon.
     start = m.start()
-    while start and text[start - 1].isdigit():
+    while start and m.start() - start <= 10 and text[start - 1].isdigit():
         start -= 1
     digits = m.start() - start
     if not 8 <= digits <= 10 or (start and text[start - 1] in _WORD):
@@ -259,7 +273,7 @@ _PROVIDER_PASSES: tuple[tuple[re.Pattern[str], Callable], ...] = (
     (_G_TOKENS, _g_token),
     (_A_TOKENS, _a_token),
     (re.compile(r"xox[baprs]-(?P<v>[A-Za-z0-9-]{10,})"), _simple("Slack token")),
-    (re.compile(r"J[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}"), _jwt),
+    (re.compile(r"\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}"), _jwt),
     (
         re.compile(r"SG\.(?P<v>[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])"),
         _simple("SendGrid API key"),
