@@ -7,8 +7,8 @@ The tree is copied into a temporary directory (site-packages left behind), put u
 settings each would use by default for an LLM bundle: XML style, secret check, o200k_base
 token counts. plan-ls gets repomix's 50 MB file-size limit so both consider the same files.
 repomix is installed into bench/out/repomix by this script when it is missing (npm needed).
-Where the two tools' policies differ (plan-ls leaves out every *.pem and non-UTF-8 text,
-repomix leaves out what secretlint flags), a first untimed run finds those files and each
+Where the two tools' policies differ (plan-ls leaves out every *.pem and converts non-UTF-8
+text, repomix leaves out what secretlint flags), a first untimed run finds those files and each
 tool is told to leave out the other's extras, so that the timed runs pack the same set.
 plan-ls is timed twice: "cold", with an empty token-count cache, and "warm", with the cache
 an earlier run of the same tree filled. Each run is timed in its own helper process, which

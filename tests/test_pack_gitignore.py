@@ -198,3 +198,26 @@ def test_packing_a_subdirectory_applies_the_ignore_files_above_it(tmp_path: Path
     reasons = {e.path: e.reason for e in pack_repository(sub, OPTIONS).excluded}
     assert reasons["debug.log"] == "gitignored (../../.gitignore)"
     assert reasons["cache/"] == "gitignored (../.gitignore)"
+
+
+def test_a_utf8_bom_does_not_disable_the_first_pattern(tmp_path: Path) -> None:
+    # Editors on Windows often save with a BOM; git skips it before reading the first line.
+    bom = "\ufeff"
+    make_tree(
+        tmp_path,
+        ["debug.log", "notes.txt", "src/cache.tmp", "src/main.py", "draft.md", "readme.md"],
+        {".gitignore": bom + "*.log\nnotes.txt\n", "src/.gitignore": bom + "*.tmp\n"},
+    )
+    expected = git_ignored(tmp_path)
+    assert expected == {"debug.log", "notes.txt", "src/cache.tmp"}  # git honours line one
+    assert packer_ignored(tmp_path) == expected
+
+
+def test_a_utf8_bom_in_the_project_ignore_file_is_skipped_too(tmp_path: Path) -> None:
+    make_tree(tmp_path, ["draft.md", "readme.md", "keep.md"], {})
+    (tmp_path / ".plan-ls").mkdir()
+    (tmp_path / ".plan-ls" / "ignore").write_bytes(b"\xef\xbb\xbfdraft.md\n")
+    result = pack_repository(tmp_path, OPTIONS)
+    reasons = {e.path: e.reason for e in result.excluded}
+    assert reasons.get("draft.md") == "ignored by .plan-ls/ignore"
+    assert {f.path for f in result.files} - {".plan-ls/ignore"} == {"readme.md", "keep.md"}

@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .model import Excluded, PackedFile, PackOptions, PackResult, SecretFinding
+    from .model import Converted, Excluded, PackedFile, PackOptions, PackResult, SecretFinding
     from .packer import pack_repository
 
 __all__ = [
+    "Converted",
     "Excluded",
     "PackOptions",
     "PackResult",

@@ -80,6 +80,10 @@ def summary(result: PackResult) -> str:
         counts = Counter(_category(e.reason) for e in result.excluded)
         parts = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
         lines.append(f"Left out {len(result.excluded)}: {parts}")
+    if result.converted:
+        shown = ", ".join(f"{c.path} (from {c.encoding})" for c in result.converted[:10])
+        more = f" and {len(result.converted) - 10} more" if len(result.converted) > 10 else ""
+        lines.append(f"Converted to UTF-8: {shown}{more}")
     if result.secrets:
         lines.append(f"Secrets found ({len(result.secrets)}), their files were left out:")
         for s in result.secrets:

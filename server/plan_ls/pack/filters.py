@@ -125,13 +125,54 @@ def secret_file_kind(name: str) -> str | None:
     return f"credentials file ({glob})"
 
 
-def decode_text(data: bytes) -> str | None:
-    """The text of a file, or None when its bytes say it is binary."""
-    if b"\x00" in data[:8192]:
+UTF8 = "utf_8"
+_UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+_WESTERN = "cp1252"  # what unlabelled Western text most often is (the WHATWG default)
+
+
+def decode_text(data: bytes) -> tuple[str, str] | None:
+    """(text, encoding) of a file's bytes, or None when they are binary.
+
+    UTF-8 (with or without a BOM, which is dropped) is tried first and reported as "utf_8".
+    Other text (Latin-1, Shift-JIS, UTF-16 with a BOM, ...) is detected by charset-normalizer
+    and reported under its Python codec name; bytes that decode to nothing plausible, or that
+    hold NULs without a UTF-16/32 BOM, are binary.
+    """
+    has_nul = b"\x00" in data[:8192]
+    if not has_nul:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            # A BOM is an encoding marker, not content.
+            return text.removeprefix("\ufeff"), UTF8
+    elif not data.startswith(_UTF16_32_BOMS):
         return None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
+    return _detect(data)
+
+
+def _detect(data: bytes) -> tuple[str, str] | None:
+    # Imported here: it costs ~60 ms and most trees are all UTF-8.
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is None:
         return None
-    # A BOM is an encoding marker, not content.
-    return text[1:] if text.startswith("\ufeff") else text
+    # Short text often leaves several single-byte encodings equally plausible, and the first
+    # of them is then as good as a coin toss. Windows-1252 wins such a tie when it reads as a
+    # Latin-script language would (a few accented letters among plain ones); otherwise a
+    # candidate whose language the detector recognised wins.
+    tied = [m for m in matches if m.chaos == best.chaos and m.coherence == best.coherence]
+    if len(tied) > 1:
+        if any(_WESTERN in m.could_be_from_charset for m in tied):
+            try:
+                western = data.decode(_WESTERN)
+            except UnicodeDecodeError:  # a byte cp1252 leaves undefined
+                western = ""
+            letters = [c for c in western if c.isalpha()]
+            if letters and sum(not c.isascii() for c in letters) * 3 < len(letters):
+                return western.removeprefix("\ufeff"), _WESTERN
+        best = next((m for m in tied if m.language != "Unknown"), best)
+    return str(best).removeprefix("\ufeff"), best.encoding

@@ -91,7 +91,8 @@ def layer_from_lines(
 def load_layer(path: Path, base: str, source: str, prefix: str = "") -> IgnoreLayer | None:
     """Parse one ignore file; None when it is missing, unreadable or has no patterns."""
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        # utf-8-sig: git skips a UTF-8 BOM, which would otherwise become part of line one.
+        lines = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
     except OSError:
         return None
     return layer_from_lines(lines, base, source, prefix)

@@ -51,6 +51,14 @@ class SecretFinding:
 
 
 @dataclass(frozen=True)
+class Converted:
+    """A text file that was not UTF-8: packed as UTF-8, decoded from `encoding`."""
+
+    path: str
+    encoding: str  # Python codec name, e.g. "cp1252", "shift_jis", "utf_16"
+
+
+@dataclass(frozen=True)
 class PackedFile:
     path: str  # posix, relative to the root
     text: str
@@ -68,6 +76,7 @@ class PackResult:
     encoding: str
     text: str = field(default="", repr=False)
     written: bool = False
+    converted: list[Converted] = field(default_factory=list)  # packed files that were not UTF-8
 
     def largest(self, n: int = 10) -> list[PackedFile]:
         return sorted(self.files, key=lambda f: (-f.tokens, f.path))[:n]
@@ -82,4 +91,5 @@ class PackResult:
             "excluded": [{"path": e.path, "reason": e.reason} for e in self.excluded],
             "largest": [{"path": f.path, "tokens": f.tokens} for f in self.largest(top)],
             "secrets": [{"path": s.path, "line": s.line, "kind": s.kind} for s in self.secrets],
+            "converted": [{"path": c.path, "encoding": c.encoding} for c in self.converted],
         }

@@ -6,8 +6,10 @@ from pathlib import Path
 
 from ..fileio import write_atomic
 from . import cache, tokens
+from .filters import UTF8
 from .model import (
     DEFAULT_OUTPUT,
+    Converted,
     Excluded,
     PackedFile,
     PackOptions,
@@ -46,6 +48,7 @@ def pack_repository(
     excluded = list(walked.excluded)
     found = list(walked.secrets)
     files: list[PackedFile] = []
+    converted: list[Converted] = []
 
     use_cache = options.count_tokens and options.token_cache
     cache_dir = (options.cache_dir or cache.default_dir()) if use_cache else None
@@ -57,6 +60,8 @@ def pack_repository(
             found.extend(SecretFinding(cand.rel, line, kind) for line, kind in res.secrets)
         else:
             files.append(PackedFile(cand.rel, res.text, res.tokens))
+            if res.encoding != UTF8:
+                converted.append(Converted(cand.rel, res.encoding))
 
     if cache_dir:
         used = {r.digest: r.tokens for r in reads if r.text is not None and r.digest}
@@ -82,4 +87,5 @@ def pack_repository(
         encoding=options.encoding,
         text=text,
         written=options.write,
+        converted=converted,
     )

@@ -22,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from . import secrets, tokens
-from .filters import decode_text
+from .filters import UTF8, decode_text
 from .model import PackOptions
 from .walk import Candidate
 
@@ -40,6 +40,7 @@ class FileRead:
     reason: str = ""
     secrets: tuple[tuple[int, str], ...] = ()  # (line, kind) when a secret left it out
     digest: str = ""  # of the file's bytes, the token cache's key; "" when not counted
+    encoding: str = UTF8  # what the bytes were decoded from (the bundle is always UTF-8)
 
 
 # Known token counts by digest, for forked workers: set before the pool starts, so that the
@@ -61,21 +62,22 @@ def make_reader(
             return FileRead(None, reason=f"unreadable ({exc.strerror or exc})")
         if len(data) > options.max_file_bytes:  # grew since the walk saw it
             return FileRead(None, reason=f"too large (> {options.max_file_bytes} bytes)")
-        text = decode_text(data)
-        if text is None:
+        decoded = decode_text(data)
+        if decoded is None:
             return FileRead(None, reason="binary (by content)")
+        text, encoding = decoded
         if options.secret_scan:
             hits = secrets.scan(text)
             if hits:
                 line, kind = hits[0]
                 return FileRead(None, reason=f"secret: {kind} (line {line})", secrets=tuple(hits))
         if count is None:
-            return FileRead(text)
+            return FileRead(text, encoding=encoding)
         if not options.token_cache:
-            return FileRead(text, count(text))
+            return FileRead(text, count(text), encoding=encoding)
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
         n = known.get(digest)
-        return FileRead(text, count(text) if n is None else n, digest=digest)
+        return FileRead(text, count(text) if n is None else n, digest=digest, encoding=encoding)
 
     return read
 

@@ -59,7 +59,9 @@ def newer_file(root: Path, than: float, bundle: Path) -> Path | None:
                 continue
             path = Path(dirpath, name)
             try:
-                if path.stat().st_mtime_ns > than and path != bundle:
+                # lstat: the packer never follows a symlink, and a dangling one has no target
+                # to stat (stat() raised, which read as "changed" on every review).
+                if path.lstat().st_mtime_ns > than and path != bundle:
                     return path
             except OSError:  # vanished while walking: the tree changed
                 return path
