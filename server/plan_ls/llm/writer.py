@@ -7,7 +7,12 @@ that fails before any text leaves the target untouched.
 An open document gets unversioned `workspace/applyEdit` inserts at a position this writer
 tracks itself: the server's copy of the document is stale until the client's didChange
 arrives, and every applied edit bumps the version, so a versioned edit would be refused.
-A file no editor has open is rewritten on disk atomically at each flush.
+A file no editor has open is rewritten on disk atomically at each flush; as it grows the
+flushes space out, so that rewriting it never takes more than about a fifth of the time.
+
+The text waiting for the next flush is bounded: `writable()` makes the stream wait while
+more than HIGH_WATER characters are pending. Without that, an endless or very fast stream
+piles up in memory, every flush turns into one huge edit, and Cancel has to wait for it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from plan_ls.server import PlanServer
 
 log = logging.getLogger(__name__)
 FLUSH_INTERVAL = 0.05  # at most ~20 edits a second
+HIGH_WATER = 65_536  # pending characters past which the stream waits for the writer
+DISK_DUTY = 5  # wait at least this many times the last disk write's duration between writes
 
 
 def utf16_len(text: str) -> int:
@@ -60,40 +67,73 @@ class StreamWriter:
         self.uri = ls.uri_of(path)
         self.head = head
         self.replace = replace
-        self.text = "" if replace else base  # the whole document as this writer left it
+        self.base = "" if replace else base
         self.started = False
         self.in_editor = False
         self.written = 0  # characters of streamed text applied so far
         self.error: str | None = None
         self.first_flush_at: float | None = None
+        self._parts: list[str] = []  # what was written after `base` (a file not open only)
         self._pos = t.Position(line=0, character=0)
-        self._pending = ""
+        self._pending: list[str] = []
+        self._pending_len = 0
         self._wake = asyncio.Event()
+        self._room = asyncio.Event()  # set while the pending text is under HIGH_WATER
+        self._room.set()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
+        self._disk_wait = 0.0  # the pause the last disk write asks for before the next
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending_len)
 
     def feed(self, text: str) -> None:
         if not text or self.error:
             return
-        self._pending += text
+        self._pending.append(text)
+        self._pending_len += len(text)
+        if self._pending_len > HIGH_WATER:
+            self._room.clear()
         self._wake.set()
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
-    async def close(self, tail: str = "") -> str:
-        """Apply what is pending plus `tail`; returns the document text as written."""
+    async def writable(self) -> None:
+        """Return once the pending text is under HIGH_WATER (at once after an error, and
+        when the writer has stopped, so that a stream never waits for nothing)."""
+        while not self._room.is_set() and not self.error \
+                and self._task is not None and not self._task.done():
+            room = asyncio.ensure_future(self._room.wait())
+            try:
+                await asyncio.wait({room, self._task}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                room.cancel()
+
+    async def close(self, tail: str = "") -> None:
+        """Apply what is pending plus `tail` (only after some text: a call that wrote
+        nothing leaves the file as it was)."""
         if tail and (self.started or self._pending):
-            self._pending += tail
+            self.feed(tail)
         self._closing = True
         self._wake.set()
-        if self._task is None and self._pending:
-            self._task = asyncio.get_running_loop().create_task(self._run())
         if self._task is not None:
             await self._task
         if self.started and not self.in_editor:
             if self.ls.state.disk_changed(self.path):
                 self.ls.plan_changed()
-        return self.text
+
+    @property
+    def text(self) -> str:
+        """The file as this writer left it (a file not open in an editor)."""
+        return self.base + "".join(self._parts)
+
+    def _take(self) -> str:
+        chunk = "".join(self._pending)
+        self._pending.clear()
+        self._pending_len = 0
+        self._room.set()
+        return chunk
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -101,18 +141,27 @@ class StreamWriter:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            wait = last + FLUSH_INTERVAL - loop.time()
+            wait = last + max(FLUSH_INTERVAL, self._disk_wait) - loop.time()
             if wait > 0 and not self._closing:
-                await asyncio.sleep(wait)
-            chunk, self._pending = self._pending, ""
+                try:  # a close (Cancel) cuts the pause short
+                    await asyncio.wait_for(self._until_closing(), wait)
+                except asyncio.TimeoutError:
+                    pass
+            chunk = self._take()
             if chunk and not self.error:
                 try:
                     await self._flush(chunk)
                 except WriteFailed as exc:
                     self.error = str(exc)
+                    self._room.set()
                 last = loop.time()
             if self._closing and not self._pending:
                 return
+
+    async def _until_closing(self) -> None:
+        while not self._closing:
+            self._wake.clear()
+            await self._wake.wait()
 
     async def _flush(self, chunk: str) -> None:
         if not self.started:
@@ -123,27 +172,22 @@ class StreamWriter:
             if self.in_editor:
                 await self._first_editor_edit(chunk)
             else:
-                self.text += chunk
+                self._parts.append(chunk)
                 await self._write_disk()
             self.written += len(chunk) - len(self.head)
             return
         self.written += len(chunk)
-        self.text += chunk
         if self.in_editor:
             await self._apply(t.Range(start=self._pos, end=self._pos), chunk)
             self._pos = advance(self._pos, chunk)
         else:
+            self._parts.append(chunk)
             await self._write_disk()
 
     async def _first_editor_edit(self, chunk: str) -> None:
         current = self.ls.workspace.text_documents[self.uri].source
         end = end_position(current)
-        if self.replace:
-            start = t.Position(line=0, character=0)
-            self.text = chunk
-        else:
-            start = end
-            self.text = current + chunk
+        start = t.Position(line=0, character=0) if self.replace else end
         await self._apply(t.Range(start=start, end=end), chunk)
         self._pos = advance(start, chunk)
 
@@ -160,7 +204,10 @@ class StreamWriter:
                               f"({reason})")
 
     async def _write_disk(self) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         try:  # fsync can take tens of ms: keep it off the event loop
             await asyncio.to_thread(write_atomic, self.path, self.text)
         except OSError as exc:
             raise WriteFailed(f"cannot write {self.path}: {exc}") from exc
+        self._disk_wait = min(2.0, DISK_DUTY * (loop.time() - started))
