@@ -7,8 +7,13 @@ that fails before any text leaves the target untouched.
 An open document gets unversioned `workspace/applyEdit` inserts at a position this writer
 tracks itself: the server's copy of the document is stale until the client's didChange
 arrives, and every applied edit bumps the version, so a versioned edit would be refused.
-A file no editor has open is rewritten on disk atomically at each flush; as it grows the
-flushes space out, so that rewriting it never takes more than about a fifth of the time.
+A file no editor has open is rewritten on disk atomically at each flush.
+
+Flushes are paced by their own cost: the next waits at least PACE times as long as the last
+took. A disk write grows with the file; an edit's answer comes after the editor's didChange,
+which this server digests first (re-parsing a planning file), so its round trip grows with
+the document. Pacing keeps that work under about a sixth of the server's time, however big
+the answer gets, so hover and Cancel are served in between.
 
 The text waiting for the next flush is bounded: `writable()` makes the stream wait while
 more than HIGH_WATER characters are pending. Without that, an endless or very fast stream
@@ -29,7 +34,8 @@ from plan_ls.server import PlanServer
 log = logging.getLogger(__name__)
 FLUSH_INTERVAL = 0.05  # at most ~20 edits a second
 HIGH_WATER = 65_536  # pending characters past which the stream waits for the writer
-DISK_DUTY = 5  # wait at least this many times the last disk write's duration between writes
+PACE = 5  # wait at least this many times the last flush's duration before the next
+MAX_PAUSE = 1.0
 
 
 def utf16_len(text: str) -> int:
@@ -82,7 +88,7 @@ class StreamWriter:
         self._room.set()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
-        self._disk_wait = 0.0  # the pause the last disk write asks for before the next
+        self._pause = 0.0  # what the last flush's cost asks for before the next
 
     @property
     def pending(self) -> bool:
@@ -141,7 +147,7 @@ class StreamWriter:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            wait = last + max(FLUSH_INTERVAL, self._disk_wait) - loop.time()
+            wait = last + max(FLUSH_INTERVAL, self._pause) - loop.time()
             if wait > 0 and not self._closing:
                 try:  # a close (Cancel) cuts the pause short
                     await asyncio.wait_for(self._until_closing(), wait)
@@ -149,12 +155,14 @@ class StreamWriter:
                     pass
             chunk = self._take()
             if chunk and not self.error:
+                started = loop.time()
                 try:
                     await self._flush(chunk)
                 except WriteFailed as exc:
                     self.error = str(exc)
                     self._room.set()
                 last = loop.time()
+                self._pause = min(MAX_PAUSE, PACE * (last - started))
             if self._closing and not self._pending:
                 return
 
@@ -204,10 +212,7 @@ class StreamWriter:
                               f"({reason})")
 
     async def _write_disk(self) -> None:
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         try:  # fsync can take tens of ms: keep it off the event loop
             await asyncio.to_thread(write_atomic, self.path, self.text)
         except OSError as exc:
             raise WriteFailed(f"cannot write {self.path}: {exc}") from exc
-        self._disk_wait = min(2.0, DISK_DUTY * (loop.time() - started))
