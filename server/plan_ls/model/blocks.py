@@ -154,6 +154,10 @@ class _Section:
 
 _CACHE: dict[str, _Section] = {}
 _CACHE_LIMIT = 20_000
+# and by size: a section that keeps growing (an answer streamed into an open file, each
+# didChange a longer text) would otherwise keep every version of itself
+_CACHE_CHARS_LIMIT = 8_000_000
+_cache_chars = 0
 
 
 def _parse_section(text: str) -> _Section:
@@ -220,9 +224,12 @@ def _parse_section(text: str) -> _Section:
             opaque.append((tok.map[0], tok.map[1]))
     # items inside a quote were pushed as -1 placeholders only on the stack, never stored
     section = _Section(text.count("\n") + 1, headings, items, fences, paragraphs, opaque)
-    if len(_CACHE) >= _CACHE_LIMIT:
+    global _cache_chars
+    if len(_CACHE) >= _CACHE_LIMIT or _cache_chars + len(text) > _CACHE_CHARS_LIMIT:
         _CACHE.clear()
+        _cache_chars = 0
     _CACHE[text] = section
+    _cache_chars += len(text)
     return section
 
 
