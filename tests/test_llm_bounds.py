@@ -35,7 +35,6 @@ PLAN = "".join(f"## Step {n}: Piece {n}\n\n```text\nWrite the tests for piece {n
                f"pass, then call it from the main loop.\n```\n\n" for n in range(1, 31))
 OLD_PLAN = "# Plan written by hand\n\n## Step 1: Keep me\n\n```text\nMine.\n```\n"
 ENDLESS = "The timer rings and the model keeps talking about it, line after line.\n"
-ECHO = True
 MARK = "> ✂ **plan-ls: cut off here**"
 
 
@@ -140,7 +139,7 @@ async def test_an_answer_over_the_cap_is_cut_and_its_stream_closed(client):
     result = await asyncio.wait_for(generate_plan(client), 30)
     assert not result["ok"] and "maxAnswerBytes (20,000 bytes)" in result["error"]
     body, mark = plan_text(client).split("\n\n" + MARK, 1)
-    assert len(body.encode()) == 20_000 or 19_997 <= len(body.encode()) <= 20_000
+    assert 19_999 <= len(body.encode()) <= 20_000  # whole characters only
     assert body.startswith("ünïcödé text ünïcödé") and "20,000 bytes limit" in mark
     await wait_until(lambda: fake.requests[0].closed_by_client is not None, 5)
 
@@ -150,7 +149,7 @@ async def test_endless_stream_stays_bounded_and_cancel_bites_at_once(client):
     open plan: hover stays fast, memory stays flat, and Cancel stops the stream and the
     writer at once even though the endpoint has sent far more than was written."""
     fake, ws = client.fake, client.ws
-    client.echo_changes = ECHO
+    client.echo_changes = True
     (ws / "todo.md").write_text((ws / "sample-todo.md").read_text(), encoding="utf-8")
     (ws / "prompt_plan.md").write_text("", encoding="utf-8")
     todo = open_doc(client, ws / "todo.md")
@@ -192,7 +191,6 @@ async def test_endless_stream_stays_bounded_and_cancel_bites_at_once(client):
           f" ms over {len(busy)}; RSS +{grown:.1f} MB; sent {fake.requests[0].sent_bytes:,}"
           f" written {written:,}; cancel -> closed {closed * 1000:.0f} ms, last edit "
           f"{last_edit * 1000:.0f} ms, reply {replied * 1000:.0f} ms")
-    print(sorted(round(b * 1000) for b in busy)[-8:])
     assert len(busy) >= 20 and statistics.median(busy) < 0.1, busy
     assert max(busy) < 1.0, busy
     assert grown < 40, grown
