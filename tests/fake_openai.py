@@ -3,12 +3,19 @@
 It listens on 127.0.0.1 on a free port, answers `POST /v1/chat/completions` (streaming SSE
 over chunked HTTP/1.1, or one JSON body) from a script of replies, records every request,
 and injects the faults a real provider produces: 500, 429 with Retry-After, a slow first
-token, a stream cut mid-way, malformed SSE, an unknown model (404), an invalid key (401).
-The `openai` SDK talks to it through `base_url` exactly as it talks to a provider.
+token, a stream cut mid-way, malformed SSE, an unknown model (404), an invalid key (401),
+an answer stopped at the token limit (`finish_reason: "length"`), an empty answer, a whole
+JSON chat completion where a stream was asked for (`json`), an error object with status 200
+(`json_error`), and a stream that never ends (`endless`: the reply's text again and again,
+as fast as the client reads, until it hangs up).
+The `openai` SDK talks to it through `base_url` exactly as it talks to a provider. A base
+URL with credentials (`http://user:pass@host`, see `url_with_credentials`) is accepted when
+the request carries them as HTTP Basic auth, as a proxy in front of a provider would.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import select
 import socket
@@ -21,7 +28,8 @@ from typing import Any
 
 import pytest
 
-FAULTS = ("500", "429", "slow", "cut", "malformed", "unknown_model", "invalid_key")
+FAULTS = ("500", "429", "slow", "cut", "malformed", "unknown_model", "invalid_key", "length",
+          "empty", "json", "json_error", "endless")
 
 
 @dataclass
@@ -34,6 +42,7 @@ class Reply:
     first_token_delay: float = 0.0  # for "slow" (and any reply)
     token_interval: float = 0.0  # pause between streamed chunks
     chunk_chars: int = 0  # 0: one chunk per word
+    finish: str = "stop"  # the last event's finish_reason ("length" for the fault)
 
 
 @dataclass
@@ -48,6 +57,7 @@ class Recorded:
     first_token: float | None = None
     closed_by_client: float | None = None  # when the server saw the client hang up
     finished: float | None = None
+    sent_bytes: int = 0  # answer text sent, in UTF-8 bytes
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -65,6 +75,7 @@ class FakeOpenAI:
     script: list[Reply] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
     default: Reply = field(default_factory=Reply)
+    basic_auth: tuple[str, str] = ("proxy-user", "proxy-s3cret")  # see url_with_credentials
     _httpd: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -72,6 +83,12 @@ class FakeOpenAI:
     def url(self) -> str:
         assert self._httpd is not None
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    @property
+    def url_with_credentials(self) -> str:
+        """The base URL with `user:password@` in it (the password must never be shown)."""
+        user, password = self.basic_auth
+        return self.url.replace("http://", f"http://{user}:{password}@", 1)
 
     def add(self, *replies: Reply | str) -> None:
         with self._lock:
@@ -127,7 +144,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/") != "/v1/chat/completions":
             return self._error(rec, 404, "Not found", "invalid_request_error", "not_found")
         reply = fake.next_reply()
-        if reply.fault == "invalid_key" or rec.authorization != f"Bearer {fake.api_key}":
+        basic = "Basic " + base64.b64encode(":".join(fake.basic_auth).encode()).decode()
+        if reply.fault == "invalid_key" or rec.authorization not in (f"Bearer {fake.api_key}",
+                                                                     basic):
             return self._error(rec, 401, "Incorrect API key provided.", "invalid_request_error",
                                "invalid_api_key")
         if reply.fault == "unknown_model" or body.get("model") not in fake.models:
@@ -138,7 +157,9 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.fault == "429":
             return self._error(rec, 429, "Rate limit reached.", "requests", "rate_limit_exceeded",
                                {"Retry-After": f"{reply.retry_after:g}"})
-        if body.get("stream"):
+        if reply.fault in ("json", "json_error"):
+            self._complete(rec, reply, body)  # whatever the client asked for
+        elif body.get("stream"):
             self._stream(rec, reply, body)
         else:
             self._complete(rec, reply, body)
@@ -169,15 +190,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _complete(self, rec: Recorded, reply: Reply, body: dict[str, Any]) -> None:
         time.sleep(reply.first_token_delay)
+        if reply.fault == "json_error":  # a proxy that answers 200 with an error object
+            data = json.dumps({"error": {"message": "upstream unavailable", "code": None}})
+            self._send_head(200, "application/json", None, len(data))
+            self.wfile.write(data.encode())
+            rec.finished = time.monotonic()
+            return
         data = json.dumps({
             "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model"),
-            "choices": [{"index": 0, "finish_reason": "stop",
+            "choices": [{"index": 0, "finish_reason": reply.finish,
                          "message": {"role": "assistant", "content": reply.text}}],
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
         }).encode()
         self._send_head(200, "application/json", None, len(data))
         self.wfile.write(data)
+        rec.sent_bytes = len(reply.text.encode())
         rec.first_token = rec.finished = time.monotonic()
 
     def _chunk(self, payload: str) -> None:
@@ -205,8 +233,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_head(200, "text/event-stream")
         try:
             self._event(model, {"role": "assistant", "content": ""})
+            if reply.fault == "endless":
+                return self._endless(rec, reply, model)
             delay = reply.first_token_delay
-            pieces = list(_split(reply.text, reply.chunk_chars))
+            pieces = [] if reply.fault == "empty" else list(_split(reply.text, reply.chunk_chars))
             cut_at = len(pieces) // 2 if reply.fault in ("cut", "malformed") else None
             for i, piece in enumerate(pieces):
                 if not self._sleep_watching(delay):
@@ -223,15 +253,38 @@ class _Handler(BaseHTTPRequestHandler):
                     rec.finished = time.monotonic()
                     return
                 self._event(model, {"content": piece})
+                rec.sent_bytes += len(piece.encode())
                 if rec.first_token is None:
                     rec.first_token = time.monotonic()
-            self._event(model, {}, "stop")
+            self._event(model, {}, "length" if reply.fault == "length" else reply.finish)
             self._chunk("data: [DONE]\n\n")
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
             rec.finished = time.monotonic()
         except (BrokenPipeError, ConnectionResetError):
             rec.closed_by_client = rec.closed_by_client or time.monotonic()
+
+    def _endless(self, rec: Recorded, reply: Reply, model: str) -> None:
+        """Send the reply's pieces round and round until the client hangs up. The socket's
+        send buffer gives back-pressure: a client that stops reading stops the loop."""
+        pieces = list(_split(reply.text, reply.chunk_chars)) or ["x "]
+        if not self._sleep_watching(reply.first_token_delay):
+            rec.closed_by_client = time.monotonic()
+            return
+        i = 0
+        while True:
+            if reply.token_interval and not self._sleep_watching(reply.token_interval):
+                rec.closed_by_client = time.monotonic()
+                return
+            if i % 64 == 0 and self._client_gone():
+                rec.closed_by_client = time.monotonic()
+                return
+            piece = pieces[i % len(pieces)]
+            self._event(model, {"content": piece})
+            rec.sent_bytes += len(piece.encode())
+            if rec.first_token is None:
+                rec.first_token = time.monotonic()
+            i += 1
 
     def _sleep_watching(self, seconds: float) -> bool:
         """Sleep, but wake up (returning False) as soon as the client hangs up."""

@@ -31,10 +31,20 @@ def make_llm_client() -> LanguageClient:
     client.edits = []  # (monotonic time, WorkspaceEdit)
     client.answer = "Replace"
     client.message_requests = []
+    client.echo_changes = False  # send each applied edit back as didChange, as editors do
+    client.versions = {}  # uri -> the version of the last didChange sent
 
     @client.feature(t.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: t.ApplyWorkspaceEditParams):
         client.edits.append((time.monotonic(), params.edit))
+        if client.echo_changes:
+            for uri, edits in (params.edit.changes or {}).items():
+                client.versions[uri] = client.versions.get(uri, 1) + 1
+                client.text_document_did_change(t.DidChangeTextDocumentParams(
+                    text_document=t.VersionedTextDocumentIdentifier(
+                        uri=uri, version=client.versions[uri]),
+                    content_changes=[t.TextDocumentContentChangePartial(
+                        range=e.range, text=e.new_text) for e in edits]))
         return t.ApplyWorkspaceEditResult(applied=True)
 
     @client.feature("planLs/progress")

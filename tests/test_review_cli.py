@@ -83,3 +83,64 @@ def test_failures_and_manual_mode(fake_openai: FakeOpenAI, tmp_path: Path):  # n
     (ws / ".plan-ls" / "prompts" / "code-review.md").write_text("{{bundel}}\n")
     proc = plan_ls("review", str(ws), "--manual")
     assert proc.returncode == 2 and "unknown placeholder" in proc.stderr
+
+
+def test_incomplete_and_empty_answers_fail_and_say_so(fake_openai: FakeOpenAI, tmp_path: Path):  # noqa: F811
+    ws = copy_sample("legacy", tmp_path)
+    env = {KEY_ENV: KEY}
+    fake_openai.add(Reply(REVIEW, fault="length"))
+    proc = plan_ls("review", str(ws), *model_args(fake_openai), env=env)
+    assert proc.returncode == 1 and 'finish_reason "length"' in proc.stderr
+    text = (ws / "code-review.md").read_text(encoding="utf-8")
+    assert text.startswith(REVIEW) and "cut off here** (the model stopped at its output" in text
+    assert "wrote code-review.md" not in proc.stderr
+
+    (ws / "code-review.md").write_text(REVIEW, encoding="utf-8")
+    for reply in (Reply(fault="empty"), Reply(" \n\n ", chunk_chars=1)):
+        fake_openai.add(reply)
+        proc = plan_ls("review", str(ws), "--replace", *model_args(fake_openai), env=env)
+        assert proc.returncode == 1 and "empty answer" in proc.stderr, proc.stderr
+        assert "code-review.md is unchanged" in proc.stderr and proc.stdout == ""
+        assert "wrote" not in proc.stderr and "0 items" not in proc.stderr
+        assert (ws / "code-review.md").read_text(encoding="utf-8") == REVIEW
+
+    fake_openai.add(Reply(ISSUES, fault="json"))
+    proc = plan_ls("issues", str(ws), *model_args(fake_openai), env=env)
+    assert proc.returncode == 0 and "wrote issues.md: 1 issues" in proc.stderr, proc.stderr
+    assert (ws / "issues.md").read_text(encoding="utf-8") == ISSUES
+
+
+def test_endless_answer_is_cut_at_the_cap(fake_openai: FakeOpenAI, tmp_path: Path):  # noqa: F811
+    ws = copy_sample("legacy", tmp_path)
+    fake_openai.add(Reply("- [ ] `invoicer/cli.py:3`: again\n", fault="endless"))
+    proc = plan_ls("missing-tests", str(ws), *model_args(fake_openai),
+                   "--max-answer-bytes", "30000", env={KEY_ENV: KEY})
+    assert proc.returncode == 1 and "maxAnswerBytes (30,000 bytes)" in proc.stderr
+    body, mark = (ws / "missing-tests.md").read_text(encoding="utf-8").split("\n\n> ✂", 1)
+    assert len(body.encode()) == 30_000 and "30,000 bytes limit" in mark
+    assert fake_openai.requests[0].closed_by_client is not None or \
+        fake_openai.requests[0].finished is None
+
+
+def test_timeout_option_and_masked_credentials(fake_openai: FakeOpenAI, tmp_path: Path):  # noqa: F811
+    ws = copy_sample("legacy", tmp_path)
+    user, password = fake_openai.basic_auth
+    url = fake_openai.url_with_credentials
+    args = ["--base-url", url, "--model", "fake-planner", "--api-key-env", KEY_ENV]
+    fake_openai.add(Reply(REVIEW, first_token_delay=3))
+    proc = plan_ls("review", str(ws), *args, "--timeout", "1", env={KEY_ENV: KEY})
+    assert proc.returncode == 1 and "sent nothing for 1 s (timeout)" in proc.stderr
+    assert "http://***@127.0.0.1" in proc.stderr and not (ws / "code-review.md").exists()
+
+    fake_openai.add(Reply(fault="500"), Reply(fault="500"), Reply(REVIEW))
+    proc = plan_ls("review", str(ws), *args, env={KEY_ENV: KEY})
+    assert proc.returncode == 0 and "retry 2 in" in proc.stderr
+    assert fake_openai.requests[-1].authorization.startswith("Basic ")
+    everything = proc.stdout + proc.stderr
+    assert password not in everything and user not in everything and KEY not in everything
+
+    for bad in (["--timeout", "0"], ["--timeout", "nan"], ["--max-answer-bytes", "-5"]):
+        proc = plan_ls("review", str(ws), *args, *bad, env={KEY_ENV: KEY})
+        assert proc.returncode == 2 and f"{bad[0]} must be" in proc.stderr, proc.stderr
+    proc = plan_ls("review", str(ws), *args, env={KEY_ENV: KEY, "PLAN_LS_TIMEOUT": "soon"})
+    assert proc.returncode == 2 and "$PLAN_LS_TIMEOUT must be a number" in proc.stderr

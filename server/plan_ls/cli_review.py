@@ -1,8 +1,9 @@
 """`plan-ls review|issues|missing-tests`, `issues export|post`, `init`, `templates export`.
 
-Exit codes: 0 done; 1 the model call or a `gh` call failed (what arrived / what was filed
-is kept, and running again resumes); 2 bad usage or input (no such directory, no
-issues.md, `gh` missing or not logged in); 130 interrupted.
+Exit codes: 0 done; 1 the model call or a `gh` call failed, or the answer is empty or
+incomplete (cut off, over --max-answer-bytes, stopped at the model's output limit); what
+arrived / what was filed is kept, and running again resumes; 2 bad usage or input (no such
+directory, no issues.md, `gh` missing or not logged in); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ def add_commands(sub: Any) -> None:
         p.add_argument("--api-key-env", metavar="VAR",
                        help="the variable holding the key ($PLAN_LS_API_KEY_ENV, "
                             "default OPENAI_API_KEY)")
+        p.add_argument("--timeout", type=float, metavar="SECONDS",
+                       help="how long the endpoint may stay silent before the call fails "
+                            "($PLAN_LS_TIMEOUT, default 120)")
+        p.add_argument("--max-answer-bytes", type=int, metavar="N",
+                       help="cut the answer off after N bytes ($PLAN_LS_MAX_ANSWER_BYTES, "
+                            "default 2000000)")
         p.add_argument("--manual", action="store_true",
                        help="never call a model: write the rendered prompt to a file")
         p.set_defaults(func=run_generation, kind=name)
@@ -81,8 +88,12 @@ def run_generation(args: argparse.Namespace) -> int:
             return export_issues(Path(directory), args.json)
         if action == "post":
             return post_issues(Path(directory), args.repo, args.dry_run)
-    llm = llm_settings(os.environ, base_url=args.base_url, model=args.model,
-                       key_env=args.api_key_env, manual=args.manual)
+    try:
+        llm = llm_settings(os.environ, base_url=args.base_url, model=args.model,
+                           key_env=args.api_key_env, manual=args.manual,
+                           timeout=args.timeout, max_answer_bytes=args.max_answer_bytes)
+    except ValueError as exc:
+        return usage_error(str(exc))
     return generate(Path(directory), KINDS[args.kind], llm, os.environ,
                     Options(replace=args.replace, repack=args.repack))
 

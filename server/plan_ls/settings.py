@@ -23,6 +23,9 @@ class LlmSettings:
     mode: str = "auto"  # "auto" | "manual"
     temperature: float = 0.2
     timeout: float = 120.0
+    # one answer's size in UTF-8 bytes; past it the stream is closed and the text marked as
+    # cut off, so that an endless answer cannot grow the server or the file without bound
+    maxAnswerBytes: int = 2_000_000  # noqa: N815
 
     @property
     def plan_model(self) -> str:

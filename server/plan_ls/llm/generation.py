@@ -3,7 +3,9 @@
 The command handler awaits `run_job`, but everything in it is asynchronous, so hover, code
 actions and diagnostics are served while it runs. Cancelling (the progress's cancel button,
 or `$/cancelRequest` on the command) cancels the streaming task, which closes the HTTP
-stream; what was written so far stays, followed by a line that says it was cut off.
+stream; what was written so far stays, followed by a line that says it was cut off. So do
+an answer over planLs.llm.maxAnswerBytes and one the model stopped at its output limit
+(finish_reason "length"); an empty answer is an error that leaves the target as it was.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class Outcome:
     path: str | None = None
     prompt_path: str | None = None
     error: str | None = None
+    cut: str | None = None  # why the written text is incomplete (the cut-off mark's reason)
     chars: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -108,7 +111,7 @@ async def _stream_job(ls: PlanServer, job: Job, endpoint: Endpoint) -> Outcome:
         if writer.error:
             cancel.set()
         elif text:
-            if not writer.started and not writer._pending:
+            if not writer.started and not writer.pending:
                 progress.report(f"writing {job.target.name}")
             writer.feed(text)
 
@@ -117,7 +120,8 @@ async def _stream_job(ls: PlanServer, job: Job, endpoint: Endpoint) -> Outcome:
 
     loop = asyncio.get_running_loop()
     task = loop.create_task(stream_chat(endpoint, [{"role": "user", "content": job.prompt}],
-                                        on_text, on_retry=on_retry))
+                                        on_text, on_retry=on_retry,
+                                        writable=writer.writable))
     waiter = loop.create_task(cancel.wait())
     cut_reason = ""
     try:
@@ -136,7 +140,7 @@ async def _stream_job(ls: PlanServer, job: Job, endpoint: Endpoint) -> Outcome:
             if not outcome.cancelled and not writer.error:
                 raise  # we were cancelled ourselves (shutdown)
         except StreamCut as err:
-            outcome.error, cut_reason = err.message, "the stream broke off"
+            outcome.error, cut_reason = err.message, err.reason
         except LlmError as err:
             outcome.error = err.message
     finally:
@@ -148,6 +152,7 @@ async def _stream_job(ls: PlanServer, job: Job, endpoint: Endpoint) -> Outcome:
     await writer.close(tail)
     outcome.chars = writer.written
     outcome.ok = writer.started and not cut_reason and not writer.error
+    outcome.cut = cut_reason if writer.started and cut_reason else None
     _report(ls, job, outcome, writer.error)
     progress.end(_end_text(job, outcome))
     if writer.started and not writer.in_editor:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from plan_ls.review.bundle import Kind, get_bundle, project_values, sibling
 from plan_ls.settings import LlmSettings
@@ -23,15 +23,40 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 def llm_settings(env: Mapping[str, str], *, base_url: str | None = None,
                  model: str | None = None, key_env: str | None = None,
-                 manual: bool = False) -> LlmSettings:
-    """The model to call from the command line: flags, else PLAN_LS_* variables."""
+                 manual: bool = False, timeout: float | None = None,
+                 max_answer_bytes: int | None = None) -> LlmSettings:
+    """The model to call from the command line: flags, else PLAN_LS_* variables.
+
+    Raises ValueError naming the flag or variable when a timeout (seconds) or an answer
+    cap (bytes) is not a positive number.
+    """
     llm = LlmSettings()
+    llm.timeout = _positive(timeout, env, "PLAN_LS_TIMEOUT", "--timeout", float, llm.timeout)
+    llm.maxAnswerBytes = _positive(max_answer_bytes, env, "PLAN_LS_MAX_ANSWER_BYTES",
+                                   "--max-answer-bytes", int, llm.maxAnswerBytes)
     llm.baseUrl = base_url or env.get("PLAN_LS_BASE_URL") or env.get("OPENAI_BASE_URL") or ""
     llm.model = model or env.get("PLAN_LS_MODEL") or llm.model
     llm.planModel = model or env.get("PLAN_LS_PLAN_MODEL") or ""
     llm.apiKeyEnv = key_env or env.get("PLAN_LS_API_KEY_ENV") or llm.apiKeyEnv
     llm.mode = "manual" if manual else (env.get("PLAN_LS_MODE") or "auto")
     return llm
+
+
+def _positive(flag: float | None, env: Mapping[str, str], var: str, name: str, kind: type,
+              default: float) -> Any:
+    if flag is not None:
+        value, where = flag, name
+    elif env.get(var):
+        where = f"${var}"
+        try:
+            value = kind(env[var])
+        except ValueError:
+            raise ValueError(f"{where} must be a number, not {env[var]!r}") from None
+    else:
+        return default
+    if not value > 0:
+        raise ValueError(f"{where} must be more than 0, not {value}")
+    return value
 
 
 @dataclass
@@ -99,13 +124,16 @@ def generate(root: Path, kind: Kind, llm: LlmSettings, env: Mapping[str, str],
 
     if not options.replace and target.exists() and target.stat().st_size:
         target = sibling(target)
-    code = _stream(endpoint, prompt, target, kind, err)
-    if target.exists():
+    code, wrote = _stream(endpoint, prompt, target, kind, err)
+    if wrote:
         print(target, file=out)
     return code
 
 
-def _stream(endpoint, prompt: str, target: Path, kind: Kind, err: TextIO) -> int:
+def _stream(endpoint, prompt: str, target: Path, kind: Kind, err: TextIO) -> tuple[int, bool]:
+    """Stream the answer into `target`, created with the first text (an answer that never
+    brings any leaves an existing file as it was). Returns the exit code and whether the
+    file was written."""
     from plan_ls.llm.client import LlmError, StreamCut, stream_chat
     from plan_ls.llm.generation import CUT_MARK  # the editor's mark, so both read the same
 
@@ -128,7 +156,7 @@ def _stream(endpoint, prompt: str, target: Path, kind: Kind, err: TextIO) -> int
     try:
         asyncio.run(stream_chat(endpoint, messages, on_text, on_retry=on_retry))
     except StreamCut as exc:
-        code, cut = EXIT_FAILED, "the stream broke off"
+        code, cut = EXIT_FAILED, exc.reason
         print(f"plan-ls {kind.name}: {exc.message}", file=err)
     except LlmError as exc:
         code = EXIT_FAILED
@@ -145,7 +173,9 @@ def _stream(endpoint, prompt: str, target: Path, kind: Kind, err: TextIO) -> int
         print(f"wrote {target.name}: {summary(target, kind)}", file=err)
     elif handle is not None:
         print(f"{target.name} keeps what arrived, marked as cut off", file=err)
-    return code
+    elif target.exists():
+        print(f"{target.name} is unchanged", file=err)
+    return code, handle is not None
 
 
 def summary(path: Path, kind: Kind) -> str:

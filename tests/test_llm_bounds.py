@@ -1,0 +1,197 @@
+"""A model answer is bounded and honest, through the real server: an answer stopped at the
+model's limit is marked as cut off, an empty one leaves the old file, a JSON body is read as
+the whole answer, a password in the base URL is never shown, an answer over the size cap is
+cut and its stream closed, and an endless stream neither grows the server nor slows hover,
+while Cancel stops it at once."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as t
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from tests.fake_openai import FakeOpenAI, Reply, fake_openai  # noqa: F401 - the fixture
+from tests.llm_harness import (
+    ENV,
+    KEY,
+    apply_all,
+    configure,
+    llm_options,
+    make_llm_client,
+    run,
+    start,
+    texts,
+    wait_until,
+)
+from tests.lsp_client import SERVER, copy_sample, open_doc
+
+SPEC = "# Spec\n\nA kitchen timer that speaks the minutes left.\n"
+PLAN = "".join(f"## Step {n}: Piece {n}\n\n```text\nWrite the tests for piece {n}, make them "
+               f"pass, then call it from the main loop.\n```\n\n" for n in range(1, 31))
+OLD_PLAN = "# Plan written by hand\n\n## Step 1: Keep me\n\n```text\nMine.\n```\n"
+ENDLESS = "The timer rings and the model keeps talking about it, line after line.\n"
+MARK = "> ✂ **plan-ls: cut off here**"
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(
+    server_command=SERVER, client_factory=make_llm_client, server_env=ENV))
+async def client(lsp_client: LanguageClient, fake_openai: FakeOpenAI, tmp_path):  # noqa: F811
+    ws = copy_sample("greenfield", tmp_path)
+    for name in ("prompt_plan.md", "todo.md"):
+        (ws / name).rename(ws / f"sample-{name}")
+    (ws / "spec.md").write_text(SPEC, encoding="utf-8")
+    lsp_client.ws, lsp_client.fake = ws, fake_openai
+    await start(lsp_client, ws, llm_options(fake_openai.url))
+    yield
+    await asyncio.wait_for(lsp_client.shutdown_session(), 10)
+
+
+async def generate_plan(client: LanguageClient) -> dict:
+    return await run(client, "planLs.generatePlan", uri=(client.ws / "spec.md").as_uri())
+
+
+def plan_text(client: LanguageClient) -> str | None:
+    path = client.ws / "prompt_plan.md"
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+def everything_said(client: LanguageClient) -> str:
+    """Every message, log line and progress text the server sent."""
+    said = texts(client) + [m.message for m in client.log_messages]
+    for reports in client.progress_reports.values():
+        said += [f"{getattr(r, 'title', '')} {getattr(r, 'message', '')}" for r in reports]
+    return "\n".join(said)
+
+
+def rss_mb(client: LanguageClient) -> float:
+    with open(f"/proc/{client._server.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+async def test_length_limit_marks_the_answer_cut_off(client):
+    client.fake.add(Reply(PLAN, fault="length"))
+    result = await generate_plan(client)
+    assert not result["ok"] and result["cut"] == "the model stopped at its output limit"
+    body, mark = plan_text(client).split("\n\n" + MARK, 1)
+    assert body == PLAN and "output limit" in mark  # all that came, then the mark
+    last = client.messages[-1]
+    assert last.type == t.MessageType.Warning
+    assert 'finish_reason "length"' in last.message and "marked as cut off" in last.message
+
+
+@pytest.mark.parametrize("reply", [Reply(fault="empty"), Reply("\n\n   \n\n", chunk_chars=2)],
+                         ids=["no-text", "whitespace"])
+async def test_empty_answer_is_an_error_and_keeps_the_old_file(client, reply):
+    (client.ws / "prompt_plan.md").write_text(OLD_PLAN, encoding="utf-8")
+    client.answer = "Replace"
+    client.fake.add(reply)
+    result = await generate_plan(client)
+    assert not result["ok"] and "empty answer" in result["error"] and result["chars"] == 0
+    assert plan_text(client) == OLD_PLAN
+    last = client.messages[-1]
+    assert last.type == t.MessageType.Error and "nothing was written" in last.message
+    assert "wrote" not in everything_said(client)
+
+
+async def test_a_json_body_is_read_as_the_whole_answer(client):
+    client.fake.add(Reply(PLAN, fault="json"))
+    result = await generate_plan(client)
+    assert result["ok"] and result["steps"] == 30 and plan_text(client) == PLAN
+
+    (client.ws / "prompt_plan.md").unlink()
+    client.fake.add(Reply(fault="json_error"))
+    result = await generate_plan(client)
+    assert not result["ok"] and "upstream unavailable" in result["error"]
+    assert "instead of an event stream" in result["error"] and plan_text(client) is None
+
+
+async def test_credentials_in_the_base_url_are_never_shown(client):
+    fake = client.fake
+    user, password = fake.basic_auth
+    await configure(client, fake.url_with_credentials)
+    fake.add(Reply(fault="500"), Reply(PLAN))  # one retry line, then the answer
+    assert (await generate_plan(client))["ok"]
+    assert fake.requests[-1].authorization.startswith("Basic ")  # they were used, though
+
+    (client.ws / "prompt_plan.md").unlink()
+    fake.add(*[Reply(fault="500")] * 4)
+    result = await generate_plan(client)
+    fake.add(Reply(fault="unknown_model"))
+    await generate_plan(client)
+    said = everything_said(client) + result["error"]
+    assert "retry 1 in" in said and "gave up after 4 attempts" in said
+    assert "does not exist at http://***@127.0.0.1" in said
+    assert password not in said and user not in said and KEY not in said
+
+
+async def test_an_answer_over_the_cap_is_cut_and_its_stream_closed(client):
+    fake = client.fake
+    await configure(client, fake.url, maxAnswerBytes=20_000)
+    fake.add(Reply("ünïcödé text " * 7, fault="endless", chunk_chars=7))
+    result = await asyncio.wait_for(generate_plan(client), 30)
+    assert not result["ok"] and "maxAnswerBytes (20,000 bytes)" in result["error"]
+    body, mark = plan_text(client).split("\n\n" + MARK, 1)
+    assert 19_999 <= len(body.encode()) <= 20_000  # whole characters only
+    assert body.startswith("ünïcödé text ünïcödé") and "20,000 bytes limit" in mark
+    await wait_until(lambda: fake.requests[0].closed_by_client is not None, 5)
+
+
+async def test_endless_stream_stays_bounded_and_cancel_bites_at_once(client):
+    """An editor that echoes every edit back as didChange, an endless fast stream into the
+    open plan: hover stays fast, memory stays flat, and Cancel stops the stream and the
+    writer at once even though the endpoint has sent far more than was written."""
+    fake, ws = client.fake, client.ws
+    client.echo_changes = True
+    (ws / "todo.md").write_text((ws / "sample-todo.md").read_text(), encoding="utf-8")
+    (ws / "prompt_plan.md").write_text("", encoding="utf-8")
+    todo = open_doc(client, ws / "todo.md")
+    plan = open_doc(client, ws / "prompt_plan.md")
+    hover = t.HoverParams(text_document=t.TextDocumentIdentifier(uri=todo),
+                          position=t.Position(line=3, character=6))
+    fake.add(Reply(ENDLESS, fault="endless", chunk_chars=40))
+    task = asyncio.ensure_future(generate_plan(client))
+    await wait_until(lambda: len(client.edits) >= 3, 20)
+    await asyncio.sleep(0.5)
+    rss_start = rss_mb(client)
+    busy = []
+    loop = asyncio.get_running_loop()
+    until = loop.time() + 5
+    while loop.time() < until and not task.done():
+        started = time.monotonic()
+        await asyncio.wait_for(client.text_document_hover_async(hover), 20)
+        busy.append(time.monotonic() - started)
+        await asyncio.sleep(0.05)
+    grown = rss_mb(client) - rss_start
+    assert not task.done(), task.result()  # 5 s of a fast stream is under the 2 MB cap
+
+    [token] = [k for k in client.progress_reports if str(k).startswith("plan-ls/llm/")]
+    sent = time.monotonic()
+    client.window_work_done_progress_cancel(t.WorkDoneProgressCancelParams(token=token))
+    result = await asyncio.wait_for(task, 20)
+    replied = time.monotonic() - sent
+    await wait_until(lambda: fake.requests[0].closed_by_client is not None, 5)
+    closed = fake.requests[0].closed_by_client - sent
+    last_edit = client.edits[-1][0] - sent
+
+    text = apply_all("", client.edits, plan)
+    body, mark = text.split("\n\n" + MARK, 1)
+    assert result["cancelled"] and "cancelled" in mark and len(body) == result["chars"] - \
+        len("\n\n" + MARK + mark)
+    assert (ENDLESS * (len(body) // len(ENDLESS) + 1)).startswith(body)
+    written = len(body.encode())
+    print(f"hover median {statistics.median(busy) * 1000:.0f} ms, max {max(busy) * 1000:.0f}"
+          f" ms over {len(busy)}; RSS +{grown:.1f} MB; sent {fake.requests[0].sent_bytes:,}"
+          f" written {written:,}; cancel -> closed {closed * 1000:.0f} ms, last edit "
+          f"{last_edit * 1000:.0f} ms, reply {replied * 1000:.0f} ms")
+    assert len(busy) >= 20 and statistics.median(busy) < 0.1, busy
+    assert max(busy) < 1.0, busy
+    assert grown < 40, grown
+    assert closed < 0.25 and last_edit < 0.25, (closed, last_edit)
