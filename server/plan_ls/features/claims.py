@@ -20,6 +20,7 @@ from plan_ls.features.edits import (
     versioned_edit,
     write_if_unchanged,
 )
+from plan_ls.features.positions import codec_of
 from plan_ls.model.edit import TextEdit, apply_edits, claim_edit, release_edit
 from plan_ls.server import PlanServer
 from plan_ls.sync.claims import Target, clean_name, default_user, plan_target, todo_target
@@ -116,7 +117,7 @@ def _actions(ls: PlanServer, params: t.CodeActionParams, name: str | None) -> li
     if target.claim:
         out.append((f"Release {target.label} (@{target.claim})", _edit(lines, target, None)))
     return [t.CodeAction(title=title, kind=KIND,
-                         edit=versioned_edit(uri, version, lines, [edit]))
+                         edit=versioned_edit(uri, version, lines, [edit], codec_of(ls)))
             for title, edit in out if edit is not None]
 
 

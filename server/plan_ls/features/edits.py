@@ -11,8 +11,9 @@ import logging
 from pathlib import Path
 
 from lsprotocol import types as t
+from pygls.workspace import PositionCodec
 
-from plan_ls.features.positions import lsp_text_edits
+from plan_ls.features.positions import codec_of, lsp_text_edits
 from plan_ls.fileio import UnreadableFile, read_text, write_atomic
 from plan_ls.model.edit import TextEdit, apply_edits
 from plan_ls.model.text import split_lines
@@ -26,10 +27,11 @@ class StaleEdit(Exception):
 
 
 def versioned_edit(uri: str, version: int | None, lines: list[str],
-                   edits: list[TextEdit]) -> t.WorkspaceEdit:
+                   edits: list[TextEdit], codec: PositionCodec) -> t.WorkspaceEdit:
+    """Model edits on `lines` as one versioned document change, columns in `codec`'s units."""
     return t.WorkspaceEdit(document_changes=[t.TextDocumentEdit(
         text_document=t.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
-        edits=lsp_text_edits(lines, edits))])
+        edits=lsp_text_edits(lines, edits, codec))])
 
 
 def model_lines(text: str) -> list[str]:
@@ -46,7 +48,7 @@ async def apply_text_edits(ls: PlanServer, uri: str, edits: list[TextEdit],
     if doc is not None:
         if doc.source != based_on:
             raise StaleEdit(f"{uri} changed while the edit was being prepared")
-        edit = versioned_edit(uri, doc.version, model_lines(based_on), edits)
+        edit = versioned_edit(uri, doc.version, model_lines(based_on), edits, codec_of(ls))
         # no label: Neovim echoes it after every check-off
         result = await ls.workspace_apply_edit_async(t.ApplyWorkspaceEditParams(edit=edit))
         return bool(result and result.applied)
