@@ -21,10 +21,10 @@ from plan_ls.features.edits import (
     write_if_unchanged,
 )
 from plan_ls.features.positions import codec_of
-from plan_ls.model.edit import TextEdit, apply_edits, claim_edit, release_edit
+from plan_ls.model.edit import TextEdit, claim_edit, release_edit
 from plan_ls.server import PlanServer
 from plan_ls.sync.claims import Target, clean_name, default_user, plan_target, todo_target
-from plan_ls.sync.lock import LockTimeout, plan_lock
+from plan_ls.sync.lock import LockTimeout
 
 log = logging.getLogger(__name__)
 KIND = t.CodeActionKind.RefactorRewrite
@@ -147,8 +147,7 @@ def _write_on_disk(ls: PlanServer, uri: str, text: str, edit: TextEdit) -> bool:
     path = ls.path_of(uri)
     if path is None:
         return False
-    with plan_lock(ls.root or path.parent, timeout=2.0):
-        write_if_unchanged(path, text, apply_edits(text, [edit]))
+    write_if_unchanged(path, text, [edit], ls.root or path.parent)
     if ls.state.disk_changed(path):
         ls.plan_changed()
     return True
