@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from plan_ls import fileio
 from plan_ls.fileio import FileChanged, decode, read_text, replace_if_unchanged
 from tests.lsp_client import SERVER, end_session, make_client, start_session, wait_until
 
@@ -104,6 +105,64 @@ def test_replace_if_unchanged_refuses_a_file_that_changed(tmp_path):
     with pytest.raises(FileChanged):
         replace_if_unchanged(path, seen, lambda text: text.replace("[ ]", "[x]"))
     assert path.read_bytes() == b"- [ ] a\n- [ ] b\n"
+
+
+needs_exchange = pytest.mark.skipif(fileio._exchange() is None,
+                                    reason="no renameat2(RENAME_EXCHANGE) here")
+
+
+@needs_exchange
+def test_a_file_replaced_at_the_last_instant_is_given_back(tmp_path):
+    """The instant between the last look and the swap: a writer that renames its file into
+    place there gets it back, and plan-ls reports that nothing was written."""
+    path = tmp_path / "todo.md"
+    path.write_bytes(b"- [ ] a\n")
+    with open(path, "rb") as fh:  # what plan-ls read and compared
+        theirs = tmp_path / "theirs"
+        theirs.write_bytes(b"- [ ] a\n- [ ] b\n")
+        os.replace(theirs, path)  # the other writer, just before the swap
+        ours = tmp_path / ".todo.md.ours.tmp"
+        ours.write_bytes(b"- [x] a\n")
+        assert not fileio._exchange_in(fileio._exchange(), str(ours), path, fh.fileno())
+    assert path.read_bytes() == b"- [ ] a\n- [ ] b\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["todo.md"]
+
+
+WRITER = """
+import os, sys, time
+from pathlib import Path
+todo, n, end = Path(sys.argv[1]), 0, time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:  # an agent that knows nothing of plan-ls: no lock
+    text = todo.read_text(encoding="utf-8")
+    tmp = todo.with_name("agent.tmp")
+    tmp.write_text(text + f"<!-- agent write {n} -->\\n", encoding="utf-8")
+    os.replace(tmp, todo)
+    n += 1
+    time.sleep(0.002)
+print(n)
+"""
+
+
+@needs_exchange
+def test_a_writer_without_the_lock_never_loses_a_write_to_plan_ls(tmp_path):
+    todo = tmp_path / "todo.md"
+    todo.write_text("".join(f"- [ ] chore {i}\n" for i in range(200)), encoding="utf-8")
+    agent = subprocess.Popen([sys.executable, "-c", WRITER, str(todo), "2"],
+                             stdout=subprocess.PIPE, text=True)
+    applied = refused = 0
+    end = time.monotonic() + 2
+    while time.monotonic() < end and applied < 200:
+        seen = read_text(todo)
+        try:
+            replace_if_unchanged(todo, seen, lambda text, i=applied: text.replace(
+                f"- [ ] chore {i}\n", f"- [x] chore {i}\n"))
+            applied += 1
+        except FileChanged:
+            refused += 1
+    writes = int(agent.communicate(timeout=30)[0])
+    final = todo.read_text(encoding="utf-8")
+    assert writes > 100 and applied > 20, (writes, applied, refused)
+    assert [n for n in range(writes) if f"<!-- agent write {n} -->\n" not in final] == []
 
 
 def test_a_write_killed_half_way_leaves_no_temporary_file(tmp_path):

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import os
 import re
-import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -141,30 +141,103 @@ def replace_if_unchanged(path: Path, based_on: str, change: Callable[[str], str]
 
 
 def _swap_in(path: Path, new_data: bytes, old_data: bytes, identity: tuple) -> bool:
-    """Rename a temporary file holding `new_data` onto `path` if `path` still holds
-    `old_data` with the same identity; False (and nothing written) if it does not."""
+    """Put a temporary file holding `new_data` at `path` if `path` still holds `old_data`
+    with the same identity; False (and nothing written) if it does not."""
     tmp = _write_temp(path, new_data)
     try:
-        # A writer that replaced the file shows as another inode; one that rewrote it in
-        # place within the clock's granularity keeps its mtime, but not its content.
+        # The file stays open, so its inode cannot be reused while we compare against it.
         with open(path, "rb") as fh:
-            same = _identity(os.fstat(fh.fileno())) == identity and fh.read() == old_data
-        # the last look, as close to the rename as it gets: one stat
-        if same and _identity(os.stat(path)) == identity:
+            # A writer that replaced the file shows as another inode; one that rewrote it in
+            # place within the clock's granularity keeps its mtime, but not its content.
+            if _identity(os.fstat(fh.fileno())) != identity or fh.read() != old_data:
+                _unlink(tmp)
+                return False
+            exchange = _exchange()
+            if exchange is not None:
+                try:
+                    return _exchange_in(exchange, tmp, path, fh.fileno())
+                except _NoExchange:  # this file system cannot: as below
+                    pass
+            # the last look, as close to the rename as it gets: one stat
+            if _identity(os.stat(path)) != identity:
+                _unlink(tmp)
+                return False
             os.replace(tmp, path)
             return True
-        _unlink(tmp)
-        return False
     except BaseException:
         _unlink(tmp)
         raise
+
+
+def _exchange_in(exchange: Callable[[str, str], None], tmp: str, path: Path,
+                 read_fd: int) -> bool:
+    """Swap `tmp` and `path` atomically, then look at what came out: if it is the file we
+    read (open as `read_fd`), nothing was lost; if a writer replaced it in the instant
+    before the swap, swap back so that its file is the one at `path`. A plain rename after
+    a last look would leave that instant open: this is what closes it."""
+    read = os.fstat(read_fd)
+    ours = os.stat(tmp)
+    try:
+        exchange(tmp, str(path))
+    except OSError as exc:
+        if exc.errno in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+            raise _NoExchange from exc
+        raise
+    came_out = os.stat(tmp)
+    if os.path.samestat(came_out, read):
+        _unlink(tmp)  # the old file: done
+        return True
+    exchange(tmp, str(path))  # theirs back at `path`; ours (or a still newer file) at tmp
+    if not os.path.samestat(os.stat(tmp), ours):
+        exchange(tmp, str(path))  # a third write landed on ours meanwhile: it is the newest
+    _unlink(tmp)
+    return False
+
+
+class _NoExchange(Exception):
+    """The file system does not support exchanging two names."""
+
+
+_exchange_cache: list = []
+
+
+def _exchange() -> Callable[[str, str], None] | None:
+    """`renameat2(RENAME_EXCHANGE)` (Linux 3.15+, glibc 2.28+), or None where it is missing.
+    Looked up on first use: ctypes is not worth loading at start-up."""
+    if not _exchange_cache:
+        _exchange_cache.append(_renameat2_exchange())
+    return _exchange_cache[0]
+
+
+def _renameat2_exchange() -> Callable[[str, str], None] | None:
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+
+    def exchange(a: str, b: str) -> None:
+        if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange):
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), b)
+
+    return exchange
 
 
 def _write_temp(path: Path, data: bytes) -> str:
     """A new temporary file beside `path` holding `data`, synced, with `path`'s mode."""
     clean_stale_temp_files(path.parent)
     while True:
-        tmp = str(path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        tmp = str(path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             break
