@@ -3,7 +3,10 @@
 Text is read as UTF-8 with one U+FFFD per byte that does not decode. An edit on disk goes
 through `replace_if_unchanged`, which decodes the same bytes with `surrogateescape` (the same
 str indices, each bad byte kept as a lone surrogate) and encodes back the same way: the bytes
-outside the edit, valid or not, are written back exactly as they were.
+outside the edit, valid or not, are written back exactly as they were. It writes only over
+the very file it read: compared again at the end, then swapped in with an atomic exchange of
+names where Linux offers one (`renameat2`), so that a file another program put in place in
+the last instant comes out of the swap and is put back.
 
 Temporary files are named `.NAME.PID.RANDOM.tmp` beside their target (a rename must not cross
 file systems). One left behind by a killed process is removed by the next write into that
@@ -115,8 +118,8 @@ def replace_if_unchanged(path: Path, based_on: str, change: Callable[[str], str]
     With `lock_root`, the whole read-compare-write holds that project's plan lock
     (sync/lock.py, `lock_timeout` seconds at most), so no other writer that takes it can
     interleave. Writers that do not take it are detected: the file's identity and content
-    are compared again just before the rename, and a change there means a fresh read (up to
-    `attempts` times). Returns False when there was nothing to change.
+    are compared again just before the swap (see `_exchange_in`), and a change there means
+    a fresh read (up to `attempts` times). Returns False when there was nothing to change.
 
     Raises FileChanged (the text is not `based_on`, or kept changing), FileNotFoundError,
     UnreadableFile, LockTimeout and OSError. Nothing is written when it raises.
