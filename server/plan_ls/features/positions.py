@@ -1,10 +1,10 @@
-"""Model positions (str indices) to LSP positions in the negotiated encoding, and back.
+"""Model positions (str indices) to LSP positions in the negotiated position encoding.
 
 The model counts columns in code points (str indices). LSP counts them in the code units of
 the position encoding the client and server agreed on in `initialize` (UTF-16 unless the
 client offers another: Neovim 0.11 offers UTF-8 first). pygls keeps that choice as the
-workspace's `position_codec`; every column that goes to or comes from the client is
-converted through it.
+workspace's `position_codec`; every column that goes to the client is converted through
+it, and columns from the client through the document's (`text_in_client_range` and co).
 """
 
 from __future__ import annotations
