@@ -13,7 +13,7 @@ import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
-from tests.lsp_client import CAPS
+from tests.lsp_client import CAPS, str_index
 
 KEY_ENV = "PLAN_LS_TEST_KEY"
 KEY = "sk-test-key"
@@ -69,10 +69,12 @@ def llm_options(url: str, **extra: Any) -> dict[str, Any]:
     return {"llm": llm}
 
 
-async def start(client: LanguageClient, ws: Path, options: dict[str, Any]) -> None:
-    await client.initialize_session(t.InitializeParams(
-        capabilities=CAPS, root_uri=ws.as_uri(), initialization_options=options,
+async def start(client: LanguageClient, ws: Path, options: dict[str, Any],
+                capabilities: t.ClientCapabilities | None = None) -> None:
+    result = await client.initialize_session(t.InitializeParams(
+        capabilities=capabilities or CAPS, root_uri=ws.as_uri(), initialization_options=options,
         workspace_folders=[t.WorkspaceFolder(uri=ws.as_uri(), name="ws")]))
+    client.encoding = str(result.capabilities.position_encoding or "utf-16")
 
 
 async def configure(client: LanguageClient, url: str, **llm: Any) -> None:
@@ -90,29 +92,23 @@ def texts(client: LanguageClient) -> list[str]:
     return [m.message for m in client.messages]
 
 
-def _index(line: str, utf16: int) -> int:
-    """The str index of a UTF-16 column in `line`."""
-    units = 0
-    for i, ch in enumerate(line):
-        if units >= utf16:
-            return i
-        units += 2 if ord(ch) > 0xFFFF else 1
-    return len(line)
-
-
-def apply_edit(text: str, edit: t.TextEdit) -> str:
+def apply_edit(text: str, edit: t.TextEdit, encoding: str = "utf-16") -> str:
     lines = text.split("\n")
     s, e = edit.range.start, edit.range.end
-    start = sum(len(x) + 1 for x in lines[:s.line]) + _index(lines[s.line], s.character)
-    end = sum(len(x) + 1 for x in lines[:e.line]) + _index(lines[e.line], e.character)
+    start = sum(len(x) + 1 for x in lines[:s.line]) + str_index(lines[s.line], s.character,
+                                                                  encoding)
+    end = sum(len(x) + 1 for x in lines[:e.line]) + str_index(lines[e.line], e.character,
+                                                                encoding)
     return text[:start] + edit.new_text + text[end:]
 
 
-def apply_all(text: str, edits: list[tuple[float, t.WorkspaceEdit]], uri: str) -> str:
-    """Apply the server's unversioned edits in order, as an editor would (UTF-16 columns)."""
+def apply_all(text: str, edits: list[tuple[float, t.WorkspaceEdit]], uri: str,
+              encoding: str = "utf-16") -> str:
+    """Apply the server's unversioned edits in order, as an editor would (columns in
+    `encoding`'s code units)."""
     for _, edit in edits:
         for change in (edit.changes or {}).get(uri, []):
-            text = apply_edit(text, change)
+            text = apply_edit(text, change, encoding)
     return text
 
 

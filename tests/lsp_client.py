@@ -11,7 +11,7 @@ from typing import Union
 
 import pytest_lsp
 from lsprotocol import types as t
-from pytest_lsp import LanguageClient
+from pytest_lsp import LanguageClient, client_capabilities
 
 SERVER = [sys.executable, "-m", "plan_ls", "serve"]
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -62,6 +62,17 @@ CAPS = t.ClientCapabilities(
 )
 
 
+# The clients the end-to-end suites run under, with the capabilities pytest-lsp recorded from
+# them (as esbonio does). They differ where bugs hide: Neovim 0.11 negotiates UTF-8 columns,
+# declares no `workspaceEdit.documentChanges` and no code-lens refresh.
+CLIENTS = ("visual_studio_code", "neovim")
+
+
+def capabilities_of(client_name: str | None) -> t.ClientCapabilities:
+    """A real client's capabilities by pytest-lsp's name for it; None: this suite's CAPS."""
+    return CAPS if client_name is None else client_capabilities(client_name)
+
+
 def copy_sample(name: str, dest: Path) -> Path:
     target = dest / name
     shutil.copytree(SAMPLES / name, target)
@@ -75,27 +86,50 @@ def open_doc(client: LanguageClient, path: Path, version: int = 1) -> str:
     return uri
 
 
-def apply_to_text(text: str, edits: list[t.TextEdit]) -> str:
-    """Apply LSP edits to a text the way an editor does (ASCII-safe columns)."""
+def str_index(line: str, column: int, encoding: str = "utf-16") -> int:
+    """The str index of an LSP column counted in `encoding`'s code units (an editor's view).
+    A column inside a character is an error, as it would corrupt the text."""
+    if encoding == "utf-32":
+        return column
+    units = 0
+    for i, ch in enumerate(line):
+        if units == column:
+            return i
+        units += len(ch.encode("utf-16-le")) // 2 if encoding == "utf-16" else len(ch.encode())
+        if units > column:
+            raise AssertionError(f"column {column} ({encoding}) splits {ch!r} in {line!r}")
+    if units != column:
+        raise AssertionError(f"column {column} ({encoding}) is past the end of {line!r}")
+    return len(line)
+
+
+def apply_to_text(text: str, edits: list[t.TextEdit], encoding: str = "utf-16") -> str:
+    """Apply LSP edits to a text the way an editor does, columns in `encoding`'s units."""
     lines = text.split("\n")
     for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character),
                     reverse=True):
         s, en = e.range.start, e.range.end
+        start = str_index(lines[s.line], s.character, encoding)
+        end = str_index(lines[en.line], en.character, encoding)
         head = "\n".join(lines[: s.line]) + ("\n" if s.line else "")
-        before = head + lines[s.line][: s.character]
-        after = lines[en.line][en.character:] + ("\n" if en.line < len(lines) - 1 else "") + \
+        before = head + lines[s.line][:start]
+        after = lines[en.line][end:] + ("\n" if en.line < len(lines) - 1 else "") + \
             "\n".join(lines[en.line + 1:])
         lines = (before + e.new_text + after).split("\n")
     return "\n".join(lines)
 
 
 async def start_session(client: LanguageClient, project: Path,
-                        options: dict | None = None) -> None:
-    """initialize + initialized on `project` as the one workspace folder."""
+                        options: dict | None = None,
+                        capabilities: t.ClientCapabilities | None = None) -> None:
+    """initialize + initialized on `project` as the one workspace folder. The position
+    encoding the server chose is kept as `client.encoding` ("utf-8", "utf-16", "utf-32")."""
     client.project = project
-    await client.initialize_session(t.InitializeParams(
-        capabilities=CAPS, root_uri=project.as_uri(), initialization_options=options,
+    result = await client.initialize_session(t.InitializeParams(
+        capabilities=capabilities or CAPS, root_uri=project.as_uri(),
+        initialization_options=options,
         workspace_folders=[t.WorkspaceFolder(uri=project.as_uri(), name=project.name)]))
+    client.encoding = str(result.capabilities.position_encoding or "utf-16")
 
 
 async def end_session(client: LanguageClient) -> None:

@@ -23,7 +23,7 @@ from tests.llm_harness import (
     start,
     texts,
 )
-from tests.lsp_client import SERVER, open_doc
+from tests.lsp_client import CLIENTS, SERVER, capabilities_of, open_doc
 
 IDEA = "A command-line habit tracker that keeps streaks in a JSON file."
 QUESTIONS = ["Who will use the tracker, and on which systems?",
@@ -71,13 +71,14 @@ TODO = """# Habit tracker: todo
 """
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(
+@pytest_lsp.fixture(params=CLIENTS, config=ClientServerConfig(
     server_command=SERVER, client_factory=make_llm_client, server_env=ENV))
-async def client(lsp_client: LanguageClient, fake_openai: FakeOpenAI, tmp_path):  # noqa: F811
+async def client(request, lsp_client: LanguageClient, fake_openai: FakeOpenAI,  # noqa: F811
+                 tmp_path):
     ws = tmp_path / "ws"
     ws.mkdir()
     lsp_client.ws, lsp_client.fake = ws, fake_openai
-    await start(lsp_client, ws, llm_options(fake_openai.url))
+    await start(lsp_client, ws, llm_options(fake_openai.url), capabilities_of(request.param))
     yield
     await asyncio.wait_for(lsp_client.shutdown_session(), 5)
 
@@ -193,7 +194,7 @@ async def test_never_clobbers_keep_both_and_cancel(client: LanguageClient):
 
 async def test_interview_streams_into_an_open_transcript(client: LanguageClient):
     """While the transcript is open the answer arrives as edits at a position the server
-    tracks itself (the client here never sends didChange back), in UTF-16 columns."""
+    tracks itself (the client here never sends didChange back), in the negotiated columns."""
     ws, fake = client.ws, client.fake
     transcript = ws / "spec-interview.md"
     transcript.write_text("", encoding="utf-8")
@@ -202,7 +203,7 @@ async def test_interview_streams_into_an_open_transcript(client: LanguageClient)
     fake.add(Reply(emoji_q, chunk_chars=7, token_interval=0.002))
     client.answer = "Replace"
     await run(client, "planLs.brainstorm", idea="Habits 🧠 with streaks")
-    text = apply_all("", client.edits, uri)
+    text = apply_all("", client.edits, uri, client.encoding)
     assert text.startswith("# Spec interview") and "Habits 🧠 with streaks" in text
     assert f"## Question 1\n\n{emoji_q}\n\n**Answer:**\n\n" in text and text.endswith("\n\n")
     assert len(client.edits) > 1 and transcript.read_text(encoding="utf-8") == ""
@@ -215,7 +216,7 @@ async def test_interview_streams_into_an_open_transcript(client: LanguageClient)
     fake.add("INTERVIEW COMPLETE — enough to write the spec.")
     result = await run(client, "planLs.nextQuestion", uri=uri)
     assert result["complete"]
-    final = apply_all(answered, client.edits, uri)
+    final = apply_all(answered, client.edits, uri, client.encoding)
     assert final.startswith(answered)
     assert final[len(answered):].startswith("\n## Interview complete\n\nenough to write")
     assert "Both, please ✅." in fake.requests[-1].prompt

@@ -8,9 +8,11 @@ from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.lsp_client import (
+    CLIENTS,
     SERVER,
     actions_at,
     apply_to_text,
+    capabilities_of,
     copy_sample,
     end_session,
     hover_at,
@@ -27,9 +29,10 @@ def project(tmp_path):
     return copy_sample("greenfield", tmp_path)
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
-async def client(lsp_client: LanguageClient, project):
-    await start_session(lsp_client, project)
+@pytest_lsp.fixture(params=CLIENTS,
+                    config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
+async def client(request, lsp_client: LanguageClient, project):
+    await start_session(lsp_client, project, capabilities_of(request.param))
     yield
     await end_session(lsp_client)
 

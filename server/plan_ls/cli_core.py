@@ -167,19 +167,49 @@ def check(args: argparse.Namespace) -> int:
 _LINE_TARGET = re.compile(r"^(?:line:|L|todo(?:\.md)?:|:)(\d+)$", re.I)
 
 
-def done(args: argparse.Namespace) -> int:
-    from plan_ls.fileio import write_atomic
-    from plan_ls.model.edit import apply_edits, mark_items
+_DONE_ATTEMPTS = 5  # fresh reads when another writer changes todo.md under us
 
-    try:
-        state = load_state(args.dir)
-    except UsageError as exc:
-        return usage_error(exc)
+
+def done(args: argparse.Namespace) -> int:
+    """Check items off on disk: only their marker bytes change, under the plan lock; if
+    another writer changes the file meanwhile, everything is read and computed again."""
+    from plan_ls.fileio import FileChanged, UnreadableFile, replace_if_unchanged
+    from plan_ls.model.edit import apply_edits, mark_items
+    from plan_ls.sync.lock import LockTimeout
+
+    for _ in range(_DONE_ATTEMPTS):
+        try:
+            state = load_state(args.dir)
+        except UsageError as exc:
+            return usage_error(exc)
+        picked = _items_to_mark(state, args.target)
+        if isinstance(picked, str):
+            return usage_error(picked)
+        items, what = picked
+        edits = mark_items(items, not args.undo)
+        if edits:
+            try:
+                replace_if_unchanged(state.path_of("todo"), state.state["todo"].text or "",
+                                     lambda text, edits=edits: apply_edits(text, edits),
+                                     lock_root=state.root, lock_timeout=10.0)
+            except FileChanged:
+                continue
+            except (LockTimeout, UnreadableFile, OSError) as exc:
+                return usage_error(f"{state.path_of('todo').name}: not written: {exc}")
+        state_word = "not done" if args.undo else "done"
+        print(f"{what}: {len(edits)} item{'s' if len(edits) != 1 else ''} marked {state_word}"
+              f" ({len(items) - len(edits)} already were)")
+        return 0
+    return usage_error(f"{state.path_of('todo').name} kept changing while plan-ls wrote it; "
+                       "nothing was written")
+
+
+def _items_to_mark(state: Any, target: str) -> tuple[list, str] | str:
+    """The items `target` names (a step or a line) and how to call them, or why none."""
     snap = state.snapshot
-    text = state.state["todo"].text
-    if snap.todo is None or text is None:
-        return usage_error(f"no {state.path_of('todo').name} to check off")
-    target = args.target.strip()
+    if snap.todo is None or state.state["todo"].text is None:
+        return f"no {state.path_of('todo').name} to check off"
+    target = target.strip()
     items = None
     m = _LINE_TARGET.match(target)
     step_number = target[5:] if target.lower().startswith("step:") else target
@@ -188,22 +218,16 @@ def done(args: argparse.Namespace) -> int:
         items = snap.items_of_step(step)
         what = f"step {step.number}"
         if not items:
-            return usage_error(f"step {step.number} has no todo items to check off")
+            return f"step {step.number} has no todo items to check off"
     elif m is None:
         # a bare number names a step; marking line N instead would check off the wrong thing
-        return usage_error(f"no step {step_number} in the plan; to check off a line of "
-                           f"{todo_name}, name it: line:{step_number}"
-                           if step_number.isdigit() else f"no step {target} in the plan")
+        return (f"no step {step_number} in the plan; to check off a line of {todo_name}, "
+                f"name it: line:{step_number}" if step_number.isdigit()
+                else f"no step {target} in the plan")
     else:
         line_s = m.group(1)
         item = snap.todo.item_at(int(line_s) - 1)
         if item is None:
-            return usage_error(f"{todo_name}:{line_s} is not a checklist item")
+            return f"{todo_name}:{line_s} is not a checklist item"
         items, what = [item], f"line {line_s}"
-    edits = mark_items(items, not args.undo)
-    if edits:
-        write_atomic(state.path_of("todo"), apply_edits(text, edits))
-    state_word = "not done" if args.undo else "done"
-    print(f"{what}: {len(edits)} item{'s' if len(edits) != 1 else ''} marked {state_word}"
-          f" ({len(items) - len(edits)} already were)")
-    return 0
+    return items, what

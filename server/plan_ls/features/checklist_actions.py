@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from lsprotocol import types as t
+from pygls.workspace import PositionCodec
 
 from plan_ls.features.checklists import checklist_for
 from plan_ls.features.edits import versioned_edit
+from plan_ls.features.positions import codec_of
 from plan_ls.model.edit import mark_items
 from plan_ls.model.plan import Step
 from plan_ls.model.todo import TodoItem
@@ -20,12 +22,13 @@ def register(server: PlanServer) -> None:
 
 
 def _action(title: str, uri: str, version: int | None, lines: list[str],
-            items: list[TodoItem], done: bool, preferred: bool = False) -> t.CodeAction | None:
+            items: list[TodoItem], done: bool, preferred: bool = False, *,
+            codec: PositionCodec) -> t.CodeAction | None:
     edits = mark_items(items, done)
     if not edits:
         return None
     return t.CodeAction(title=title, kind=KIND, is_preferred=preferred or None,
-                        edit=versioned_edit(uri, version, lines, edits))
+                        edit=versioned_edit(uri, version, lines, edits, codec))
 
 
 def checklist_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
@@ -36,6 +39,7 @@ def checklist_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.Code
     todo, _text = found
     lines = todo.blocks.source_lines()  # already split: splitting a big text costs ms
     version = ls.document_version(uri)
+    codec = codec_of(ls)
     first, last = params.range.start.line, params.range.end.line
     if last > first and params.range.end.character == 0:
         last -= 1  # a selection of whole lines ends at column 0 of the next line
@@ -44,16 +48,17 @@ def checklist_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.Code
     if last > first and selected:
         n = len(selected)
         actions.append(_action(f"Mark {n} selected item{'s' if n > 1 else ''} done", uri,
-                               version, lines, selected, True, True))
+                               version, lines, selected, True, True, codec=codec))
         actions.append(_action(f"Mark {n} selected item{'s' if n > 1 else ''} not done", uri,
-                               version, lines, selected, False))
+                               version, lines, selected, False, codec=codec))
     elif (item := todo.item_at(first)) is not None:
-        actions.append(_action("Mark done", uri, version, lines, [item], True, True))
-        actions.append(_action("Mark not done", uri, version, lines, [item], False, True))
+        actions.append(_action("Mark done", uri, version, lines, [item], True, True, codec=codec))
+        actions.append(_action("Mark not done", uri, version, lines, [item], False, True,
+                               codec=codec))
         children = _descendants(todo.items, item)
         if children:
             actions.append(_action("Mark done with its sub-items", uri, version, lines,
-                                   [item, *children], True))
+                                   [item, *children], True, codec=codec))
     else:
         h = todo.heading_at(first)
         if h is not None:
@@ -67,8 +72,8 @@ def checklist_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.Code
                 name = _short(todo.headings[h].text)
                 done_title, undo_title = f"Mark all under “{name}” done", \
                     f"Mark all under “{name}” not done"
-            actions.append(_action(done_title, uri, version, lines, under, True, True))
-            actions.append(_action(undo_title, uri, version, lines, under, False))
+            actions.append(_action(done_title, uri, version, lines, under, True, True, codec=codec))
+            actions.append(_action(undo_title, uri, version, lines, under, False, codec=codec))
     if ls.role_of_uri(uri) == "todo" and (item := todo.item_at(first)) is not None:
         step = ls.state.snapshot.step_of_item(item)
         if step is not None:  # "not done" for the step only where this item is done

@@ -22,10 +22,11 @@ from plan_ls.features.edits import (
     versioned_edit,
     write_if_unchanged,
 )
-from plan_ls.model.edit import TextEdit, apply_edits, claim_edit, release_edit
+from plan_ls.features.positions import codec_of
+from plan_ls.model.edit import TextEdit, claim_edit, release_edit
 from plan_ls.server import PlanServer
 from plan_ls.sync.claims import Target, clean_name, default_user, plan_target, todo_target
-from plan_ls.sync.lock import LockTimeout, plan_lock
+from plan_ls.sync.lock import LockTimeout
 
 log = logging.getLogger(__name__)
 KIND = t.CodeActionKind.RefactorRewrite
@@ -118,7 +119,7 @@ def _actions(ls: PlanServer, params: t.CodeActionParams, name: str | None) -> li
     if target.claim:
         out.append((f"Release {target.label} (@{target.claim})", _edit(lines, target, None)))
     return [t.CodeAction(title=title, kind=KIND,
-                         edit=versioned_edit(uri, version, lines, [edit]))
+                         edit=versioned_edit(uri, version, lines, [edit], codec_of(ls)))
             for title, edit in out if edit is not None]
 
 
@@ -148,8 +149,7 @@ def _write_on_disk(ls: PlanServer, uri: str, text: str, edit: TextEdit) -> bool:
     path = ls.path_of(uri)
     if path is None:
         return False
-    with plan_lock(ls.root or path.parent, timeout=2.0):
-        write_if_unchanged(ls.writable(path), text, apply_edits(text, [edit]))
+    write_if_unchanged(ls.writable(path), text, [edit], ls.root or path.parent)
     if ls.state.disk_changed(path):
         ls.plan_changed()
     return True

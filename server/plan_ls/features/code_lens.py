@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types as t
 
-from plan_ls.features.positions import line_range
+from plan_ls.features.positions import codec_of, line_range
 from plan_ls.server import PlanServer, gather
 
 COPY = "planLs.copyToClipboard"  # a client-side command: {text} goes to the clipboard
@@ -19,9 +19,9 @@ def register(server: PlanServer) -> None:
         return gather(ls.code_lens_providers, ls, params, "code lens")
 
 
-def _lens(lines: list[str], line: int, title: str, command: str = "",
+def _lens(ls: PlanServer, lines: list[str], line: int, title: str, command: str = "",
           arguments: list | None = None) -> t.CodeLens:
-    return t.CodeLens(range=line_range(lines, line),
+    return t.CodeLens(range=line_range(lines, line, codec_of(ls)),
                       command=t.Command(title=title, command=command, arguments=arguments))
 
 
@@ -38,7 +38,7 @@ def todo_lenses(ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
         p = snap.heading_progress[i]
         if p.total:
             mark = "✓" if p.complete else "○"
-            out.append(_lens(lines, h.line, f"{mark} {p.done}/{p.total} done"))
+            out.append(_lens(ls, lines, h.line, f"{mark} {p.done}/{p.total} done"))
     return out
 
 
@@ -53,18 +53,18 @@ def plan_lenses(ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
     out = []
     nxt = snap.next_step()
     if nxt is not None:
-        out.append(_lens(lines, 0, f"Next: {nxt.name} — {nxt.title}", "planLs.openStep",
+        out.append(_lens(ls, lines, 0, f"Next: {nxt.name} — {nxt.title}", "planLs.openStep",
                          [{"number": nxt.number}]))
     else:
-        out.append(_lens(lines, 0, f"All {len(plan.steps)} steps done"))
+        out.append(_lens(ls, lines, 0, f"All {len(plan.steps)} steps done"))
     for step in plan.steps:
         p = snap.step_progress(step)
         status = "✓ done" if p.complete else f"○ {p.done}/{p.total} done" if p.total \
             else "no todo items"
         if step.claim:
             status += f" · @{step.claim}"
-        out.append(_lens(lines, step.line, status))
+        out.append(_lens(ls, lines, step.line, status))
         if step.prompts:
-            out.append(_lens(lines, step.line, "Copy prompt", COPY,
+            out.append(_lens(ls, lines, step.line, "Copy prompt", COPY,
                              [{"text": step.prompt_text, "step": step.number}]))
     return out

@@ -2,7 +2,8 @@
 
 An open document is changed through `workspace/applyEdit` with its version, so an edit
 computed for an older version is refused by the client. A file that no editor has open is
-changed on disk, atomically, and only if it still holds the text the edit was computed from.
+changed on disk, atomically, under the plan lock, byte for byte outside the edit, and only
+if it still holds the text the edit was computed from (fileio.replace_if_unchanged).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import logging
 from pathlib import Path
 
 from lsprotocol import types as t
+from pygls.workspace import PositionCodec
 
-from plan_ls.features.positions import lsp_text_edits
-from plan_ls.fileio import UnreadableFile, read_text, write_atomic
+from plan_ls.features.positions import codec_of, lsp_text_edits
+from plan_ls.fileio import FileChanged, UnreadableFile, replace_if_unchanged, write_atomic
 from plan_ls.model.edit import TextEdit, apply_edits
 from plan_ls.model.text import split_lines
 from plan_ls.server import PlanServer
@@ -26,10 +28,11 @@ class StaleEdit(Exception):
 
 
 def versioned_edit(uri: str, version: int | None, lines: list[str],
-                   edits: list[TextEdit]) -> t.WorkspaceEdit:
+                   edits: list[TextEdit], codec: PositionCodec) -> t.WorkspaceEdit:
+    """Model edits on `lines` as one versioned document change, columns in `codec`'s units."""
     return t.WorkspaceEdit(document_changes=[t.TextDocumentEdit(
         text_document=t.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
-        edits=lsp_text_edits(lines, edits))])
+        edits=lsp_text_edits(lines, edits, codec))])
 
 
 def model_lines(text: str) -> list[str]:
@@ -46,28 +49,32 @@ async def apply_text_edits(ls: PlanServer, uri: str, edits: list[TextEdit],
     if doc is not None:
         if doc.source != based_on:
             raise StaleEdit(f"{uri} changed while the edit was being prepared")
-        edit = versioned_edit(uri, doc.version, model_lines(based_on), edits)
+        edit = versioned_edit(uri, doc.version, model_lines(based_on), edits, codec_of(ls))
         # no label: Neovim echoes it after every check-off
         result = await ls.workspace_apply_edit_async(t.ApplyWorkspaceEditParams(edit=edit))
         return bool(result and result.applied)
     path = ls.path_of(uri)
     if path is None:
         return False
-    write_if_unchanged(ls.writable(path), based_on, apply_edits(based_on, edits))
+    # on the loop, not in a thread: a second command must see the first one's write
+    write_if_unchanged(ls.writable(path), based_on, edits, ls.root or path.parent)
     _after_disk_write(ls, path)
     return True
 
 
-def write_if_unchanged(path: Path, based_on: str, new_text: str) -> None:
+def write_if_unchanged(path: Path, based_on: str, edits: list[TextEdit], root: Path) -> None:
+    """Apply model edits computed from `based_on` to the file at `path`, under the plan
+    lock of the project at `root`; every byte outside the edits stays as it is on disk.
+    Raises StaleEdit when the file is no longer `based_on` (or cannot be read or locked)."""
+    from plan_ls.sync.lock import LockTimeout
+
     try:
-        current = read_text(path)
-    except FileNotFoundError:
-        current = None
-    except UnreadableFile as exc:
+        replace_if_unchanged(path, based_on, lambda text: apply_edits(text, edits),
+                             lock_root=root)
+    except FileNotFoundError as exc:
+        raise StaleEdit(f"{path.name} was deleted after plan-ls read it") from exc
+    except (FileChanged, UnreadableFile, LockTimeout) as exc:
         raise StaleEdit(str(exc)) from exc
-    if current != based_on:
-        raise StaleEdit(f"{path} changed on disk while the edit was being prepared")
-    write_atomic(path, new_text)
 
 
 async def write_document(ls: PlanServer, path: Path, text: str) -> bool:

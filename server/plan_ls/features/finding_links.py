@@ -8,14 +8,11 @@ from pathlib import Path
 from lsprotocol import types as t
 
 from plan_ls.confinement import OutsideWorkspace, resolve
+from plan_ls.features.positions import client_column, codec_of
 from plan_ls.review.findings import places_in
 from plan_ls.server import PlanServer
 
 ANSWER_STEMS = ("code-review", "issues", "missing-tests")
-
-
-def _utf16(text: str, index: int) -> int:
-    return len(text[:index].encode("utf-16-le")) // 2
 
 
 def _inside(ls: PlanServer, path: Path) -> bool:
@@ -38,6 +35,7 @@ def links(ls: PlanServer, uri: str) -> list[t.DocumentLink]:
         return []
     caps = ls.client_capabilities.text_document
     tooltips = bool(caps and caps.document_link and caps.document_link.tooltip_support)
+    codec = codec_of(ls)
     out: list[t.DocumentLink] = []
     exists: dict[str, bool] = {}
     for n, line in enumerate(text.split("\n")):
@@ -50,8 +48,8 @@ def links(ls: PlanServer, uri: str) -> list[t.DocumentLink]:
             if not exists[place.path]:
                 continue
             out.append(t.DocumentLink(
-                range=t.Range(start=t.Position(line=n, character=_utf16(line, start)),
-                              end=t.Position(line=n, character=_utf16(line, end))),
+                range=t.Range(start=t.Position(line=n, character=client_column(codec, line, start)),
+                              end=t.Position(line=n, character=client_column(codec, line, end))),
                 target=f"{ls.uri_of(target)}#L{place.start}",
                 tooltip=f"Open {place.path} at line {place.start}" if tooltips else None))
     return out

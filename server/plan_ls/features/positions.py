@@ -1,27 +1,56 @@
-"""Model positions (str indices) to LSP positions (UTF-16 by default) and back."""
+"""Model positions (str indices) to LSP positions in the negotiated position encoding.
+
+The model counts columns in code points (str indices). LSP counts them in the code units of
+the position encoding the client and server agreed on in `initialize` (UTF-16 unless the
+client offers another: Neovim 0.11 offers UTF-8 first). pygls keeps that choice as the
+workspace's `position_codec`; every column that goes to the client is converted through
+it, and columns from the client through the document's (`text_in_client_range` and co).
+"""
 
 from __future__ import annotations
 
 from lsprotocol import types as t
+from pygls.workspace import PositionCodec
 
 from plan_ls.model.edit import TextEdit
-from plan_ls.model.text import utf16_column
+from plan_ls.server import PlanServer
+
+_UTF16 = PositionCodec()  # LSP's default, for a server that was never initialised
 
 
-def lsp_position(lines: list[str], line: int, index: int) -> t.Position:
+def codec_of(ls: PlanServer) -> PositionCodec:
+    """The position codec negotiated with the client (UTF-16 before `initialize`)."""
+    try:
+        return ls.workspace.position_codec
+    except RuntimeError:  # no workspace yet: not initialised
+        return _UTF16
+
+
+def client_column(codec: PositionCodec, text: str, index: int) -> int:
+    """The client's column (in code units of `codec`) of str index `index` in `text`."""
+    prefix = text[:index]
+    if prefix.isascii():  # one unit per character in every encoding
+        return len(prefix)
+    return codec.client_num_units(prefix)
+
+
+def lsp_position(lines: list[str], line: int, index: int, codec: PositionCodec) -> t.Position:
     text = lines[line] if line < len(lines) else ""
-    return t.Position(line=line, character=utf16_column(text, index))
+    return t.Position(line=line, character=client_column(codec, text, index))
 
 
-def finding_range(lines: list[str], line: int, start: int, end: int) -> t.Range:
-    return t.Range(start=lsp_position(lines, line, start), end=lsp_position(lines, line, end))
+def finding_range(lines: list[str], line: int, start: int, end: int,
+                  codec: PositionCodec) -> t.Range:
+    return t.Range(start=lsp_position(lines, line, start, codec),
+                   end=lsp_position(lines, line, end, codec))
 
 
-def line_range(lines: list[str], line: int) -> t.Range:
+def line_range(lines: list[str], line: int, codec: PositionCodec) -> t.Range:
     text = lines[line] if line < len(lines) else ""
-    return finding_range(lines, line, 0, len(text))
+    return finding_range(lines, line, 0, len(text), codec)
 
 
-def lsp_text_edits(lines: list[str], edits: list[TextEdit]) -> list[t.TextEdit]:
-    return [t.TextEdit(range=finding_range(lines, e.line, e.start, e.end), new_text=e.text)
+def lsp_text_edits(lines: list[str], edits: list[TextEdit],
+                   codec: PositionCodec) -> list[t.TextEdit]:
+    return [t.TextEdit(range=finding_range(lines, e.line, e.start, e.end, codec), new_text=e.text)
             for e in edits]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types as t
 
-from plan_ls.features.positions import finding_range
+from plan_ls.features.positions import codec_of, finding_range
 from plan_ls.server import PlanServer
 
 _SEVERITY = {
@@ -28,9 +28,10 @@ def publish_plan_state(ls: PlanServer, force: bool = False) -> None:
         "todo": snap.todo.blocks.lines if snap.todo else [],
         "plan": snap.plan.blocks.lines if snap.plan else [],
     }
+    codec = codec_of(ls)
     for f in snap.findings:
         by_role[f.file].append(t.Diagnostic(
-            range=finding_range(lines[f.file], f.line, f.start, f.end),
+            range=finding_range(lines[f.file], f.line, f.start, f.end, codec),
             message=f.message, severity=_SEVERITY[f.severity], source="plan-ls", code=f.code))
     for role in ("todo", "plan", "spec"):
         fs = ls.state.state[role]

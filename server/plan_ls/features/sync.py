@@ -2,7 +2,9 @@
 
 The watcher starts with the first plan change after `initialized` (documents.py owns that
 handler and ends it with `plan_changed()`), and restarts when the root or the planning-file
-settings change. Changed paths arrive debounced on the server's loop and go through
+settings change. The first read of the files happens before the watches are in place, so a
+file written in between sends no event: once they are, the files are read once more.
+Changed paths arrive debounced on the server's loop and go through
 `state.disk_changed`, which ignores files open in the editor: there the editor's text wins
 until the editor itself reloads the file (didChange) or closes it (didClose re-reads disk).
 """
@@ -73,6 +75,24 @@ def _ensure_watcher(ls: PlanServer, sync: _SyncState) -> None:
                                lambda paths: _on_disk(ls, sync, paths), loop)
     watcher.start()
     sync.watcher = watcher
+    loop.create_task(_read_again_when_watching(ls, sync, watcher))
+
+
+async def _read_again_when_watching(ls: PlanServer, sync: _SyncState,
+                                    watcher: WorkspaceWatcher) -> None:
+    """Read the planning files again once the watch is in place: what was written between
+    the first read and now sent no event. Also removes the temporary files that a killed
+    writer left beside them."""
+    from plan_ls.fileio import clean_stale_temp_files
+    from plan_ls.sync.state import ROLES
+
+    paths = {ls.state.path_of(role) for role in ROLES}
+    started = await asyncio.to_thread(watcher.wait_started, 60.0)
+    if not started or sync.watcher is not watcher:  # stopped or replaced meanwhile
+        return
+    _on_disk(ls, sync, paths)
+    for folder in sorted({p.parent for p in paths}):
+        await asyncio.to_thread(clean_stale_temp_files, folder, True)
 
 
 def _on_disk(ls: PlanServer, sync: _SyncState, paths: set[Path]) -> None:

@@ -27,6 +27,7 @@ import logging
 from pathlib import Path
 
 from lsprotocol import types as t
+from pygls.workspace import PositionCodec
 
 from plan_ls.fileio import write_atomic
 from plan_ls.server import PlanServer
@@ -38,21 +39,20 @@ PACE = 5  # wait at least this many times the last flush's duration before the n
 MAX_PAUSE = 1.0
 
 
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def end_position(text: str) -> t.Position:
-    """The LSP position just past the end of `text`."""
+def end_position(text: str, codec: PositionCodec) -> t.Position:
+    """The LSP position just past the end of `text`, its column in `codec`'s units."""
     lines = text.split("\n")
-    return t.Position(line=len(lines) - 1, character=utf16_len(lines[-1]))
+    return t.Position(line=len(lines) - 1, character=codec.client_num_units(lines[-1]))
 
 
-def advance(pos: t.Position, inserted: str) -> t.Position:
+def advance(pos: t.Position, inserted: str, codec: PositionCodec) -> t.Position:
+    """The position just past `inserted` when it is inserted at `pos`."""
     lines = inserted.split("\n")
     if len(lines) == 1:
-        return t.Position(line=pos.line, character=pos.character + utf16_len(inserted))
-    return t.Position(line=pos.line + len(lines) - 1, character=utf16_len(lines[-1]))
+        return t.Position(line=pos.line,
+                          character=pos.character + codec.client_num_units(inserted))
+    return t.Position(line=pos.line + len(lines) - 1,
+                      character=codec.client_num_units(lines[-1]))
 
 
 class WriteFailed(Exception):
@@ -187,17 +187,18 @@ class StreamWriter:
         self.written += len(chunk)
         if self.in_editor:
             await self._apply(t.Range(start=self._pos, end=self._pos), chunk)
-            self._pos = advance(self._pos, chunk)
+            self._pos = advance(self._pos, chunk, self.ls.workspace.position_codec)
         else:
             self._parts.append(chunk)
             await self._write_disk()
 
     async def _first_editor_edit(self, chunk: str) -> None:
         current = self.ls.open_document(self.uri).source
-        end = end_position(current)
+        codec = self.ls.workspace.position_codec
+        end = end_position(current, codec)
         start = t.Position(line=0, character=0) if self.replace else end
         await self._apply(t.Range(start=start, end=end), chunk)
-        self._pos = advance(start, chunk)
+        self._pos = advance(start, chunk, codec)
 
     async def _apply(self, rng: t.Range, text: str) -> None:
         edit = t.WorkspaceEdit(changes={self.uri: [t.TextEdit(range=rng, new_text=text)]})

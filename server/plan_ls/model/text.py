@@ -1,4 +1,4 @@
-"""Lines and positions: one line splitting rule for the whole model, and UTF-16 columns."""
+"""Lines: one line splitting rule for the whole model (columns are str indices)."""
 
 from __future__ import annotations
 
@@ -26,22 +26,3 @@ def strip_bom(text: str) -> tuple[str, bool]:
         return text[1:], True
     return text, False
 
-
-def utf16_column(line: str, index: int) -> int:
-    """The UTF-16 column of str index `index` in `line` (LSP's default position encoding)."""
-    prefix = line[:index]
-    if prefix.isascii():
-        return index
-    return index + sum(1 for ch in prefix if ord(ch) > 0xFFFF)
-
-
-def str_index(line: str, utf16_col: int) -> int:
-    """The str index of a UTF-16 column in `line` (clamped to the line)."""
-    if line.isascii():
-        return min(utf16_col, len(line))
-    units = 0
-    for i, ch in enumerate(line):
-        if units >= utf16_col:
-            return i
-        units += 2 if ord(ch) > 0xFFFF else 1
-    return len(line)

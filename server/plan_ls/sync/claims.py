@@ -116,19 +116,28 @@ def next_step(root: Path, name: str | None = None) -> NextStep | None:
             new_text = claim_text(text, step.line, name)
             if new_text is not None:
                 _check_round_trip(new_text, step, name)
-                from plan_ls.fileio import write_atomic
+                from plan_ls.fileio import replace_if_unchanged
 
-                write_atomic(plan_path, new_text)
+                # the same edit on the bytes on disk: the rest of the plan stays byte-exact
+                replace_if_unchanged(plan_path, text,
+                                     lambda raw: claim_text(raw, step.line, name) or raw)
             claim = name
         return NextStep(step.number, step_title(step), step.prompt_text, step.line, claim,
                         plan_path)
 
     if not name:
         return pick()
+    from plan_ls.fileio import FileChanged
     from plan_ls.sync.lock import plan_lock
 
     with plan_lock(root):
-        return pick()
+        for _ in range(3):
+            try:
+                return pick()
+            except FileChanged:  # an editor or agent saved the plan meanwhile: read it again
+                continue
+    raise ClaimError("the plan kept changing while plan-ls wrote the claim; nothing was "
+                     "written")
 
 
 def _check_round_trip(new_text: str, step: Step, name: str) -> None:

@@ -1,15 +1,20 @@
 """An exclusive lock on a project's plan, shared by every plan-ls process on the machine.
 
-`fcntl.flock` on `.plan-ls/plan.lock` under the project root. The lock file is never replaced
-(the plan itself is, by write-to-temp-and-rename, which is why the plan cannot be the lock).
-The kernel drops the lock when the process dies, so a killed agent never leaves it held.
+`filelock` (an OS lock: `flock` on Unix, `LockFileEx` on Windows) on `.plan-ls/plan.lock`
+under the project root. The lock file is never replaced or removed (the planning files are,
+by write-to-temp-and-rename, which is why they cannot be the lock), so every process locks
+the same inode, including plan-ls versions that called `flock` on it themselves. The kernel
+drops the lock when the process dies, so a killed agent never leaves it held.
+
+Everything that rewrites a planning file in place of the user takes it: `plan-ls next
+--claim`, `plan-ls done`, and the server's check-offs and claims on files no editor has open
+(see `fileio.replace_if_unchanged`). A script that takes it around its own read-modify-write
+never loses a write to plan-ls, nor plan-ls to it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,10 +22,11 @@ LOCK_DIR = ".plan-ls"
 LOCK_NAME = "plan.lock"
 # Keeps `git status` clean without touching the project's own .gitignore.
 _GITIGNORE = "# written by plan-ls: the lock file is local to this machine\nplan.lock\n.gitignore\n"
+_POLL = 0.005  # seconds between tries: the critical section is a few ms
 
 
 class LockTimeout(Exception):
-    pass
+    """Another process held the plan lock for longer than the caller would wait."""
 
 
 def lock_path(root: Path) -> Path:
@@ -29,14 +35,21 @@ def lock_path(root: Path) -> Path:
 
 @contextlib.contextmanager
 def plan_lock(root: Path, timeout: float = 30.0) -> Iterator[None]:
+    """Hold the plan lock of the project at `root` (seconds to wait; LockTimeout after)."""
+    from filelock import FileLock, Timeout  # not at start-up: only writers need it
+
     path = lock_path(root)
     _prepare(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = FileLock(path, timeout=timeout, poll_interval=_POLL, preserve_lock_file=True)
     try:
-        _acquire(fd, timeout)
+        lock.acquire()
+    except Timeout:
+        raise LockTimeout(
+            f"another plan-ls holds the plan lock for over {timeout:g} s") from None
+    try:
         yield
     finally:
-        os.close(fd)  # closing the descriptor releases the lock
+        lock.release()
 
 
 def _prepare(folder: Path) -> None:
@@ -49,42 +62,3 @@ def _prepare(folder: Path) -> None:
             fh.write(_GITIGNORE)
     except FileExistsError:  # another process won the race to create it
         pass
-
-
-def _acquire(fd: int, timeout: float) -> None:
-    try:
-        import fcntl
-    except ImportError:  # Windows: no flock; fall back to msvcrt's byte-range lock
-        _acquire_windows(fd, timeout)
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return
-    except BlockingIOError:
-        pass
-    deadline = time.monotonic() + timeout
-    delay = 0.002
-    while True:  # poll instead of a blocking flock so that a timeout is possible
-        time.sleep(delay)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                raise LockTimeout(
-                    f"another plan-ls holds the plan lock for over {timeout:g} s") from None
-            delay = min(delay * 2, 0.01)  # the critical section is a few ms
-
-
-def _acquire_windows(fd: int, timeout: float) -> None:
-    import msvcrt
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise LockTimeout("another plan-ls holds the plan lock") from None
-            time.sleep(0.02)
