@@ -15,6 +15,7 @@ import {
   State,
 } from 'vscode-languageclient/node';
 import { PlanLanguageClient } from './client';
+import { folderSelector } from './logic/selector';
 import { resolveServerCommand, Resolution } from './logic/serverCommand';
 import type { PlanStatus, Progress } from './logic/types';
 import { busy, serverProgress } from './progressUi';
@@ -84,8 +85,11 @@ export class FolderServer {
     const folder = this.folder;
     const clientOptions: LanguageClientOptions = {
       // every file of the folder, not only markdown: hover and the check-off action on a
-      // source line that a finding of code-review.md / missing-tests.md points at
-      documentSelector: [{ scheme: 'file', pattern: `${folder.uri.fsPath}/**/*` }],
+      // source line that a finding of code-review.md / missing-tests.md points at. The
+      // client passes a filter's pattern on to vscode.languages.match unchanged, and that
+      // takes a RelativePattern, though the protocol type says string.
+      documentSelector: folderSelector(folder, (base, glob) => new vscode.RelativePattern(base, glob)) as unknown as
+        LanguageClientOptions['documentSelector'],
       workspaceFolder: folder,
       outputChannel: m.output,
       initializationOptions: settingsFor(folder),
