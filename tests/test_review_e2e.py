@@ -7,8 +7,10 @@ import asyncio
 import os
 import random
 
+import pytest
 import pytest_lsp
 from lsprotocol import types as t
+from pygls.exceptions import JsonRpcInvalidParams
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.fake_openai import FakeOpenAI, fake_openai  # noqa: F401 - the fixture
@@ -99,8 +101,8 @@ async def test_pack_reports_counts_and_what_was_left_out(client: LanguageClient)
     assert isinstance(reports[-1], t.WorkDoneProgressEnd) and "files" in reports[-1].message
     # a root passed as a path or a URI, and a root that is not a folder
     assert (await run(client, "planLs.pack", root=ws.as_uri()))["files"] == result["files"]
-    assert await run(client, "planLs.pack", root=str(ws / "nope")) is None
-    assert "not a folder" in texts(client)[-1]
+    with pytest.raises(JsonRpcInvalidParams, match="argument root: .*nope is not a folder"):
+        await run(client, "planLs.pack", root=str(ws / "nope"))
 
 
 async def test_review_lands_in_code_review_md_and_is_tracked_in_the_source(

@@ -7,17 +7,23 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types as t
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
+from pygls.workspace import TextDocument
 
 from plan_ls import __version__
+from plan_ls.confinement import OutsideWorkspace, confine, confine_markdown, is_inside
 from plan_ls.model.text import split_lines
 from plan_ls.settings import Settings
 from plan_ls.sync.state import PlanState
+from plan_ls.transport import PlanProtocol, serve_stdio, serve_tcp
 
 log = logging.getLogger(__name__)
+
+MAX_URI_LENGTH = 8192  # longer is no file URI a client would send
 
 # Each module exposes register(server). Order matters only for the order of code actions.
 FEATURES = (
@@ -44,7 +50,8 @@ HoverProvider = Callable[["PlanServer", t.HoverParams], "t.Hover | None"]
 class PlanServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("plan-ls", __version__,
-                         text_document_sync_kind=t.TextDocumentSyncKind.Incremental)
+                         text_document_sync_kind=t.TextDocumentSyncKind.Incremental,
+                         protocol_cls=PlanProtocol)
         self.settings = Settings()
         self.root: Path | None = None
         self.state = PlanState(None, self.settings.files)
@@ -55,19 +62,77 @@ class PlanServer(LanguageServer):
         self._split: tuple[str | None, list[str]] = (None, [])
         self._paths: dict[str, Path | None] = {}
 
+    # --- the wire: our framing reader instead of pygls's (see transport.py) ---------------
+    def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
+        serve_stdio(self, stdin, stdout)
+
+    def start_tcp(self, host: str, port: int) -> None:
+        serve_tcp(self, host, port)
+
     # --- paths and documents ---------------------------------------------------------------
+    # URIs: pygls keys open documents by the percent-decoded URI, while clients spell them
+    # encoded (`my%20plan`); every lookup goes through open_document(), and every URI sent
+    # for an open document is the client's own spelling (uri_of).
+    def open_document(self, uri: str) -> TextDocument | None:
+        """The editor's document for `uri` (any spelling of it), or None when not open."""
+        return self.workspace.text_documents.get(unquote(uri))
+
     def uri_of(self, path: Path) -> str:
-        return from_fs_path(str(path)) or path.as_uri()
+        """The URI to send for `path`: the client's own spelling when the file is open."""
+        uri = from_fs_path(str(path)) or path.as_uri()
+        doc = self.open_document(uri)
+        return doc.uri if doc is not None else uri
+
+    def set_root(self, root: Path | None) -> None:
+        """The workspace root (resolved once: confinement compares resolved paths)."""
+        try:
+            self.root = root.resolve() if root is not None else None
+        except OSError:
+            self.root = None
+        self._paths.clear()
 
     def path_of(self, uri: str) -> Path | None:
+        """The file that `uri` names, resolved, when it lies inside the workspace root; None
+        for anything else (another scheme, outside the root, no root). Every path a client
+        sends goes through here, so nothing outside the root is ever read or written."""
         path = self._paths.get(uri, False)  # every provider asks, on every request
         if path is False:
-            fs = to_fs_path(uri)
-            path = Path(fs) if fs else None
+            path = self._confined(uri)
             if len(self._paths) > 10_000:
                 self._paths.clear()
             self._paths[uri] = path
         return path
+
+    def _confined(self, uri: str) -> Path | None:
+        if not isinstance(uri, str) or len(uri) > MAX_URI_LENGTH:
+            return None
+        try:
+            fs = to_fs_path(uri)
+        except Exception:  # a malformed URI names no file
+            return None
+        if not fs or self.root is None:
+            return None
+        try:
+            path = confine(self.root, fs, "uri")
+        except OutsideWorkspace:
+            return None
+        return path
+
+    def require_path(self, uri: str, what: str = "uri", markdown: bool = True) -> Path:
+        """The confined path of an argument `uri`, or OutsideWorkspace with a message that
+        names the argument (markdown: the file must be a markdown file)."""
+        try:
+            fs = to_fs_path(uri) if len(uri) <= MAX_URI_LENGTH else None
+        except Exception:
+            fs = None
+        if not fs:
+            raise OutsideWorkspace(f"{what}: {uri[:200]!r} is not a file URI")
+        check = confine_markdown if markdown else confine
+        return check(self.root, fs, what)
+
+    def contains(self, path: Path) -> bool:
+        """True when the resolved `path` lies inside the workspace root."""
+        return self.root is not None and is_inside(self.root, path)
 
     def role_of_uri(self, uri: str) -> str | None:
         path = self.path_of(uri)
@@ -78,7 +143,7 @@ class PlanServer(LanguageServer):
 
     def document_text(self, uri: str) -> str | None:
         """The editor's text of an open document, else the file on disk (None if missing)."""
-        doc = self.workspace.text_documents.get(uri)
+        doc = self.open_document(uri)
         if doc is not None:
             return doc.source
         role = self.role_of_uri(uri)
@@ -111,7 +176,7 @@ class PlanServer(LanguageServer):
         return lines[line] if 0 <= line < len(lines) else ""
 
     def document_version(self, uri: str) -> int | None:
-        doc = self.workspace.text_documents.get(uri)
+        doc = self.open_document(uri)
         return doc.version if doc is not None else None
 
     def tell_user(self, message: str, kind: t.MessageType = t.MessageType.Warning) -> None:
@@ -123,6 +188,8 @@ class PlanServer(LanguageServer):
     def apply_settings(self, data: Any) -> None:
         self.settings = Settings.from_dict(data)
         self.state.set_root(self.root, self.settings.files)
+        for message in self.state.refused:
+            self.tell_user(message)
 
     def plan_changed(self) -> None:
         """Rebuild the snapshot and tell every listener (diagnostics, progress, lenses)."""

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 from lsprotocol import types as t
 
+from plan_ls.features.arguments import command, path_field
 from plan_ls.features.checklists import checklist_for
 from plan_ls.features.edits import (
     StaleEdit,
@@ -31,7 +32,7 @@ KIND = t.CodeActionKind.RefactorRewrite
 
 @attrs.define
 class ClaimArgs:
-    uri: str = ""
+    uri: str = path_field("markdown")  # default: the todo file
     line: int = 0  # 0-based, as LSP counts
     name: str | None = None
 
@@ -61,7 +62,7 @@ def register(server: PlanServer) -> None:
 
     server.code_action_providers.append(claim_actions)
 
-    @server.command("planLs.claim")
+    @command(server, "planLs.claim", ClaimArgs)
     async def claim(ls: PlanServer, args: ClaimArgs) -> dict[str, Any]:
         name = clean_name(args.name) if args.name else user.get(ls)
         if not name:
@@ -69,7 +70,7 @@ def register(server: PlanServer) -> None:
             return {"applied": False, "claim": None}
         return await _write(ls, args, name)
 
-    @server.command("planLs.release")
+    @command(server, "planLs.release", ClaimArgs)
     async def release(ls: PlanServer, args: ClaimArgs) -> dict[str, Any]:
         return await _write(ls, args, None)
 
@@ -131,7 +132,7 @@ async def _write(ls: PlanServer, args: ClaimArgs, name: str | None) -> dict[str,
     if edit is None:
         return {"applied": True, "claim": name}
     try:
-        if uri in ls.workspace.text_documents:
+        if ls.open_document(uri) is not None:
             applied = await apply_text_edits(ls, uri, [edit], text)
         else:
             applied = _write_on_disk(ls, uri, text, edit)

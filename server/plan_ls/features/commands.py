@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 from lsprotocol import types as t
 
+from plan_ls.features.arguments import command, path_field
 from plan_ls.features.checklists import checklist_for
 from plan_ls.features.edits import StaleEdit, apply_text_edits
 from plan_ls.model.edit import mark_items
@@ -19,20 +20,20 @@ log = logging.getLogger(__name__)
 
 @attrs.define
 class MarkArgs:
-    uri: str = ""
+    uri: str = path_field("markdown")  # default: the todo file
     lines: list[int] | None = None  # 0-based LSP lines
     step: str | None = None
 
 
 @attrs.define
 class StepArgs:
-    number: str = ""
+    number: str
 
 
 @attrs.define
 class InsertPromptArgs:
-    uri: str
-    position: dict[str, int]
+    uri: str = path_field("file", required=True)
+    position: t.Position
     step: str | None = None
     template: str | None = None
 
@@ -42,27 +43,27 @@ class CommandError(Exception):
 
 
 def register(server: PlanServer) -> None:
-    @server.command("planLs.markDone")
+    @command(server, "planLs.markDone", MarkArgs)
     async def mark_done(ls: PlanServer, args: MarkArgs) -> dict[str, Any]:
         return await _mark(ls, args, True)
 
-    @server.command("planLs.markNotDone")
+    @command(server, "planLs.markNotDone", MarkArgs)
     async def mark_not_done(ls: PlanServer, args: MarkArgs) -> dict[str, Any]:
         return await _mark(ls, args, False)
 
-    @server.command("planLs.status")
-    def status(ls: PlanServer, *args: Any) -> dict[str, Any]:
+    @command(server, "planLs.status")
+    def status(ls: PlanServer) -> dict[str, Any]:
         return ls.state.status_json()
 
-    @server.command("planLs.nextStep")
-    def next_step(ls: PlanServer, *args: Any) -> dict[str, Any] | None:
+    @command(server, "planLs.nextStep")
+    def next_step(ls: PlanServer) -> dict[str, Any] | None:
         step = ls.state.snapshot.next_step()
         if step is None:
             return None
         return {"number": step.number, "title": step.title, "prompt": step.prompt_text,
                 "uri": ls.role_uri("plan"), "line": step.line}
 
-    @server.command("planLs.openStep")
+    @command(server, "planLs.openStep", StepArgs)
     async def open_step(ls: PlanServer, args: StepArgs) -> bool:
         plan = ls.state.snapshot.plan
         step = plan.find(args.number) if plan else None
@@ -74,7 +75,7 @@ def register(server: PlanServer) -> None:
             uri=ls.role_uri("plan"), take_focus=True, selection=t.Range(start=pos, end=pos)))
         return bool(result and result.success)
 
-    @server.command("planLs.insertPrompt")
+    @command(server, "planLs.insertPrompt", InsertPromptArgs)
     async def insert_prompt(ls: PlanServer, args: InsertPromptArgs) -> bool:
         if args.template:
             renderer = getattr(ls, "render_template_for", None)
@@ -87,12 +88,11 @@ def register(server: PlanServer) -> None:
             if step is None:
                 return _refuse(ls, f"No step {args.step or '(next)'} in the plan")
             text = step.prompt_text.strip("\n") + "\n"
-        pos = t.Position(line=int(args.position.get("line", 0)),
-                         character=int(args.position.get("character", 0)))
-        doc = ls.workspace.text_documents.get(args.uri)
+        pos = args.position
+        doc = ls.open_document(args.uri)
         edit = t.WorkspaceEdit(document_changes=[t.TextDocumentEdit(
             text_document=t.OptionalVersionedTextDocumentIdentifier(
-                uri=args.uri, version=doc.version if doc else None),
+                uri=doc.uri if doc else args.uri, version=doc.version if doc else None),
             edits=[t.TextEdit(range=t.Range(start=pos, end=pos), new_text=text)])])
         result = await ls.workspace_apply_edit_async(t.ApplyWorkspaceEditParams(edit=edit))
         return bool(result and result.applied)

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from lsprotocol import types as t
+from pygls.uris import to_fs_path
 
 from plan_ls.features.publish import publish_plan_state
 from plan_ls.server import PlanServer
@@ -20,12 +21,12 @@ def register(server: PlanServer) -> None:
     def on_initialize(ls: PlanServer, params: t.InitializeParams) -> None:
         root = None
         if params.workspace_folders:
-            root = ls.path_of(params.workspace_folders[0].uri)
+            root = to_fs_path(params.workspace_folders[0].uri)
         elif params.root_uri:
-            root = ls.path_of(params.root_uri)
+            root = to_fs_path(params.root_uri)
         elif params.root_path:
-            root = Path(params.root_path)
-        ls.root = root
+            root = params.root_path
+        ls.set_root(Path(root) if root else None)
         ls.apply_settings(params.initialization_options or {})
         # the files are read on `initialized`, so that the initialize answer is not held up
 
@@ -94,7 +95,8 @@ async def _pull_configuration(ls: PlanServer) -> None:
 
 
 def _reapply_open_documents(ls: PlanServer) -> None:
-    for uri, doc in ls.workspace.text_documents.items():
+    for doc in list(ls.workspace.text_documents.values()):
+        uri = doc.uri
         role = ls.role_of_uri(uri)
         if role is not None:
             ls.state.editor_text(role, doc.source, doc.version)

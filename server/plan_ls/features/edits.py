@@ -42,7 +42,7 @@ async def apply_text_edits(ls: PlanServer, uri: str, edits: list[TextEdit],
     """Apply model edits computed from `based_on` (the text the caller parsed)."""
     if not edits:
         return True
-    doc = ls.workspace.text_documents.get(uri)
+    doc = ls.open_document(uri)
     if doc is not None:
         if doc.source != based_on:
             raise StaleEdit(f"{uri} changed while the edit was being prepared")
@@ -73,7 +73,7 @@ def write_if_unchanged(path: Path, based_on: str, new_text: str) -> None:
 async def write_document(ls: PlanServer, path: Path, text: str) -> bool:
     """Replace a file's whole text: through the editor if it is open, else on disk."""
     uri = ls.uri_of(path)
-    doc = ls.workspace.text_documents.get(uri)
+    doc = ls.open_document(uri)
     if doc is not None:
         lines = doc.lines
         end = t.Position(line=len(lines), character=0)

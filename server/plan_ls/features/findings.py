@@ -29,7 +29,7 @@ _cache: dict[Path, tuple[object, list[Finding]]] = {}
 
 
 def _findings(ls: PlanServer, path: Path) -> list[Finding]:
-    doc = ls.workspace.text_documents.get(ls.uri_of(path))
+    doc = ls.open_document(ls.uri_of(path))
     if doc is not None:
         key: object = doc.source
     else:

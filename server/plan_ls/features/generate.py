@@ -11,6 +11,8 @@ from typing import Any
 import attrs
 from lsprotocol import types as t
 
+from plan_ls.confinement import OutsideWorkspace, confine, confine_markdown
+from plan_ls.features.arguments import command, path_field
 from plan_ls.fileio import UnreadableFile, read_text
 from plan_ls.llm.generation import Job, message, run_job
 from plan_ls.llm.templates import TemplateError, list_templates, render_template
@@ -19,6 +21,7 @@ from plan_ls.model.links import link_items
 from plan_ls.model.plan import parse_plan
 from plan_ls.model.todo import parse_todo
 from plan_ls.server import PlanServer
+from plan_ls.settings import FileSettings
 
 log = logging.getLogger(__name__)
 KIND = t.CodeActionKind.RefactorRewrite
@@ -28,20 +31,20 @@ REPLACE, KEEP_BOTH, CANCEL = "Replace", "Keep both", "Cancel"
 
 @attrs.define
 class UriArgs:
-    uri: str = ""
+    uri: str = path_field("markdown")  # default: the role's file
 
 
 @attrs.define
 class PlanArgs:
-    uri: str = ""
-    flavour: str = "tdd"
+    uri: str = path_field("markdown")  # default: spec.md
+    flavour: str = attrs.field(default="tdd", validator=attrs.validators.in_(("tdd", "plain")))
 
 
 def register(server: PlanServer) -> None:
     server.code_action_providers.append(generate_actions)
     server.render_template_for = lambda name: render_for(server, name)  # type: ignore[attr-defined]
 
-    @server.command("planLs.generatePlan")
+    @command(server, "planLs.generatePlan", PlanArgs)
     async def generate_plan(ls: PlanServer, args: PlanArgs) -> dict[str, Any]:
         flavour = "plain" if args.flavour == "plain" else "tdd"
         label = "test-driven" if flavour == "tdd" else "plain"
@@ -57,7 +60,7 @@ def register(server: PlanServer) -> None:
                         "could be found in it; check the headings (## Step N: Title)")
         return result
 
-    @server.command("planLs.generateTodo")
+    @command(server, "planLs.generateTodo", UriArgs)
     async def generate_todo(ls: PlanServer, args: UriArgs) -> dict[str, Any]:
         result, target, plan = await _generate(
             ls, args.uri, source="plan", target="todo", template="todo-checklist",
@@ -132,7 +135,7 @@ def generate_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeA
 def _on_blank_line(ls: PlanServer, uri: str, where: t.Range) -> bool:
     if where.start.line != where.end.line or where.start.character != where.end.character:
         return False
-    if uri not in ls.workspace.text_documents:
+    if ls.open_document(uri) is None:
         return False
     line = ls.document_line(uri, where.start.line)
     return line is not None and not line.strip()
@@ -146,10 +149,19 @@ def _read(path: Path) -> str:
         return ""
 
 
+def _read_inside(ls: PlanServer, rel: str) -> str:
+    """A file below the root by its relative name, "" when missing or when it (a symlink)
+    leads out of the workspace."""
+    try:
+        return _read(confine(ls.root, rel, rel))
+    except OutsideWorkspace:
+        return ""
+
+
 def current_text(ls: PlanServer, path: Path) -> str | None:
     """The editor's text if the file is open, else what is on disk now (not the cached
     plan state, which may not have seen a file that was just written)."""
-    doc = ls.workspace.text_documents.get(ls.uri_of(path))
+    doc = ls.open_document(ls.uri_of(path))
     if doc is not None:
         return doc.source
     try:
@@ -168,8 +180,16 @@ def _source_text(ls: PlanServer, uri: str, role: str) -> str:
 
 
 def interview_path(ls: PlanServer) -> Path:
-    rel = Path(ls.settings.files.interview)
-    return (ls.root / rel) if ls.root else rel
+    """The interview transcript: the planLs.files.interview setting, confined to the
+    workspace (a setting that leaves it is refused and the default is used)."""
+    rel = ls.settings.files.interview
+    if ls.root is None:
+        return Path(rel)
+    try:
+        return confine_markdown(ls.root, rel, "planLs.files.interview")
+    except OutsideWorkspace as exc:
+        log.warning("%s", exc)
+        return confine(ls.root, FileSettings.interview, "the interview file")
 
 
 def values_for(ls: PlanServer) -> dict[str, str]:
@@ -182,7 +202,7 @@ def values_for(ls: PlanServer) -> dict[str, str]:
         "spec": current_text(ls, ls.state.path_of("spec")) or "",
         "plan": current_text(ls, ls.state.path_of("plan")) or "",
         "todo": current_text(ls, ls.state.path_of("todo")) or "",
-        "bundle": _read(ls.root / BUNDLE) if ls.root else "",
+        "bundle": _read_inside(ls, BUNDLE) if ls.root else "",
     }
     step = ls.state.snapshot.next_step()
     values["step"] = step.prompt_text if step is not None else ""

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 from lsprotocol import types as t
 
+from plan_ls.features.arguments import command, path_field
 from plan_ls.features.generate import (
     KIND,
     _command_action,
@@ -42,20 +43,20 @@ COMPLETE_TAIL = ("\n\nThe interview is complete: run *Compile spec.md* (a code a
 
 @attrs.define
 class BrainstormArgs:
-    uri: str = ""
-    range: dict[str, Any] | None = None
+    uri: str = path_field("file")  # the file the idea is selected in (any file: read only)
+    range: t.Range | None = None
     idea: str | None = None  # scripts may pass the idea itself
 
 
 @attrs.define
 class TranscriptArgs:
-    uri: str = ""
+    uri: str = path_field("markdown")  # default: the interview file
 
 
 def register(server: PlanServer) -> None:
     server.code_action_providers.append(interview_actions)
 
-    @server.command("planLs.brainstorm")
+    @command(server, "planLs.brainstorm", BrainstormArgs)
     async def brainstorm(ls: PlanServer, args: BrainstormArgs) -> dict[str, Any]:
         idea = args.idea if args.idea is not None else _selected_text(ls, args)
         if not idea or not idea.strip():
@@ -66,7 +67,7 @@ def register(server: PlanServer) -> None:
         base = new_transcript(idea)
         return await _ask(ls, target, base, replace=True)
 
-    @server.command("planLs.nextQuestion")
+    @command(server, "planLs.nextQuestion", TranscriptArgs)
     async def next_question(ls: PlanServer, args: TranscriptArgs) -> dict[str, Any]:
         path, text = _transcript(ls, args.uri)
         if text is None:
@@ -77,7 +78,7 @@ def register(server: PlanServer) -> None:
                             f"write it below its **Answer:** line, then ask again")
         return await _ask(ls, path, text, replace=False)
 
-    @server.command("planLs.compileSpec")
+    @command(server, "planLs.compileSpec", TranscriptArgs)
     async def compile_spec(ls: PlanServer, args: TranscriptArgs) -> dict[str, Any]:
         path, text = _transcript(ls, args.uri)
         transcript = parse_transcript(text or "")
@@ -123,12 +124,11 @@ async def _ask(ls: PlanServer, target: Path, base: str, *, replace: bool) -> dic
 
 
 def _selected_text(ls: PlanServer, args: BrainstormArgs) -> str:
-    if not args.uri or not args.range:
+    if not args.uri or not args.range or ls.path_of(args.uri) is None:
         return ""
     try:
-        rng = ls.protocol._converter.structure(args.range, t.Range)
-        return ls.workspace.get_text_document(args.uri).text_in_client_range(rng)
-    except (FileNotFoundError, KeyError, TypeError, ValueError, IndexError):
+        return ls.workspace.get_text_document(args.uri).text_in_client_range(args.range)
+    except (OSError, KeyError, TypeError, ValueError, IndexError):
         return ""
 
 
@@ -143,7 +143,7 @@ def is_transcript(ls: PlanServer, uri: str) -> bool:
         return False
     if path.resolve() == interview_path(ls).resolve():
         return True
-    doc = ls.workspace.text_documents.get(uri)
+    doc = ls.open_document(uri)
     return doc is not None and looks_like_transcript(doc.source)
 
 
@@ -152,7 +152,7 @@ def interview_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.Code
     rng = params.range
     out: list[t.CodeAction] = []
     if is_transcript(ls, uri):
-        doc = ls.workspace.text_documents.get(uri)
+        doc = ls.open_document(uri)
         complete = doc is not None and parse_transcript(doc.source).complete
         out.append(_command_action("Ask the next question", "planLs.nextQuestion",
                                    {"uri": uri}, preferred=not complete))

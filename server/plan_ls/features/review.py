@@ -14,6 +14,8 @@ from typing import Any
 import attrs
 from lsprotocol import types as t
 
+from plan_ls.confinement import OutsideWorkspace
+from plan_ls.features.arguments import command, folder_argument, path_field
 from plan_ls.features.generate import choose_target, values_for
 from plan_ls.fileio import UnreadableFile, read_text
 from plan_ls.llm.generation import Job, message, run_job
@@ -26,11 +28,13 @@ log = logging.getLogger(__name__)
 
 @attrs.define
 class RootArgs:
-    root: str | None = None  # a path or a file:// URI; default: the workspace root
+    # a path (absolute or relative to the workspace) or a file:// URI of a folder inside the
+    # workspace; default: the workspace root
+    root: str = path_field("folder")
 
 
 def register(server: PlanServer) -> None:
-    @server.command("planLs.pack")
+    @command(server, "planLs.pack", RootArgs)
     async def pack_command(ls: PlanServer, args: RootArgs) -> dict[str, Any] | None:
         root = _root(ls, args)
         if root is None:
@@ -43,22 +47,23 @@ def register(server: PlanServer) -> None:
 
 
 def _register_generation(server: PlanServer, kind: Kind) -> None:
-    @server.command(kind.command)
+    @command(server, kind.command, RootArgs)
     async def generation(ls: PlanServer, args: RootArgs) -> dict[str, Any]:
         return await generate(ls, args, kind)
 
 
 def _root(ls: PlanServer, args: RootArgs) -> Path | None:
-    given = args.root
-    root = (ls.path_of(given) if given.startswith("file:") else Path(given)) if given \
-        else ls.root
-    if root is not None and not root.is_absolute() and ls.root is not None:
-        root = ls.root / root
+    """The folder to pack: the argument (already confined to the workspace) or the root."""
+    try:
+        root = folder_argument(ls, args.root, "argument root") if args.root else ls.root
+    except OutsideWorkspace as exc:
+        ls.tell_user(str(exc))
+        return None
     if root is None or not root.is_dir():
         ls.tell_user(f"Cannot pack {root or 'the workspace'}: not a folder. Open a folder "
-                     "as the workspace, or pass {\"root\": \"/path\"}.")
+                     "as the workspace, or pass {\"root\": \"a/folder/inside/it\"}.")
         return None
-    return root.resolve()
+    return root
 
 
 async def _pack(ls: PlanServer, root: Path) -> Bundle | None:

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 from lsprotocol import types as t
 
+from plan_ls.features.arguments import command
 from plan_ls.server import PlanServer
 from plan_ls.sync.watcher import WorkspaceWatcher
 
@@ -39,8 +40,8 @@ def register(server: PlanServer) -> None:
     def on_shutdown(ls: PlanServer, params: Any = None) -> None:
         _stop(sync)
 
-    @server.command("planLs.syncStatus")
-    def sync_status(ls: PlanServer, *args: Any) -> dict[str, Any]:
+    @command(server, "planLs.syncStatus")
+    def sync_status(ls: PlanServer) -> dict[str, Any]:
         """What the watcher is doing: for tests, benchmarks and bug reports."""
         w = sync.watcher
         return {

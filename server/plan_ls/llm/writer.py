@@ -118,7 +118,7 @@ class StreamWriter:
         if not self.started:
             self.started = True
             self.first_flush_at = asyncio.get_running_loop().time()
-            self.in_editor = self.uri in self.ls.workspace.text_documents
+            self.in_editor = self.ls.open_document(self.uri) is not None
             chunk = self.head + chunk
             if self.in_editor:
                 await self._first_editor_edit(chunk)
@@ -136,7 +136,7 @@ class StreamWriter:
             await self._write_disk()
 
     async def _first_editor_edit(self, chunk: str) -> None:
-        current = self.ls.workspace.text_documents[self.uri].source
+        current = self.ls.open_document(self.uri).source
         end = end_position(current)
         if self.replace:
             start = t.Position(line=0, character=0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from plan_ls.confinement import OutsideWorkspace, confine_markdown, resolve
 from plan_ls.fileio import UnreadableFile, read_text
 from plan_ls.model.plan import PlanDoc, parse_plan
 from plan_ls.model.snapshot import PlanSnapshot
@@ -35,7 +36,7 @@ class FileState:
 
 class PlanState:
     def __init__(self, root: Path | None, files: FileSettings | None = None) -> None:
-        self.root = root
+        self.root = resolve(root) if root is not None else None
         self.files = files or FileSettings()
         self.state: dict[str, FileState] = {}
         self._parsed: dict[str, TodoDoc | PlanDoc | SpecDoc | None] = {}
@@ -43,23 +44,32 @@ class PlanState:
         self.snapshot = PlanSnapshot.build(None, None)
         self._dirty = True  # the snapshot needs a build
         self._roles_by_path: dict[Path, str | None] = {}
+        self.refused: list[str] = []  # settings refused by confinement, for the user
         self.generation = 0  # bumped on every change; lets readers cache per generation
         self._reset_paths()
 
     # --- where the files are ----------------------------------------------------------------
     def _reset_paths(self) -> None:
-        base = self.root or Path.cwd()
+        self.refused = []
+        defaults = FileSettings()
         for role in ROLES:
             rel = getattr(self.files, role)
             old = self.state.get(role)
-            path = (base / rel).resolve() if self.root else Path(rel)
+            if self.root is None:
+                path = Path(rel)
+            else:
+                try:  # a setting can come from the repository itself: never trust it
+                    path = confine_markdown(self.root, rel, f"planLs.files.{role}")
+                except OutsideWorkspace as exc:
+                    self.refused.append(f"{exc}; using {getattr(defaults, role)}")
+                    path = resolve(self.root / getattr(defaults, role))
             if old is None or old.path != path:
                 self.state[role] = FileState(path)
         self._roles_by_path = {}
         self._dirty = True
 
     def set_root(self, root: Path | None, files: FileSettings | None = None) -> None:
-        self.root = root
+        self.root = resolve(root) if root is not None else None
         if files is not None:
             self.files = files
         self._reset_paths()
