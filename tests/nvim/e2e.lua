@@ -97,7 +97,9 @@ check('attach', function(seen)
   local t0 = vim.uv.hrtime()
   seen.attached = wait(15000, function()
     local client = plan_ls.client(todo_buf)
-    return client ~= nil and client.initialized and plan_ls.status() ~= ''
+    -- the first progress may come before the server has read prompt_plan.md: wait for the
+    -- next step to show, not for any progress at all
+    return client ~= nil and client.initialized and plan_ls.status():find('Step', 1, true) ~= nil
   end)
   seen.seconds = (vim.uv.hrtime() - t0) / 1e9
   local client = assert(plan_ls.client(todo_buf), 'no plan_ls client attached')
