@@ -486,6 +486,50 @@ local COMMANDS = {
   },
 }
 
+-- A server that cannot start ------------------------------------------------------------------
+
+local told_missing = false
+
+--- The program `cmd` names when it is not executable, else nil (also nil for a cmd function,
+--- which starts the server its own way).
+---@param cmd any
+---@return string?
+function M.missing_executable(cmd)
+  if type(cmd) ~= 'table' or type(cmd[1]) ~= 'string' then
+    return nil
+  end
+  return vim.fn.executable(cmd[1]) == 0 and cmd[1] or nil
+end
+
+--- vim.lsp.enable skips a config whose cmd is not executable without a word (Neovim 0.11 only
+--- logs it), so `K` falls back to `man` and nothing says why: say it once per session, for the
+--- first buffer the server would have attached to.
+---@param bufnr integer
+function M.check_executable(bufnr)
+  if told_missing or not vim.lsp.is_enabled(NAME) then
+    return
+  end
+  local config = vim.lsp.config[NAME] or {}
+  local exe = M.missing_executable(config.cmd)
+  if not exe then
+    return
+  end
+  if config.filetypes and not vim.list_contains(config.filetypes, vim.bo[bufnr].filetype) then
+    return
+  end
+  if config.root_markers and not vim.fs.root(bufnr, config.root_markers) then
+    return -- not in a project: the server would not have started here either
+  end
+  told_missing = true
+  notify(
+    ('cannot start the language server: %s is not on PATH (or not executable), so plan '
+      .. 'features are off in this session. Install it with `pip install plan-ls` (or '
+      .. "`pipx install plan-ls`), or tell Neovim where it is: vim.lsp.config('plan_ls', "
+      .. "{ cmd = { '/path/to/plan-ls', 'serve' } })"):format(exe),
+    WARN
+  )
+end
+
 local did_setup = false
 
 --- Defines the :Plan* commands and the code lens refresh; runs once (plugin/plan_ls.lua).
@@ -510,6 +554,14 @@ function M.setup()
   end
 
   local group = vim.api.nvim_create_augroup('plan_ls', { clear = true })
+  vim.api.nvim_create_autocmd('FileType', {
+    group = group,
+    callback = function(ev)
+      if vim.bo[ev.buf].buftype == '' then
+        M.check_executable(ev.buf)
+      end
+    end,
+  })
   vim.api.nvim_create_autocmd('LspAttach', {
     group = group,
     callback = function(ev)
