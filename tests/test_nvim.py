@@ -238,3 +238,13 @@ def test_nvim_without_plan_ls_on_path_says_so_once(tmp_path):
     assert "plan-ls is not on PATH" in message["msg"]
     assert "pip install plan-ls" in message["msg"]
     assert "vim.lsp.config('plan_ls'" in message["msg"]
+
+
+def test_nvim_plan_status_reports_an_unreadable_todo_file(nvim: NvimRun):
+    seen = nvim.check("status_unreadable")
+    assert seen["reached"], seen
+    lines = seen["lines"]
+    assert "Unreadable (1)" in lines
+    assert "  todo.md  looks like a binary file (NUL bytes), not markdown" in lines
+    assert not [line for line in lines if "No drift" in line]
+    assert "Drift unknown: a planning file cannot be read." in lines

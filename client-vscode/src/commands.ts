@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ItemNode, StepNode } from './logic/planTree';
 import { stepAtLine } from './logic/planTree';
+import { statusSummary } from './logic/statusText';
 import { selectedLines, stepPrompt } from './logic/text';
 import type { NextStep, PlanStatus } from './logic/types';
 import { revealLine, toUri, ViewNode } from './planView';
@@ -170,15 +171,7 @@ export function registerCommands(context: vscode.ExtensionContext, servers: Serv
     const status = await statusOf(servers, folder, true);
     if (!status) return;
     void vscode.commands.executeCommand('planLs.plan.focus');
-    const todo = status.todo;
-    const steps = status.plan?.steps ?? [];
-    const doneSteps = steps.filter((s) => s.todo_total > 0 && s.todo_done >= s.todo_total).length;
-    const drift = status.diagnostics?.length ?? 0;
-    const parts = [
-      todo ? `${todo.done ?? 0}/${todo.total ?? 0} todo items done` : 'no todo file',
-      `${doneSteps}/${steps.length} steps done`,
-      drift ? `${drift} drift warning${drift === 1 ? '' : 's'} (see Problems)` : 'no drift',
-    ];
+    const parts = statusSummary(status);
     const next = servers.get(folder).progress?.nextStep;
     const openNext = 'Open next step';
     const choice = await vscode.window.showInformationMessage(

@@ -310,6 +310,27 @@ check('watcher', function(seen)
   seen.status = plan_ls.status()
 end)
 
+-- todo.md (closed) becomes unreadable on disk: :PlanStatus must say so, not "no drift".
+check('status_unreadable', function(seen)
+  local f = assert(io.open(todo_path, 'wb'))
+  f:write('# Todo\n\0\1 not text\n- [ ] an item nobody can read\n')
+  f:close()
+  seen.reached = wait(5000, function()
+    return plan_ls.status() == '' -- no checklist: no progress to show
+  end)
+  vim.cmd('PlanStatus')
+  local buf
+  wait(5000, function()
+    buf = vim.iter(vim.api.nvim_list_bufs()):find(function(b)
+      return vim.b[b].plan_ls_status == true
+    end)
+    return buf ~= nil
+  end)
+  assert(buf, ':PlanStatus opened no buffer')
+  seen.lines = lines(buf)
+  vim.cmd.close()
+end)
+
 results.failed = failed
 save()
 vim.cmd('cquit ' .. failed)

@@ -164,6 +164,21 @@ local function status_lines(s, next_number)
     head = head .. ' · next: Step ' .. next_number
   end
   lines[1], hls[1] = head, 'Title'
+  -- files that exist but cannot be read: until they can, the counts and the drift are partial
+  local unreadable = type(s.unreadable) == 'table' and s.unreadable or {}
+  if #unreadable > 0 then
+    lines[#lines + 1] = ''
+    lines[#lines + 1], hls[#lines + 1] = ('Unreadable (%d)'):format(#unreadable), 'Title'
+    for _, u in ipairs(unreadable) do
+      local path = tostring(u.path)
+      local reason = tostring(u.reason)
+      if vim.startswith(reason, path .. ': ') then
+        reason = reason:sub(#path + 3) -- the line names the file already
+      end
+      lines[#lines + 1] = ('  %s  %s'):format(vim.fn.fnamemodify(path, ':t'), reason)
+      hls[#lines] = 'DiagnosticError'
+    end
+  end
   if #steps > 0 then
     local width = 0
     for _, st in ipairs(steps) do
@@ -201,6 +216,9 @@ local function status_lines(s, next_number)
       hls[#lines] = d.severity == 'error' and 'DiagnosticError' or 'DiagnosticWarn'
       targets[#lines] = { path = d.path, line = d.line }
     end
+  elseif #unreadable > 0 then
+    lines[#lines + 1] = ''
+    lines[#lines + 1] = 'Drift unknown: a planning file cannot be read.'
   else
     lines[#lines + 1] = ''
     lines[#lines + 1] = 'No drift between the plan and the checklist.'
