@@ -74,6 +74,7 @@ def nvim_run(tmp_path_factory) -> NvimRun:
     result = tmp / "result.json"
     env = {**os.environ, **xdg_env(tmp), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
            "PLAN_LS_PROJECT": str(project), "PLAN_LS_RESULT": str(result)}
+    env.pop("OPENAI_API_KEY", None)  # no model: the LLM actions run in manual mode
     cmd = nvim_command(SCRIPT)
     try:
         proc = subprocess.run(cmd, env=env, cwd=project, capture_output=True, text=True,
@@ -248,3 +249,13 @@ def test_nvim_plan_status_reports_an_unreadable_todo_file(nvim: NvimRun):
     assert "  todo.md  looks like a binary file (NUL bytes), not markdown" in lines
     assert not [line for line in lines if "No drift" in line]
     assert "Drift unknown: a planning file cannot be read." in lines
+
+
+def test_nvim_manual_generation_says_the_prompt_was_written_not_the_plan(nvim: NvimRun):
+    seen = nvim.check("manual_generate")
+    assert seen["prompt_written"] and seen["plan_unchanged"], seen
+    assert seen["messages"] == [
+        "plan-ls: no model (manual mode): wrote the prompt to .plan-ls/prompts-out/plan-tdd.md; "
+        "paste it into a chat and put the answer into prompt_plan.md (not changed)"]
+    assert "wrote prompt_plan.md" not in seen["echoed"]
+    assert "was written" not in seen["echoed"]

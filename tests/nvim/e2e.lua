@@ -331,6 +331,27 @@ check('status_unreadable', function(seen)
   vim.cmd.close()
 end)
 
+-- No model (no key): :PlanGeneratePlan writes the rendered prompt only, and says so.
+check('manual_generate', function(seen)
+  local spec_path = project .. '/spec.md'
+  local prompt_path = project .. '/.plan-ls/prompts-out/plan-tdd.md'
+  vim.cmd.edit(vim.fn.fnameescape(spec_path))
+  seen.plan_before = vim.fn.readfile(plan_path)
+  vim.cmd('messages clear')
+  local n = #results.messages
+  vim.cmd('PlanGeneratePlan')
+  wait(10000, function()
+    return #results.messages > n
+  end)
+  seen.messages = vim.tbl_map(function(m)
+    return m.msg
+  end, vim.list_slice(results.messages, n + 1))
+  seen.echoed = vim.api.nvim_exec2('messages', { output = true }).output
+  seen.plan_unchanged = vim.deep_equal(seen.plan_before, vim.fn.readfile(plan_path))
+  seen.plan_before = nil
+  seen.prompt_written = vim.uv.fs_stat(prompt_path) ~= nil
+end)
+
 results.failed = failed
 save()
 vim.cmd('cquit ' .. failed)

@@ -141,10 +141,28 @@ local function cursor_line()
   return vim.api.nvim_win_get_cursor(0)[1] - 1
 end
 
---- What a command that writes a file answers: say where it went.
+--- What a command that writes a file answers ({ok, manual, path, prompt_path, ...}): say what
+--- happened. In manual mode only the rendered prompt was written, never `path`; a failed or
+--- cancelled run was already explained by the server.
 local function report_written(result)
-  if type(result) == 'table' and result.path then
-    notify('wrote ' .. vim.fn.fnamemodify(result.path, ':~:.'))
+  if type(result) ~= 'table' or not result.ok then
+    return
+  end
+  local function show(p)
+    return vim.fn.fnamemodify(p, ':~:.')
+  end
+  if result.manual then
+    if result.prompt_path then
+      notify(
+        ('no model (manual mode): wrote the prompt to %s; paste it into a chat and put the '
+          .. 'answer into %s (not changed)'):format(
+          show(result.prompt_path),
+          result.path and vim.fn.fnamemodify(result.path, ':t') or 'the target file'
+        )
+      )
+    end
+  elseif result.path then
+    notify('wrote ' .. show(result.path))
   end
 end
 
