@@ -21,8 +21,7 @@ import type { PlanStatus, Progress } from './logic/types';
 import { busy, serverProgress } from './progressUi';
 
 export const SECRET_KEY = 'planLs.apiKey';
-const FILE_KEYS = ['todo', 'plan', 'spec', 'interview'] as const;
-export type FileKey = (typeof FILE_KEYS)[number];
+export type FileKey = 'todo' | 'plan' | 'spec' | 'interview';
 const DEFAULT_FILES: Record<FileKey, string> = {
   todo: 'todo.md',
   plan: 'prompt_plan.md',
