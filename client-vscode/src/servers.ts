@@ -11,6 +11,7 @@ import {
   LanguageClientOptions,
   MessageType,
   ResponseError,
+  RevealOutputChannelOn,
   ServerOptions,
   State,
 } from 'vscode-languageclient/node';
@@ -91,6 +92,8 @@ export class FolderServer {
         LanguageClientOptions['documentSelector'],
       workspaceFolder: folder,
       outputChannel: m.output,
+      // errors go to the log; the extension shows one message of its own when a server fails
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: settingsFor(folder),
       synchronize: { configurationSection: 'planLs' },
       diagnosticCollectionName: `plan-ls (${folder.name})`,
@@ -131,6 +134,11 @@ export class FolderServer {
     });
     try {
       await client.start();
+      // a server that exits before it answers `initialize` closes the connection, and then
+      // start() can resolve with the client stopped: that is a failed start too
+      if (client.state !== State.Running) {
+        throw new Error(`the server exited before it answered initialize (client ${State[client.state]})`);
+      }
     } catch (e) {
       this.failed = true;
       this.failedWhy = 'crashed';

@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -451,6 +452,31 @@ def test_missing_server_gives_one_clear_error(code_server: CodeServer, page,
     time.sleep(1)
     assert toast.count() == 1
     shot("command-without-server")
+
+
+def test_server_that_dies_at_start_gives_one_clear_error(code_server: CodeServer, page,
+                                                        tmp_path: Path) -> None:
+    """A server that exits before it answers `initialize`: the language client's own "couldn't
+    create connection" pop-up must not pile up on top of the extension's one message."""
+    ws = tmp_path / "dies"
+    (ws / ".vscode").mkdir(parents=True)
+    (ws / "todo.md").write_text(FALLBACK_TODO)
+    (ws / ".vscode" / "settings.json").write_text(json.dumps(
+        {"planLs.server.command": [sys.executable, "-c", "import sys; sys.exit(3)"]}))
+    shot = Shots(page, "vscode-dies")
+    open_folder(page, code_server, ws)
+    toast = page.locator(".notification-toast", has_text="stopped or could not start")
+    try:
+        toast.first.wait_for(timeout=30_000)
+    except Exception as exc:
+        shot("no-error")
+        raise AssertionError(f"no error message{diagnostics(code_server)}") from exc
+    time.sleep(3)  # anything else that would pile up has had time to show
+    shot("died")
+    toasts = page.locator(".notification-toast").all_inner_texts()
+    plan_toasts = [t for t in toasts if "plan-ls" in t or "Plan" in t]
+    assert len(plan_toasts) == 1, plan_toasts
+    assert "Show log" in plan_toasts[0]
 
 
 def open_multi_root(page, url: str, first_folder: str):
