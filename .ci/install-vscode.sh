@@ -6,7 +6,8 @@
 #     registry step by step, because its own install script downloads ripgrep and friends;
 #     it is cached outside the repository, in $PLAN_LS_CI_DIR (default /opt/plan-ls-ci), so a
 #     rerun on the same machine takes seconds;
-#   - the extension's node modules (npm ci) and client-vscode/plan-ls.vsix (npm run package).
+#   - the extension's node modules (npm ci) and client-vscode/plan-ls.vsix (npm run package:
+#     typecheck, eslint, unit tests, bundle).
 # Idempotent and quiet; prints one line per stage with its duration.
 set -euo pipefail
 
@@ -87,7 +88,7 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
 fi
 done_
 
-stage "client-vscode unit tests + plan-ls.vsix"
+stage "client-vscode lint, unit tests + plan-ls.vsix"
 run ext-package npm run --silent package
 [[ -f plan-ls.vsix ]] || { echo "FAILED: no plan-ls.vsix"; exit 1; }
 done_

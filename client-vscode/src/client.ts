@@ -20,7 +20,12 @@ export class PlanLanguageClient extends LanguageClient {
 
   constructor(id: string, name: string, server: ServerOptions, options: LanguageClientOptions) {
     super(id, name, server, options);
-    // the base class shows "Go to output" pop-ups for its own errors; route them instead
+    // The base class shows "Go to output" pop-ups for its own errors. revealOutputChannelOn:
+    // Never (set by the extension) silences most of them, but not the forced ones, e.g.
+    // "couldn't create connection to server" when the server dies before it answers
+    // `initialize`; for those the extension shows one message of its own (with "Open setting"
+    // and "Show log"), so they go to the log. There is no public way to do this (checked in
+    // vscode-languageclient 9.0.1: logOutputMessage(..., 'force') ignores the option).
     (this as unknown as { showNotificationMessage: Popup }).showNotificationMessage = (type, message) =>
       this.popup(type, message);
   }

@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ItemNode, StepNode } from './logic/planTree';
 import { stepAtLine } from './logic/planTree';
+import { statusSummary } from './logic/statusText';
 import { selectedLines, stepPrompt } from './logic/text';
 import type { NextStep, PlanStatus } from './logic/types';
 import { revealLine, toUri, ViewNode } from './planView';
@@ -11,12 +12,35 @@ import { activeFolder, FileKey, fileSetting, fileUri, SECRET_KEY, Servers } from
 
 type Handler = (...args: unknown[]) => unknown;
 
-export function registerCommands(context: vscode.ExtensionContext, servers: Servers): void {
-  const reg = (id: string, fn: Handler) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
-  const run = (folder: vscode.WorkspaceFolder, command: string, arg: object, title?: string) =>
-    servers.execute(folder, command, [arg], { title });
+type Run = (folder: vscode.WorkspaceFolder, command: string, arg: object, title?: string) => Promise<unknown>;
 
-  // --- check-off ----------------------------------------------------------------------------
+/** What every group of commands registers with: `reg` adds a command, `run` executes a server one. */
+interface Ctx {
+  context: vscode.ExtensionContext;
+  servers: Servers;
+  reg: (id: string, fn: Handler) => void;
+  run: Run;
+}
+
+/** Registers every palette command and the Plan view's actions, group by group. */
+export function registerCommands(context: vscode.ExtensionContext, servers: Servers): void {
+  const reg = (id: string, fn: Handler) => {
+    context.subscriptions.push(vscode.commands.registerCommand(id, fn));
+  };
+  const run: Run = (folder, command, arg, title) => servers.execute(folder, command, [arg], { title });
+  const c: Ctx = { context, servers, reg, run };
+  registerCheckOff(c);
+  registerSteps(c);
+  registerClaims(c);
+  registerGeneration(c);
+  registerExistingCode(c);
+  registerStatusServerKey(c);
+  registerViewActions(c);
+  registerClientSide(c);
+}
+
+/** Checking items off: the cursor's lines, or a chosen step. */
+function registerCheckOff({ servers, reg, run }: Ctx): void {
   const markLines = async (command: string) => {
     const editor = vscode.window.activeTextEditor;
     const folder = editor && vscode.workspace.getWorkspaceFolder(editor.document.uri);
@@ -37,8 +61,10 @@ export function registerCommands(context: vscode.ExtensionContext, servers: Serv
     if (step === undefined) return;
     await run(folder, 'planLs.markDone', { uri: fileUri(folder, 'todo').toString(), step });
   });
+}
 
-  // --- steps --------------------------------------------------------------------------------
+/** The next step, a step's prompt to the clipboard or into the editor. */
+function registerSteps({ servers, reg, run }: Ctx): void {
   reg('plan.nextStep', async () => {
     const folder = await pickFolder();
     if (!folder) return;
@@ -92,8 +118,10 @@ export function registerCommands(context: vscode.ExtensionContext, servers: Serv
     }
     await run(folder, 'planLs.insertPrompt', arg);
   });
+}
 
-  // --- claims -------------------------------------------------------------------------------
+/** Claiming the item or step under the cursor, and releasing it. */
+function registerClaims({ reg, run }: Ctx): void {
   const claim = async (command: string) => {
     const editor = vscode.window.activeTextEditor;
     const folder = editor && vscode.workspace.getWorkspaceFolder(editor.document.uri);
@@ -105,8 +133,10 @@ export function registerCommands(context: vscode.ExtensionContext, servers: Serv
   };
   reg('plan.claim', () => claim('planLs.claim'));
   reg('plan.release', () => claim('planLs.release'));
+}
 
-  // --- spec interview and generation --------------------------------------------------------
+/** The spec interview and the generated planning files. */
+function registerGeneration({ reg, run }: Ctx): void {
   reg('plan.brainstorm', async () => {
     const editor = vscode.window.activeTextEditor;
     const folder = editor && vscode.workspace.getWorkspaceFolder(editor.document.uri);
@@ -134,8 +164,10 @@ export function registerCommands(context: vscode.ExtensionContext, servers: Serv
     onFile('spec', 'planLs.generatePlan', 'Plan: generating the prompt plan (plain)', { flavour: 'plain' }),
   );
   reg('plan.generateTodo', () => onFile('plan', 'planLs.generateTodo', 'Plan: generating todo.md'));
+}
 
-  // --- non-greenfield -----------------------------------------------------------------------
+/** Existing codebases: pack, code review, issues, missing tests. */
+function registerExistingCode({ servers, reg, run }: Ctx): void {
   reg('plan.pack', async () => {
     const folder = await pickFolder();
     if (!folder) return;
@@ -162,23 +194,17 @@ export function registerCommands(context: vscode.ExtensionContext, servers: Serv
   reg('plan.review', answer('planLs.review', 'Plan: generating a code review'));
   reg('plan.issues', answer('planLs.issues', 'Plan: generating issues'));
   reg('plan.missingTests', answer('planLs.missingTests', 'Plan: generating missing tests'));
+}
 
-  // --- status, server, key ------------------------------------------------------------------
+/** Status, restarting the server, its log, the API key. */
+function registerStatusServerKey({ context, servers, reg }: Ctx): void {
   reg('plan.showStatus', async () => {
     const folder = await pickFolder();
     if (!folder) return;
     const status = await statusOf(servers, folder, true);
     if (!status) return;
     void vscode.commands.executeCommand('planLs.plan.focus');
-    const todo = status.todo;
-    const steps = status.plan?.steps ?? [];
-    const doneSteps = steps.filter((s) => s.todo_total > 0 && s.todo_done >= s.todo_total).length;
-    const drift = status.diagnostics?.length ?? 0;
-    const parts = [
-      todo ? `${todo.done ?? 0}/${todo.total ?? 0} todo items done` : 'no todo file',
-      `${doneSteps}/${steps.length} steps done`,
-      drift ? `${drift} drift warning${drift === 1 ? '' : 's'} (see Problems)` : 'no drift',
-    ];
+    const parts = statusSummary(status);
     const next = servers.get(folder).progress?.nextStep;
     const openNext = 'Open next step';
     const choice = await vscode.window.showInformationMessage(
@@ -214,8 +240,10 @@ export function registerCommands(context: vscode.ExtensionContext, servers: Serv
     void vscode.window.showInformationMessage('Plan: API key removed; restarting the server.');
     if (servers.all().length > 0) await servers.restartAll();
   });
+}
 
-  // --- the Plan view's actions (hidden from the palette) ------------------------------------
+/** The Plan view's actions (hidden from the palette). */
+function registerViewActions({ reg, run }: Ctx): void {
   reg('plan.view.reveal', async (uri, line) => {
     if (uri instanceof vscode.Uri && typeof line === 'number') await revealLine(uri, line);
   });
@@ -242,8 +270,10 @@ export function registerCommands(context: vscode.ExtensionContext, servers: Serv
     const step = v.node as StepNode;
     await run(v.server.folder, 'planLs.markDone', { uri: fileUri(v.server.folder, 'todo').toString(), step: step.number });
   });
+}
 
-  // --- the client-side command that the server's code lenses use ----------------------------
+/** The client-side command that the server's code lenses use. */
+function registerClientSide({ servers, reg }: Ctx): void {
   servers.markClientSide('planLs.copyToClipboard');
   reg('planLs.copyToClipboard', async (arg) => {
     const text = typeof arg === 'string' ? arg : (arg as { text?: unknown } | undefined)?.text;

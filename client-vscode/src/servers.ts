@@ -11,17 +11,18 @@ import {
   LanguageClientOptions,
   MessageType,
   ResponseError,
+  RevealOutputChannelOn,
   ServerOptions,
   State,
 } from 'vscode-languageclient/node';
 import { PlanLanguageClient } from './client';
+import { folderSelector } from './logic/selector';
 import { resolveServerCommand, Resolution } from './logic/serverCommand';
 import type { PlanStatus, Progress } from './logic/types';
 import { busy, serverProgress } from './progressUi';
 
 export const SECRET_KEY = 'planLs.apiKey';
-const FILE_KEYS = ['todo', 'plan', 'spec', 'interview'] as const;
-export type FileKey = (typeof FILE_KEYS)[number];
+export type FileKey = 'todo' | 'plan' | 'spec' | 'interview';
 const DEFAULT_FILES: Record<FileKey, string> = {
   todo: 'todo.md',
   plan: 'prompt_plan.md',
@@ -84,10 +85,15 @@ export class FolderServer {
     const folder = this.folder;
     const clientOptions: LanguageClientOptions = {
       // every file of the folder, not only markdown: hover and the check-off action on a
-      // source line that a finding of code-review.md / missing-tests.md points at
-      documentSelector: [{ scheme: 'file', pattern: `${folder.uri.fsPath}/**/*` }],
+      // source line that a finding of code-review.md / missing-tests.md points at. The
+      // client passes a filter's pattern on to vscode.languages.match unchanged, and that
+      // takes a RelativePattern, though the protocol type says string.
+      documentSelector: folderSelector(folder, (base, glob) => new vscode.RelativePattern(base, glob)) as unknown as
+        LanguageClientOptions['documentSelector'],
       workspaceFolder: folder,
       outputChannel: m.output,
+      // errors go to the log; the extension shows one message of its own when a server fails
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: settingsFor(folder),
       synchronize: { configurationSection: 'planLs' },
       diagnosticCollectionName: `plan-ls (${folder.name})`,
@@ -128,6 +134,11 @@ export class FolderServer {
     });
     try {
       await client.start();
+      // a server that exits before it answers `initialize` closes the connection, and then
+      // start() can resolve with the client stopped: that is a failed start too
+      if (client.state !== State.Running) {
+        throw new Error(`the server exited before it answered initialize (client ${State[client.state]})`);
+      }
     } catch (e) {
       this.failed = true;
       this.failedWhy = 'crashed';

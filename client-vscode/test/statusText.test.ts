@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { statusView } from '../src/logic/statusText';
+import { statusSummary, statusView } from '../src/logic/statusText';
 
 test('progress with a next step', () => {
   const v = statusView({ done: 41, total: 120, nextStep: { number: 5, title: 'Parse the checklist' } });
@@ -38,4 +38,35 @@ test('before the first notification', () => {
 test('garbage numbers are clamped', () => {
   const v = statusView({ done: -1, total: 2.7, nextStep: null });
   assert.equal(v.text, '✓ 0/2');
+});
+
+const step = (n: number, total: number, done: number) => ({ number: n, title: `S${n}`, line: n * 4, todo_total: total, todo_done: done });
+
+test('status summary of a readable plan', () => {
+  const parts = statusSummary({
+    todo: { path: '/p/todo.md', total: 5, done: 2 },
+    plan: { path: '/p/prompt_plan.md', steps: [step(1, 2, 2), step(2, 3, 0)] },
+    diagnostics: [],
+    unreadable: [],
+  });
+  assert.deepEqual(parts, ['2/5 todo items done', '1/2 steps done', 'no drift']);
+});
+
+test('status summary names an unreadable checklist and does not claim "no drift"', () => {
+  const parts = statusSummary({
+    todo: { path: null, total: 0, done: 0, items: [] },
+    plan: { path: '/p/my plan [wip]/prompt_plan.md', steps: [step(1, 0, 0)] },
+    diagnostics: [],
+    unreadable: [{ path: '/p/my plan [wip]/todo.md', reason: '/p/my plan [wip]/todo.md: looks like a binary file (NUL bytes), not markdown' }],
+  });
+  assert.deepEqual(parts, [
+    'cannot read todo.md: looks like a binary file (NUL bytes), not markdown',
+    '0/1 steps done',
+    'drift unknown',
+  ]);
+});
+
+test('status summary from a server that sends no unreadable list', () => {
+  const parts = statusSummary({ todo: { path: null }, plan: { path: null, steps: [] }, diagnostics: [{ path: 'x', line: 1, severity: 'warning', message: 'm' }] });
+  assert.deepEqual(parts, ['no todo file', '0/0 steps done', '1 drift warning (see Problems)']);
 });

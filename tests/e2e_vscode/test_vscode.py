@@ -12,9 +12,12 @@ the reason, only when code-server is not installed.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
+import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,6 +43,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 SAMPLE = ROOT / "samples" / "greenfield"
+# a folder name with glob characters, spaces and a non-ASCII letter: the extension must not
+# read the folder's path as a glob (a document selector built from it matched nothing)
+GLOB_FOLDER = "my plan [wip] é"
 
 FALLBACK_TODO = """# Todo
 
@@ -173,12 +179,18 @@ class Shots:
 
 
 def open_folder(page, cs: CodeServer, folder: Path) -> None:
-    page.goto(f"{cs.url}/?folder={folder}")
+    page.goto(f"{cs.url}/?folder={urllib.parse.quote(str(folder))}")
     page.wait_for_selector(".monaco-workbench", timeout=45_000)
 
 
 def diagnostics(cs: CodeServer) -> str:
     return f"\n--- code-server log\n{cs.log_tail()}\n{cs.extension_host_logs()}"
+
+
+def plan_header(page):
+    """The Plan view's header (by its exact title: a folder named "my plan …" has one too)."""
+    title = page.locator("h3.title", has_text=re.compile(r"^\s*plan\s*$", re.I))
+    return page.locator(".pane-header", has=title)
 
 
 def text_of(locator) -> str:
@@ -252,7 +264,7 @@ def run_palette_command(page, title: str) -> None:
 def test_user_flow_hover_mark_done_status_bar_plan_view(code_server: CodeServer, page,
                                                          tmp_path: Path) -> None:
     started = time.monotonic()
-    ws = make_workspace(tmp_path / "greenfield")
+    ws = make_workspace(tmp_path / GLOB_FOLDER)
     before = plan_status(ws)
     items = before["todo"]["items"]
     target = next(i for i in items if not i["done"])
@@ -316,11 +328,11 @@ def test_user_flow_hover_mark_done_status_bar_plan_view(code_server: CodeServer,
         shot("status-bar-opens-next-step")
 
     # the Plan view: steps with progress, the item's step expanded with the item now done
-    page.locator(".pane-header", has_text="Plan").first.click()
+    plan_header(page).first.click()
     folder_header = page.locator(".pane-header", has_text=ws.name).first
     if folder_header.get_attribute("aria-expanded") == "true":
         folder_header.click()  # make room for the Plan view
-    plan_pane = page.locator(".pane", has=page.locator(".pane-header", has_text="Plan"))
+    plan_pane = page.locator(".pane", has=plan_header(page))
     plan_pane.locator(".monaco-list-row", has_text="Step").first.wait_for()
     rows = [text_of(r) for r in plan_pane.locator(".monaco-list-row").all()]
     shot("plan-view")
@@ -442,6 +454,31 @@ def test_missing_server_gives_one_clear_error(code_server: CodeServer, page,
     shot("command-without-server")
 
 
+def test_server_that_dies_at_start_gives_one_clear_error(code_server: CodeServer, page,
+                                                        tmp_path: Path) -> None:
+    """A server that exits before it answers `initialize`: the language client's own "couldn't
+    create connection" pop-up must not pile up on top of the extension's one message."""
+    ws = tmp_path / "dies"
+    (ws / ".vscode").mkdir(parents=True)
+    (ws / "todo.md").write_text(FALLBACK_TODO)
+    (ws / ".vscode" / "settings.json").write_text(json.dumps(
+        {"planLs.server.command": [sys.executable, "-c", "import sys; sys.exit(3)"]}))
+    shot = Shots(page, "vscode-dies")
+    open_folder(page, code_server, ws)
+    toast = page.locator(".notification-toast", has_text="stopped or could not start")
+    try:
+        toast.first.wait_for(timeout=30_000)
+    except Exception as exc:
+        shot("no-error")
+        raise AssertionError(f"no error message{diagnostics(code_server)}") from exc
+    time.sleep(3)  # anything else that would pile up has had time to show
+    shot("died")
+    toasts = page.locator(".notification-toast").all_inner_texts()
+    plan_toasts = [t for t in toasts if "plan-ls" in t or "Plan" in t]
+    assert len(plan_toasts) == 1, plan_toasts
+    assert "Show log" in plan_toasts[0]
+
+
 def open_multi_root(page, url: str, first_folder: str):
     """Open a .code-workspace. Now and then code-server 4.100.3 opens one as an empty workspace
     ("You have not yet added a folder", with "An unknown error occurred" in the console); a
@@ -487,8 +524,8 @@ def test_multi_root_inline_actions_and_changes_on_disk(code_server: CodeServer, 
     shot.page = page
     a = plan_status(first)["todo"]
     status_bar_text(page, code_server)
-    page.locator(".pane-header", has_text="Plan").first.click()
-    plan_pane = page.locator(".pane", has=page.locator(".pane-header", has_text="Plan"))
+    plan_header(page).first.click()
+    plan_pane = page.locator(".pane", has=plan_header(page))
     folders_header = page.locator(".pane-header", has_text="two").first
     if folders_header.get_attribute("aria-expanded") == "true":
         folders_header.click()

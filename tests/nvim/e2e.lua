@@ -97,7 +97,9 @@ check('attach', function(seen)
   local t0 = vim.uv.hrtime()
   seen.attached = wait(15000, function()
     local client = plan_ls.client(todo_buf)
-    return client ~= nil and client.initialized and plan_ls.status() ~= ''
+    -- the first progress may come before the server has read prompt_plan.md: wait for the
+    -- next step to show, not for any progress at all
+    return client ~= nil and client.initialized and plan_ls.status():find('Step', 1, true) ~= nil
   end)
   seen.seconds = (vim.uv.hrtime() - t0) / 1e9
   local client = assert(plan_ls.client(todo_buf), 'no plan_ls client attached')
@@ -306,6 +308,48 @@ check('watcher', function(seen)
     return plan_ls.status():find('14/20', 1, true) ~= nil
   end)
   seen.status = plan_ls.status()
+end)
+
+-- todo.md (closed) becomes unreadable on disk: :PlanStatus must say so, not "no drift".
+check('status_unreadable', function(seen)
+  local f = assert(io.open(todo_path, 'wb'))
+  f:write('# Todo\n\0\1 not text\n- [ ] an item nobody can read\n')
+  f:close()
+  seen.reached = wait(5000, function()
+    return plan_ls.status() == '' -- no checklist: no progress to show
+  end)
+  vim.cmd('PlanStatus')
+  local buf
+  wait(5000, function()
+    buf = vim.iter(vim.api.nvim_list_bufs()):find(function(b)
+      return vim.b[b].plan_ls_status == true
+    end)
+    return buf ~= nil
+  end)
+  assert(buf, ':PlanStatus opened no buffer')
+  seen.lines = lines(buf)
+  vim.cmd.close()
+end)
+
+-- No model (no key): :PlanGeneratePlan writes the rendered prompt only, and says so.
+check('manual_generate', function(seen)
+  local spec_path = project .. '/spec.md'
+  local prompt_path = project .. '/.plan-ls/prompts-out/plan-tdd.md'
+  vim.cmd.edit(vim.fn.fnameescape(spec_path))
+  seen.plan_before = vim.fn.readfile(plan_path)
+  vim.cmd('messages clear')
+  local n = #results.messages
+  vim.cmd('PlanGeneratePlan')
+  wait(10000, function()
+    return #results.messages > n
+  end)
+  seen.messages = vim.tbl_map(function(m)
+    return m.msg
+  end, vim.list_slice(results.messages, n + 1))
+  seen.echoed = vim.api.nvim_exec2('messages', { output = true }).output
+  seen.plan_unchanged = vim.deep_equal(seen.plan_before, vim.fn.readfile(plan_path))
+  seen.plan_before = nil
+  seen.prompt_written = vim.uv.fs_stat(prompt_path) ~= nil
 end)
 
 results.failed = failed

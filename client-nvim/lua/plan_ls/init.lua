@@ -141,10 +141,28 @@ local function cursor_line()
   return vim.api.nvim_win_get_cursor(0)[1] - 1
 end
 
---- What a command that writes a file answers: say where it went.
+--- What a command that writes a file answers ({ok, manual, path, prompt_path, ...}): say what
+--- happened. In manual mode only the rendered prompt was written, never `path`; a failed or
+--- cancelled run was already explained by the server.
 local function report_written(result)
-  if type(result) == 'table' and result.path then
-    notify('wrote ' .. vim.fn.fnamemodify(result.path, ':~:.'))
+  if type(result) ~= 'table' or not result.ok then
+    return
+  end
+  local function show(p)
+    return vim.fn.fnamemodify(p, ':~:.')
+  end
+  if result.manual then
+    if result.prompt_path then
+      notify(
+        ('no model (manual mode): wrote the prompt to %s; paste it into a chat and put the '
+          .. 'answer into %s (not changed)'):format(
+          show(result.prompt_path),
+          result.path and vim.fn.fnamemodify(result.path, ':t') or 'the target file'
+        )
+      )
+    end
+  elseif result.path then
+    notify('wrote ' .. show(result.path))
   end
 end
 
@@ -164,6 +182,21 @@ local function status_lines(s, next_number)
     head = head .. ' · next: Step ' .. next_number
   end
   lines[1], hls[1] = head, 'Title'
+  -- files that exist but cannot be read: until they can, the counts and the drift are partial
+  local unreadable = type(s.unreadable) == 'table' and s.unreadable or {}
+  if #unreadable > 0 then
+    lines[#lines + 1] = ''
+    lines[#lines + 1], hls[#lines + 1] = ('Unreadable (%d)'):format(#unreadable), 'Title'
+    for _, u in ipairs(unreadable) do
+      local path = tostring(u.path)
+      local reason = tostring(u.reason)
+      if vim.startswith(reason, path .. ': ') then
+        reason = reason:sub(#path + 3) -- the line names the file already
+      end
+      lines[#lines + 1] = ('  %s  %s'):format(vim.fn.fnamemodify(path, ':t'), reason)
+      hls[#lines] = 'DiagnosticError'
+    end
+  end
   if #steps > 0 then
     local width = 0
     for _, st in ipairs(steps) do
@@ -201,6 +234,9 @@ local function status_lines(s, next_number)
       hls[#lines] = d.severity == 'error' and 'DiagnosticError' or 'DiagnosticWarn'
       targets[#lines] = { path = d.path, line = d.line }
     end
+  elseif #unreadable > 0 then
+    lines[#lines + 1] = ''
+    lines[#lines + 1] = 'Drift unknown: a planning file cannot be read.'
   else
     lines[#lines + 1] = ''
     lines[#lines + 1] = 'No drift between the plan and the checklist.'
@@ -486,6 +522,50 @@ local COMMANDS = {
   },
 }
 
+-- A server that cannot start ------------------------------------------------------------------
+
+local told_missing = false
+
+--- The program `cmd` names when it is not executable, else nil (also nil for a cmd function,
+--- which starts the server its own way).
+---@param cmd any
+---@return string?
+function M.missing_executable(cmd)
+  if type(cmd) ~= 'table' or type(cmd[1]) ~= 'string' then
+    return nil
+  end
+  return vim.fn.executable(cmd[1]) == 0 and cmd[1] or nil
+end
+
+--- vim.lsp.enable skips a config whose cmd is not executable without a word (Neovim 0.11 only
+--- logs it), so `K` falls back to `man` and nothing says why: say it once per session, for the
+--- first buffer the server would have attached to.
+---@param bufnr integer
+function M.check_executable(bufnr)
+  if told_missing or not vim.lsp.is_enabled(NAME) then
+    return
+  end
+  local config = vim.lsp.config[NAME] or {}
+  local exe = M.missing_executable(config.cmd)
+  if not exe then
+    return
+  end
+  if config.filetypes and not vim.list_contains(config.filetypes, vim.bo[bufnr].filetype) then
+    return
+  end
+  if config.root_markers and not vim.fs.root(bufnr, config.root_markers) then
+    return -- not in a project: the server would not have started here either
+  end
+  told_missing = true
+  notify(
+    ('cannot start the language server: %s is not on PATH (or not executable), so plan '
+      .. 'features are off in this session. Install it with `pip install plan-ls` (or '
+      .. "`pipx install plan-ls`), or tell Neovim where it is: vim.lsp.config('plan_ls', "
+      .. "{ cmd = { '/path/to/plan-ls', 'serve' } })"):format(exe),
+    WARN
+  )
+end
+
 local did_setup = false
 
 --- Defines the :Plan* commands and the code lens refresh; runs once (plugin/plan_ls.lua).
@@ -510,6 +590,14 @@ function M.setup()
   end
 
   local group = vim.api.nvim_create_augroup('plan_ls', { clear = true })
+  vim.api.nvim_create_autocmd('FileType', {
+    group = group,
+    callback = function(ev)
+      if vim.bo[ev.buf].buftype == '' then
+        M.check_executable(ev.buf)
+      end
+    end,
+  })
   vim.api.nvim_create_autocmd('LspAttach', {
     group = group,
     callback = function(ev)

@@ -1,5 +1,6 @@
-// The status-bar item's text and tooltip, from the planLs/progress notification.
-import type { Progress } from './types';
+// The status-bar item's text and tooltip, from the planLs/progress notification; the summary
+// that "Plan: Show status" shows, from planLs.status.
+import type { PlanStatus, Progress } from './types';
 
 export interface StatusView {
   text: string;
@@ -29,4 +30,31 @@ export function statusView(progress: Progress | undefined, busy = 0): StatusView
     tooltip = 'Plan: no todo items yet.';
   }
   return { text, tooltip: tooltip + busyNote, hasNext: !!next };
+}
+
+function baseName(p: string): string {
+  return p.split(/[\\/]/).pop() || p;
+}
+
+/**
+ * The parts of the "Plan: Show status" message: todo counts, steps, drift. A planning file that
+ * cannot be read is named with its reason, and then the drift is unknown rather than "no drift".
+ */
+export function statusSummary(status: PlanStatus): string[] {
+  const todo = status.todo;
+  const steps = status.plan?.steps ?? [];
+  const unreadable = status.unreadable ?? [];
+  const doneSteps = steps.filter((s) => s.todo_total > 0 && s.todo_done >= s.todo_total).length;
+  const drift = status.diagnostics?.length ?? 0;
+  const parts = unreadable.map((u) => {
+    // the reason often starts with the file's full path: the part names the file already
+    const reason = u.reason.startsWith(`${u.path}: `) ? u.reason.slice(u.path.length + 2) : u.reason;
+    return `cannot read ${baseName(u.path)}: ${reason}`;
+  });
+  if (todo?.path) parts.push(`${todo.done ?? 0}/${todo.total ?? 0} todo items done`);
+  else if (unreadable.length === 0) parts.push('no todo file'); // (else it may be the one named above)
+  parts.push(`${doneSteps}/${steps.length} steps done`);
+  if (drift) parts.push(`${drift} drift warning${drift === 1 ? '' : 's'} (see Problems)`);
+  else parts.push(unreadable.length ? 'drift unknown' : 'no drift');
+  return parts;
 }

@@ -31,6 +31,8 @@ export interface PlanStatus {
   plan?: { path?: string | null; steps?: PlanStep[] } | null;
   diagnostics?: Diagnostic[] | null;
   next_step?: { number: string | number; title: string } | null;
+  /** planning files that exist but cannot be read (binary, too large) */
+  unreadable?: { path: string; reason: string }[] | null;
 }
 
 export interface Progress {

@@ -5,6 +5,7 @@ never-clobber question, and the template insertion used by planLs.insertPrompt."
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from lsprotocol import types as t
 from plan_ls.confinement import OutsideWorkspace, confine, confine_markdown
 from plan_ls.features.arguments import command, path_field
 from plan_ls.fileio import UnreadableFile, read_text
+from plan_ls.llm.client import resolve_endpoint
 from plan_ls.llm.generation import Job, message, run_job
 from plan_ls.llm.templates import TemplateError, list_templates, render_template
 from plan_ls.llm.transcript import parse_transcript
@@ -86,7 +88,7 @@ async def _generate(ls: PlanServer, uri: str, *, source: str, target: str, templ
     text = _source_text(ls, uri, source)
     if not text.strip():
         return _refused(ls, empty), None, text
-    path = await choose_target(ls, ls.state.path_of(target))
+    path = await target_for(ls, ls.state.path_of(target), planning=True)
     if path is None:
         return {"ok": False, "cancelled": True}, None, text
     try:
@@ -95,7 +97,8 @@ async def _generate(ls: PlanServer, uri: str, *, source: str, target: str, templ
         return _refused(ls, str(exc)), None, text
     outcome = await run_job(ls, Job(action=action, title=title, prompt=prompt, planning=True,
                                     target=path, replace=True))
-    return outcome.as_dict(), path if outcome.ok else None, text
+    # manual mode wrote the prompt only: the target is as it was, nothing to check in it
+    return outcome.as_dict(), path if outcome.ok and not outcome.manual else None, text
 
 
 # --- code actions -------------------------------------------------------------------------
@@ -231,6 +234,20 @@ def sibling(path: Path) -> Path:
         if not candidate.exists():
             return candidate
         n += 1
+
+
+def manual_mode(ls: PlanServer, planning: bool) -> bool:
+    """True when no model will be called (llm.mode manual, or no key for a remote endpoint):
+    the action then writes only the rendered prompt, never its target."""
+    return resolve_endpoint(ls.settings.llm, os.environ, planning=planning) is None
+
+
+async def target_for(ls: PlanServer, path: Path, planning: bool) -> Path | None:
+    """The file a generation writes: what `choose_target` picks, or, in manual mode, `path`
+    without asking (asking to replace a file that is not going to be touched misleads)."""
+    if manual_mode(ls, planning):
+        return path
+    return await choose_target(ls, path)
 
 
 async def choose_target(ls: PlanServer, path: Path) -> Path | None:

@@ -21,6 +21,7 @@ from plan_ls.features.generate import (
     choose_target,
     current_text,
     interview_path,
+    target_for,
     values_for,
 )
 from plan_ls.llm.generation import Job, run_job
@@ -84,7 +85,7 @@ def register(server: PlanServer) -> None:
         transcript = parse_transcript(text or "")
         if not transcript.idea and not transcript.turns:
             return _refused(ls, f"{path.name} holds no idea and no answers to compile")
-        target = await choose_target(ls, ls.state.path_of("spec"))
+        target = await target_for(ls, ls.state.path_of("spec"), planning=False)
         if target is None:
             return {"ok": False, "cancelled": True}
         try:

@@ -19,6 +19,11 @@ _CLEAR = "\x1b[H\x1b[2J"
 def render_board(state: PlanState, now: str | None = None) -> str:
     snap = state.snapshot
     lines = [f"plan-ls watch · {state.root} · {now or time.strftime('%H:%M:%S')}"]
+    files = state.state.values()
+    if all(fs.text is None and fs.error is None for fs in files):
+        names = ", ".join(str(getattr(state.files, role)) for role in state.state)
+        lines.append(f"no planning files found ({names})")
+        return "\n".join(lines)
     overall = snap.overall
     todo_name = state.files.todo
     if snap.todo is not None:
@@ -26,12 +31,16 @@ def render_board(state: PlanState, now: str | None = None) -> str:
         bar = _bar(overall.done, overall.total)
         lines.append(f"{todo_name}: {overall.done}/{overall.total} done {bar} {pct}")
     else:
-        lines.append(f"{todo_name}: missing")
+        lines.append(_absent(state, "todo"))
     nxt = snap.next_step()
-    lines.append(f"next: {nxt.number} — {step_title(nxt)}" if nxt
-                 else "next: nothing open and unclaimed")
+    if nxt is not None:
+        lines.append(f"next: {nxt.number} — {step_title(nxt)}")
+    elif snap.plan is None:
+        lines.append("next: no plan to take a step from")
+    else:
+        lines.append("next: nothing open and unclaimed")
     lines.append("")
-    lines.extend(_steps(snap, state.files.plan))
+    lines.extend(_steps(snap, state))
     holders = _holders(snap, todo_name)
     if holders:
         lines.append("")
@@ -44,9 +53,21 @@ def render_board(state: PlanState, now: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _steps(snap: PlanSnapshot, plan_name: str) -> list[str]:
+def _absent(state: PlanState, role: str) -> str:
+    """Why a planning file has no content: unreadable (with the reason) or missing."""
+    fs = state.state[role]
+    name = getattr(state.files, role)
+    if fs.error is None:
+        return f"{name}: missing"
+    # the reason names the file's full path first; the line already names the file
+    reason = fs.error.removeprefix(f"{fs.path}: ")
+    return f"{name}: unreadable: {reason}"
+
+
+def _steps(snap: PlanSnapshot, state: PlanState) -> list[str]:
+    plan_name = state.files.plan
     if snap.plan is None:
-        return [f"{plan_name}: missing"]
+        return [_absent(state, "plan")]
     if not snap.plan.steps:
         return [f"{plan_name}: no steps found"]
     nxt = snap.next_step()

@@ -239,5 +239,11 @@ class PlanState:
         return self.snapshot
 
     def status_json(self) -> dict:
-        return self.snapshot.status_json(
+        """The snapshot's status object, plus `unreadable`: [{path, reason}] for each planning
+        file that exists but cannot be read (binary, too large), so that a client does not
+        report "no drift" for a checklist it never saw."""
+        data = self.snapshot.status_json(
             *(str(self.state[r].path) if self.state[r].text is not None else None for r in ROLES))
+        data["unreadable"] = [{"path": str(self.state[r].path), "reason": self.state[r].error}
+                              for r in ROLES if self.state[r].error]
+        return data
