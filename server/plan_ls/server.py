@@ -6,7 +6,7 @@ import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from lsprotocol import types as t
@@ -22,12 +22,14 @@ from plan_ls.confinement import (
     confine_markdown,
     is_inside,
 )
+from plan_ls.features.feature import Feature
 from plan_ls.model.text import split_lines
 from plan_ls.settings import Settings
 from plan_ls.sync.state import PlanState
 from plan_ls.transport import PlanProtocol, serve_stdio, serve_tcp
 
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Feature)
 
 MAX_URI_LENGTH = 8192  # longer is no file URI a client would send
 
@@ -65,10 +67,22 @@ class PlanServer(LanguageServer):
         self.code_lens_providers: list[CodeLensProvider] = []
         self.hover_providers: list[HoverProvider] = []  # asked where hover.py has nothing
         self.on_plan_changed: list[Callable[[PlanServer], None]] = []
+        self.features: dict[type, Feature] = {}  # see features/feature.py
         # command name -> check(ls, raw arguments) -> reason refused | None (arguments.py)
         self.argument_checks: dict[str, Callable[[PlanServer, tuple], str | None]] = {}
         self._split: tuple[str | None, list[str]] = (None, [])
         self._paths: dict[str, Path | None] = {}
+
+    # --- features -------------------------------------------------------------------------
+    def add_feature(self, feature: Feature) -> Feature:
+        """Register `feature` (its handlers, via its register()) and keep it by type."""
+        self.features[type(feature)] = feature
+        feature.register()
+        return feature
+
+    def get_feature(self, cls: type[F]) -> F:
+        """The registered feature of type `cls` (KeyError if the server has none)."""
+        return self.features[cls]  # type: ignore[return-value]
 
     # --- the wire: our framing reader instead of pygls's (see transport.py) ---------------
     def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
