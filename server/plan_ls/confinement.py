@@ -28,10 +28,11 @@ def resolve(path: Path) -> Path:
     try:
         return path.resolve()
     except (OSError, RuntimeError) as exc:
-        raise OutsideWorkspace(f"{_short(path)}: cannot be resolved ({exc})") from exc
+        raise OutsideWorkspace(f"{shorten(path)}: cannot be resolved ({exc})") from exc
 
 
-def _short(path: str | os.PathLike[str]) -> str:
+def shorten(path: str | os.PathLike[str]) -> str:
+    """`path` for a message: whole up to 200 characters, else its start and its end."""
     text = os.fspath(path)
     return text if len(text) <= 200 else text[:100] + "…" + text[-60:]
 
@@ -53,7 +54,7 @@ def confine(root: Path | None, given: str | os.PathLike[str], what: str) -> Path
     raw = Path(given)
     path = resolve(raw if raw.is_absolute() else root / raw)
     if not is_inside(root, path):
-        raise OutsideWorkspace(f"{what}: {_short(given)} is outside the workspace "
+        raise OutsideWorkspace(f"{what}: {shorten(given)} is outside the workspace "
                                f"{root}; plan-ls only reads and writes inside it")
     return path
 
@@ -76,6 +77,6 @@ def confine_markdown(root: Path | None, given: str | os.PathLike[str], what: str
     """`confine`, and the path must name a markdown file (a planning or answer file)."""
     path = confine(root, given, what)
     if path.suffix.lower() not in MARKDOWN_SUFFIXES:
-        raise OutsideWorkspace(f"{what}: {_short(given)} is not a markdown file "
+        raise OutsideWorkspace(f"{what}: {shorten(given)} is not a markdown file "
                                f"({' or '.join(MARKDOWN_SUFFIXES)})")
     return path

@@ -24,7 +24,7 @@ import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 from pygls.exceptions import JsonRpcInvalidParams
 
-from plan_ls.confinement import OutsideWorkspace, confine
+from plan_ls.confinement import OutsideWorkspace, confine, shorten
 
 MAX_STRING = 1_000_000  # characters: an idea or a name, never a document
 MAX_LIST = 10_000  # e.g. lines of one check-off
@@ -143,7 +143,7 @@ def check_paths(ls: Any, args: Any) -> None:
             except OSError as exc:  # e.g. a name too long for the file system
                 raise OutsideWorkspace(f"{what}: {exc.strerror}") from None
             if not is_dir:
-                raise OutsideWorkspace(f"{what}: {_show(value)} is not a folder")
+                raise OutsideWorkspace(f"{what}: {shorten(value)} is not a folder")
         else:
             ls.require_path(_as_uri(value), what, markdown=kind == "markdown")
 

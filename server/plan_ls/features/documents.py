@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -30,12 +31,17 @@ def register(server: PlanServer) -> None:
         ls.apply_settings(params.initialization_options or {})
         # the files are read on `initialized`, so that the initialize answer is not held up
 
+    startup: set[asyncio.Task] = set()  # the configuration pull, kept until it is done
+
     @server.feature(t.INITIALIZED)
-    async def on_initialized(ls: PlanServer, params: t.InitializedParams) -> None:
+    def on_initialized(ls: PlanServer, params: t.InitializedParams) -> None:
+        # synchronous: a request that follows `initialized` must see the files already read
         ls.state.load_all_from_disk()
         _reapply_open_documents(ls)
-        await _pull_configuration(ls)
         ls.plan_changed()
+        task = asyncio.ensure_future(_configured(ls))
+        startup.add(task)
+        task.add_done_callback(startup.discard)
 
     @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_config(ls: PlanServer, params: t.DidChangeConfigurationParams) -> None:
@@ -76,6 +82,12 @@ def register(server: PlanServer) -> None:
                 changed = True
         if changed:
             ls.plan_changed()
+
+
+async def _configured(ls: PlanServer) -> None:
+    """The client's `planLs` settings, asked for once the server is up."""
+    await _pull_configuration(ls)
+    ls.plan_changed()
 
 
 async def _pull_configuration(ls: PlanServer) -> None:
