@@ -6,11 +6,13 @@ import argparse
 import importlib
 import sys
 
+# One module per command group; each exposes add_commands(subparsers) and imports its heavy
+# parts inside the commands, so that `plan-ls --help` and `plan-ls next` start fast.
 COMMAND_MODULES = (
-    "plan_ls.cli_core",
-    "plan_ls.pack.cli",
-    "plan_ls.cli_sync",
-    "plan_ls.cli_review",
+    "plan_ls.cli.core",
+    "plan_ls.cli.pack",
+    "plan_ls.cli.sync",
+    "plan_ls.cli.review",
 )
 
 
