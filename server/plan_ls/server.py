@@ -24,7 +24,7 @@ from plan_ls.confinement import (
 )
 from plan_ls.features.feature import Feature
 from plan_ls.model.text import split_lines
-from plan_ls.settings import Settings
+from plan_ls.settings import Settings, load_settings
 from plan_ls.sync.state import PlanState
 from plan_ls.transport import PlanProtocol, serve_stdio, serve_tcp
 
@@ -61,6 +61,8 @@ class PlanServer(LanguageServer):
                          text_document_sync_kind=t.TextDocumentSyncKind.Incremental,
                          protocol_cls=PlanProtocol)
         self.settings = Settings()
+        self.client_settings: Any = None  # the client's planLs.* as sent
+        self._settings_problems: list[str] = []
         self.root: Path | None = None
         self.state = PlanState(None, self.settings.files)
         self.code_action_providers: list[CodeActionProvider] = []
@@ -214,10 +216,25 @@ class PlanServer(LanguageServer):
 
     # --- settings ---------------------------------------------------------------------------
     def apply_settings(self, data: Any) -> None:
-        self.settings = Settings.from_dict(data)
+        """Take the client's `planLs.*` (kept, to merge again when the settings file
+        changes) and load the settings."""
+        self.client_settings = data
+        self.reload_settings()
+
+    def reload_settings(self) -> bool:
+        """Settings from the project's settings file and the client's (which win), and the
+        plan files they name; tells the user what was refused or left out, once while it
+        stays the same. Returns True when the settings changed."""
+        before = self.settings
+        self.settings, problems = load_settings(self.root, self.client_settings)
         self.state.set_root(self.root, self.settings.files)
+        for message in problems:
+            if message not in self._settings_problems:
+                self.tell_user(message)
+        self._settings_problems = problems
         for message in self.state.refused:
             self.tell_user(message)
+        return self.settings != before
 
     def plan_changed(self) -> None:
         """Rebuild the snapshot and tell every listener (diagnostics, progress, lenses)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,21 +24,24 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 def llm_settings(env: Mapping[str, str], *, base_url: str | None = None,
                  model: str | None = None, key_env: str | None = None,
                  manual: bool = False, timeout: float | None = None,
-                 max_answer_bytes: int | None = None) -> LlmSettings:
-    """The model to call from the command line: flags, else PLAN_LS_* variables.
+                 max_answer_bytes: int | None = None,
+                 base: LlmSettings | None = None) -> LlmSettings:
+    """The model to call from the command line: flags, else PLAN_LS_* variables, else
+    `base` (the project's settings file), else the defaults.
 
     Raises ValueError naming the flag or variable when a timeout (seconds) or an answer
     cap (bytes) is not a positive number.
     """
-    llm = LlmSettings()
+    llm = replace(base) if base is not None else LlmSettings()
     llm.timeout = _positive(timeout, env, "PLAN_LS_TIMEOUT", "--timeout", float, llm.timeout)
     llm.maxAnswerBytes = _positive(max_answer_bytes, env, "PLAN_LS_MAX_ANSWER_BYTES",
                                    "--max-answer-bytes", int, llm.maxAnswerBytes)
-    llm.baseUrl = base_url or env.get("PLAN_LS_BASE_URL") or env.get("OPENAI_BASE_URL") or ""
+    llm.baseUrl = (base_url or env.get("PLAN_LS_BASE_URL") or env.get("OPENAI_BASE_URL")
+                   or llm.baseUrl)
     llm.model = model or env.get("PLAN_LS_MODEL") or llm.model
-    llm.planModel = model or env.get("PLAN_LS_PLAN_MODEL") or ""
+    llm.planModel = model or env.get("PLAN_LS_PLAN_MODEL") or llm.planModel
     llm.apiKeyEnv = key_env or env.get("PLAN_LS_API_KEY_ENV") or llm.apiKeyEnv
-    llm.mode = "manual" if manual else (env.get("PLAN_LS_MODE") or "auto")
+    llm.mode = "manual" if manual else (env.get("PLAN_LS_MODE") or llm.mode)
     return llm
 
 
