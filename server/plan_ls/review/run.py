@@ -138,7 +138,7 @@ def _stream(endpoint, prompt: str, target: Path, kind: Kind, err: TextIO) -> tup
     brings any leaves an existing file as it was). Returns the exit code and whether the
     file was written."""
     from plan_ls.llm.client import LlmError, StreamCut, stream_chat
-    from plan_ls.llm.generation import CUT_MARK  # the editor's mark, so both read the same
+    from plan_ls.llm.transcript import CUT_MARK  # the editor's mark, so both read the same
 
     progress = _Progress(err, target.name)
     handle: TextIO | None = None
