@@ -16,7 +16,10 @@ from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from plan_ls.settings import CONFIG_FILE, load_settings, read_config_file, structure_settings
-from tests.lsp_client import SERVER, end_session, make_client, start_session
+from tests.fake_openai import FakeOpenAI, Reply, fake_openai  # noqa: F401 - the fixture
+from tests.llm_harness import KEY, KEY_ENV
+from tests.lsp_client import SERVER, copy_sample, end_session, make_client, start_session
+from tests.test_review_cli import plan_ls
 
 TODO_AT_ROOT = "# Tasks\n\n- [x] write the parser\n- [ ] write the printer\n"
 TODO_IN_DOCS = "# Work\n\n- [ ] sketch\n- [x] draft\n- [x] review\n"
@@ -132,6 +135,21 @@ def test_the_cli_refuses_a_todo_path_outside_the_project(project):
     assert out.returncode == 0
     assert "planLs.files.todo: ../../elsewhere.md is outside the workspace" in out.stderr
     assert json.loads(out.stdout)["todo"]["path"] == str(project / "todo.md")
+
+
+def test_review_takes_the_model_from_the_file_below_flags(fake_openai: FakeOpenAI,  # noqa: F811
+                                                          tmp_path: Path):
+    ws = copy_sample("legacy", tmp_path)
+    write_config(ws, f'[llm]\nbaseUrl = "{fake_openai.url}"\nplanModel = "fake-planner"\n'
+                     f'apiKeyEnv = "{KEY_ENV}"\n')
+    answer = "# Review\n\n- [ ] `invoicer/pricing.py:1`: a finding.\n"
+    fake_openai.add(Reply(answer), answer)
+    proc = plan_ls("review", str(ws), env={KEY_ENV: KEY})
+    assert proc.returncode == 0, proc.stderr
+    assert fake_openai.requests[0].body["model"] == "fake-planner"
+    proc = plan_ls("review", str(ws), "--model", "fake-chat", env={KEY_ENV: KEY})
+    assert proc.returncode == 0, proc.stderr
+    assert fake_openai.requests[1].body["model"] == "fake-chat"
 
 
 # --- the server -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from plan_ls.review.bundle import Kind, get_bundle, project_values, sibling
-from plan_ls.settings import LlmSettings
+from plan_ls.settings import FileSettings, LlmSettings
 
 PROMPTS_OUT = Path(".plan-ls") / "prompts-out"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -66,6 +66,7 @@ def _positive(flag: float | None, env: Mapping[str, str], var: str, name: str, k
 class Options:
     replace: bool = False  # overwrite an existing answer instead of writing NAME-2.md
     repack: bool = False
+    files: FileSettings | None = None  # where the planning files are (the settings)
 
 
 class _Progress:
@@ -100,7 +101,8 @@ def generate(root: Path, kind: Kind, llm: LlmSettings, env: Mapping[str, str],
     root = root.resolve()
     try:
         bundle = get_bundle(root, repack=options.repack)
-        prompt = render_template(kind.template, project_values(root, bundle.text), root)
+        values = project_values(root, bundle.text, options.files)
+        prompt = render_template(kind.template, values, root)
     except (OSError, ValueError, UnreadableFile, TemplateError) as exc:
         print(f"plan-ls {kind.name}: {exc}", file=err)
         return EXIT_USAGE
