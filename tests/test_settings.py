@@ -160,6 +160,12 @@ async def client(lsp_client: LanguageClient):
     await end_session(lsp_client)
 
 
+async def start(client: LanguageClient, project: Path, options: dict | None = None) -> None:
+    """A session on `project`, once the files are read (the first planLs/progress)."""
+    await start_session(client, project, options)
+    await eventually(lambda: asyncio.sleep(0, client.progress_notes), bool)
+
+
 async def status(client: LanguageClient) -> dict:
     return await client.workspace_execute_command_async(
         t.ExecuteCommandParams(command="planLs.status", arguments=[{}]))
@@ -182,7 +188,7 @@ def messages(client: LanguageClient) -> list[str]:
 
 async def test_server_reads_the_file_and_shows_a_wrong_type_with_key_and_type(client, project):
     write_config(project, '[files]\ntodo = "docs/tasks.md"\n[llm]\nmaxAnswerBytes = "big"\n')
-    await start_session(client, project)
+    await start(client, project)
     data = await status(client)
     assert data["todo"]["path"] == str(project / "docs" / "tasks.md")
     await eventually(lambda: asyncio.sleep(0, messages(client)), bool)
@@ -193,7 +199,7 @@ async def test_server_reads_the_file_and_shows_a_wrong_type_with_key_and_type(cl
 async def test_client_settings_override_the_file(client, project):
     write_config(project, '[files]\ntodo = "docs/tasks.md"\n')
     (project / "mine.md").write_text("- [ ] only one\n")
-    await start_session(client, project, {"files": {"todo": "mine.md"}, "user": 5})
+    await start(client, project, {"files": {"todo": "mine.md"}, "user": 5})
     data = await status(client)
     assert data["todo"]["path"] == str(project / "mine.md") and data["todo"]["total"] == 1
     await eventually(lambda: asyncio.sleep(0, messages(client)), bool)
@@ -201,7 +207,7 @@ async def test_client_settings_override_the_file(client, project):
 
 
 async def test_a_change_of_the_file_on_disk_is_picked_up(client, project):
-    await start_session(client, project)
+    await start(client, project)
     assert (await status(client))["todo"]["path"] == str(project / "todo.md")
     await eventually(lambda: client.workspace_execute_command_async(t.ExecuteCommandParams(
         command="planLs.syncStatus", arguments=[{}])), lambda s: s["mode"] == "recursive")

@@ -119,7 +119,10 @@ def _pop(data: dict, key: tuple[str, ...]) -> Any:
 
 
 def _copy(data: Any) -> Any:
-    return {k: _copy(v) for k, v in data.items()} if isinstance(data, dict) else data
+    """A deep copy of nested tables, without null values (JSON's way to say "not set")."""
+    if not isinstance(data, dict):
+        return data
+    return {k: _copy(v) for k, v in data.items() if v is not None}
 
 
 def structure_settings(data: Any, source: str) -> tuple[Settings, list[str]]:
@@ -134,7 +137,8 @@ def structure_settings(data: Any, source: str) -> tuple[Settings, list[str]]:
 def _checked(data: Any, source: str) -> tuple[dict[str, Any], list[str]]:
     """`data` without the values of the wrong type, and a message for each of them."""
     if not isinstance(data, dict):
-        return {}, [] if data is None else [f"{source}expected a table of settings"]
+        return {}, [] if data is None else \
+            [f"{source.rstrip('.: ')}: expected a table of settings, got {_describe(data)}"]
     if isinstance(data.get("planLs"), dict):  # accept the section or its contents
         data = data["planLs"]
     data = _copy(data)
@@ -149,9 +153,9 @@ def _checked(data: Any, source: str) -> tuple[dict[str, Any], list[str]]:
             _converter.structure(data, Settings)
             return data, problems
         except cattrs.ClassValidationError as exc:
-            found = list(_errors(exc))
-        if not found:
-            break
+            found, error = list(_errors(exc)), exc
+        if not found:  # not a value of a wrong type: nothing of this source can be used
+            return {}, [*problems, f"{source.rstrip('.: ')}: not used ({error})"]
         for key, kind in found:
             value = _pop(data, key)
             default: Any = defaults
@@ -162,11 +166,6 @@ def _checked(data: Any, source: str) -> tuple[dict[str, Any], list[str]]:
             problems.append(f"{source}{'.'.join(key)}: expected {_type_name(kind)}, "
                             f"got {_describe(value)}{shown}")
     return {}, problems
-
-
-def unstructure(settings: Settings) -> dict[str, Any]:
-    """The settings as the client's JSON would spell them."""
-    return _converter.unstructure(settings)
 
 
 # --- the project's settings file -------------------------------------------------------------
