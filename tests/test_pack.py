@@ -364,7 +364,7 @@ def test_runs_with_the_network_blocked(tmp_path: Path) -> None:
         socket.getaddrinfo = refuse
 
         import argparse
-        from plan_ls.pack import cli
+        from plan_ls.cli import pack as cli
         parser = argparse.ArgumentParser()
         cli.add_commands(parser.add_subparsers())
         args = parser.parse_args(["pack", sys.argv[1], "--json"])

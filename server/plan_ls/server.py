@@ -219,22 +219,28 @@ class PlanServer(LanguageServer):
         """Take the client's `planLs.*` (kept, to merge again when the settings file
         changes) and load the settings."""
         self.client_settings = data
-        self.reload_settings()
+        self._use_settings(*load_settings(self.root, data))
 
     def reload_settings(self) -> bool:
-        """Settings from the project's settings file and the client's (which win), and the
-        plan files they name; tells the user what was refused or left out, once while it
-        stays the same. Returns True when the settings changed."""
-        before = self.settings
-        self.settings, problems = load_settings(self.root, self.client_settings)
-        self.state.set_root(self.root, self.settings.files)
+        """Read the project's settings file again (it changed on disk). Returns True, after
+        taking them, when the settings or what is wrong with them changed."""
+        settings, problems = load_settings(self.root, self.client_settings)
+        if settings == self.settings and problems == self._settings_problems:
+            return False
+        self._use_settings(settings, problems)
+        return True
+
+    def _use_settings(self, settings: Settings, problems: list[str]) -> None:
+        """Take `settings` and the plan files they name; tell the user what was left out
+        (once while it stays the same) and which paths were refused."""
+        self.settings = settings
+        self.state.set_root(self.root, settings.files)
         for message in problems:
             if message not in self._settings_problems:
                 self.tell_user(message)
         self._settings_problems = problems
         for message in self.state.refused:
             self.tell_user(message)
-        return self.settings != before
 
     def plan_changed(self) -> None:
         """Rebuild the snapshot and tell every listener (diagnostics, progress, lenses)."""
