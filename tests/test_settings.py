@@ -197,11 +197,14 @@ async def test_server_reads_the_file_and_shows_a_wrong_type_with_key_and_type(cl
 
 
 async def test_client_settings_override_the_file(client, project):
-    write_config(project, '[files]\ntodo = "docs/tasks.md"\n')
+    write_config(project, '[files]\ntodo = "docs/tasks.md"\nplan = "docs/steps.md"\n')
+    (project / "docs" / "steps.md").write_text("# Plan\n\n## Step 1: Sketch\n\nDo it.\n")
     (project / "mine.md").write_text("- [ ] only one\n")
     await start(client, project, {"files": {"todo": "mine.md"}, "user": 5})
     data = await status(client)
     assert data["todo"]["path"] == str(project / "mine.md") and data["todo"]["total"] == 1
+    # what the client does not set still comes from the file
+    assert data["plan"]["path"] == str(project / "docs" / "steps.md")
     await eventually(lambda: asyncio.sleep(0, messages(client)), bool)
     assert messages(client) == ["planLs.user: expected string, got int 5; using ''"]
 
