@@ -203,17 +203,17 @@ def read_config_file(root: Path | None) -> tuple[dict[str, Any], list[str]]:
         return {}, []
     from plan_ls.confinement import OutsideWorkspace, confine
 
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-
     try:
         path = confine(root, CONFIG_FILE, CONFIG_FILE)
     except OutsideWorkspace as exc:
         return {}, [f"{exc}; its settings are not used"]
     if not path.is_file():
         return {}, []
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+
     try:
         with path.open("rb") as fh:
             raw = fh.read(MAX_CONFIG_BYTES + 1)
