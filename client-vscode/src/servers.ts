@@ -6,6 +6,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import {
   CloseAction,
+  DidChangeConfigurationNotification,
   ErrorAction,
   ExecuteCommandRequest,
   LanguageClientOptions,
@@ -18,6 +19,7 @@ import {
 import { PlanLanguageClient } from './client';
 import { folderSelector } from './logic/selector';
 import { resolveServerCommand, Resolution } from './logic/serverCommand';
+import { explicitSettings, SERVER_SETTINGS } from './logic/settings';
 import type { PlanStatus, Progress } from './logic/types';
 import { busy, serverProgress } from './progressUi';
 
@@ -115,8 +117,14 @@ export class FolderServer {
             params.items.map((item) => {
               const scope = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : folder.uri;
               if (!item.section) return null;
+              if (item.section === 'planLs') return explicitFor(scope);
               return vscode.workspace.getConfiguration(undefined, scope).get(item.section) ?? null;
             }),
+          // the client would send the whole section, defaults included; an empty change makes
+          // the server ask (workspace/configuration above), and get only what was set
+          didChangeConfiguration: async () => {
+            await client.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+          },
         },
       },
     };
@@ -235,9 +243,14 @@ export class FolderServer {
   }
 }
 
+/** The planLs settings somebody set for `scope` (see logic/settings.ts: not the defaults). */
 export function settingsFor(folder: vscode.WorkspaceFolder | undefined): unknown {
-  const cfg = vscode.workspace.getConfiguration(undefined, folder?.uri);
-  return { planLs: cfg.get('planLs') ?? {} };
+  return { planLs: explicitFor(folder?.uri) };
+}
+
+function explicitFor(scope: vscode.Uri | undefined): Record<string, unknown> {
+  const cfg = vscode.workspace.getConfiguration('planLs', scope);
+  return explicitSettings(SERVER_SETTINGS, (key) => cfg.inspect(key));
 }
 
 export function fileSetting(folder: vscode.WorkspaceFolder, key: FileKey): string {

@@ -24,7 +24,7 @@ from plan_ls.confinement import (
 )
 from plan_ls.features.feature import Feature
 from plan_ls.model.text import split_lines
-from plan_ls.settings import Settings
+from plan_ls.settings import Settings, load_settings
 from plan_ls.sync.state import PlanState
 from plan_ls.transport import PlanProtocol, serve_stdio, serve_tcp
 
@@ -61,6 +61,8 @@ class PlanServer(LanguageServer):
                          text_document_sync_kind=t.TextDocumentSyncKind.Incremental,
                          protocol_cls=PlanProtocol)
         self.settings = Settings()
+        self.client_settings: Any = None  # the client's planLs.* as sent
+        self._settings_problems: list[str] = []
         self.root: Path | None = None
         self.state = PlanState(None, self.settings.files)
         self.code_action_providers: list[CodeActionProvider] = []
@@ -214,8 +216,29 @@ class PlanServer(LanguageServer):
 
     # --- settings ---------------------------------------------------------------------------
     def apply_settings(self, data: Any) -> None:
-        self.settings = Settings.from_dict(data)
-        self.state.set_root(self.root, self.settings.files)
+        """Take the client's `planLs.*` (kept, to merge again when the settings file
+        changes) and load the settings."""
+        self.client_settings = data
+        self._use_settings(*load_settings(self.root, data))
+
+    def reload_settings(self) -> bool:
+        """Read the project's settings file again (it changed on disk). Returns True, after
+        taking them, when the settings or what is wrong with them changed."""
+        settings, problems = load_settings(self.root, self.client_settings)
+        if settings == self.settings and problems == self._settings_problems:
+            return False
+        self._use_settings(settings, problems)
+        return True
+
+    def _use_settings(self, settings: Settings, problems: list[str]) -> None:
+        """Take `settings` and the plan files they name; tell the user what was left out
+        (once while it stays the same) and which paths were refused."""
+        self.settings = settings
+        self.state.set_root(self.root, settings.files)
+        for message in problems:
+            if message not in self._settings_problems:
+                self.tell_user(message)
+        self._settings_problems = problems
         for message in self.state.refused:
             self.tell_user(message)
 

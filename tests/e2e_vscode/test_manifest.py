@@ -54,6 +54,17 @@ def test_defaults_are_the_servers() -> None:
     assert SETTINGS["planLs.llm.mode"]["enum"] == ["auto", "manual"]
 
 
+def test_the_client_sends_every_server_setting() -> None:
+    """The extension sends only the settings somebody set (so that the project's
+    .plan-ls/config.toml is not hidden by the manifest's defaults): from its list of keys."""
+    source = (CLIENT / "src" / "logic" / "settings.ts").read_text()
+    listed = re.search(r"SERVER_SETTINGS = \[(.*?)\] as const", source, re.S).group(1)
+    defaults = Settings()
+    server = {f"{group}.{f.name}" for group in ("files", "llm")
+              for f in fields(getattr(defaults, group))} | {"user"}
+    assert set(re.findall(r"'([\w.]+)'", listed)) == server
+
+
 def test_palette_commands_never_take_the_servers_ids() -> None:
     ids = [c["command"] for c in COMMANDS]
     assert len(ids) == len(set(ids))

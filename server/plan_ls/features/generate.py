@@ -14,9 +14,9 @@ from lsprotocol import types as t
 
 from plan_ls.confinement import OutsideWorkspace, confine, confine_markdown
 from plan_ls.features.arguments import command, path_field
+from plan_ls.features.generation import Job, message, run_job
 from plan_ls.fileio import UnreadableFile, read_text
 from plan_ls.llm.client import resolve_endpoint
-from plan_ls.llm.generation import Job, message, run_job
 from plan_ls.llm.templates import TemplateError, list_templates, render_template
 from plan_ls.llm.transcript import parse_transcript
 from plan_ls.model.links import link_items

@@ -24,7 +24,7 @@ from plan_ls.features.generate import (
     target_for,
     values_for,
 )
-from plan_ls.llm.generation import Job, run_job
+from plan_ls.features.generation import Job, run_job
 from plan_ls.llm.templates import TemplateError, render_template
 from plan_ls.llm.transcript import (
     ANSWER_SLOT,

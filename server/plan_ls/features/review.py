@@ -1,6 +1,6 @@
 """Existing codebases in the editor: planLs.pack, planLs.review, planLs.issues and
 planLs.missingTests. Packing runs in a worker thread under a work-done progress, so hover
-and code actions are served meanwhile; the answers stream through llm.generation.run_job
+and code actions are served meanwhile; the answers stream through features/generation.run_job
 (cancel, manual mode and never-clobber work as for the plan)."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from lsprotocol import types as t
 from plan_ls.confinement import OutsideWorkspace
 from plan_ls.features.arguments import command, folder_argument, path_field
 from plan_ls.features.generate import choose_target, values_for
+from plan_ls.features.generation import Job, message, run_job
 from plan_ls.fileio import UnreadableFile, read_text
-from plan_ls.llm.generation import Job, message, run_job
 from plan_ls.llm.templates import TemplateError, render_template
 from plan_ls.review.bundle import KINDS, Bundle, Kind, is_fresh, pack
 from plan_ls.server import PlanServer

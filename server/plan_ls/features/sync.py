@@ -21,6 +21,7 @@ from lsprotocol import types as t
 
 from plan_ls.features.arguments import command
 from plan_ls.server import PlanServer
+from plan_ls.settings import CONFIG_FILE
 from plan_ls.sync.watcher import WorkspaceWatcher
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def register(server: PlanServer) -> None:
 
 def _ensure_watcher(ls: PlanServer, sync: _SyncState) -> None:
     files = ls.settings.files
-    names = [*ls.state.watch_names(), files.interview]
+    names = [*ls.state.watch_names(), files.interview, CONFIG_FILE]
     key = (ls.root, *names) if ls.root else None
     if key == sync.key:
         return
@@ -90,13 +91,20 @@ async def _read_again_when_watching(ls: PlanServer, sync: _SyncState,
     started = await asyncio.to_thread(watcher.wait_started, 60.0)
     if not started or sync.watcher is not watcher:  # stopped or replaced meanwhile
         return
-    _on_disk(ls, sync, paths)
+    # the settings file too: it may have changed while no watch was in place
+    _on_disk(ls, sync, paths | ({ls.root / CONFIG_FILE} if ls.root is not None else set()))
     for folder in sorted({p.parent for p in paths}):
         await asyncio.to_thread(clean_stale_temp_files, folder, True)
 
 
 def _on_disk(ls: PlanServer, sync: _SyncState, paths: set[Path]) -> None:
     changed = False
+    if ls.root is not None and ls.root / CONFIG_FILE in paths and ls.reload_settings():
+        from plan_ls.features.documents import _reapply_open_documents
+
+        ls.state.load_all_from_disk()
+        _reapply_open_documents(ls)
+        changed = True
     for path in sorted(paths):
         if ls.state.disk_changed(path):
             changed = True

@@ -1,8 +1,7 @@
-"""The LLM side of plan-ls.
+"""The LLM side of plan-ls. It knows no editor: features/generation.py (or the CLI, review/run.py)
+decides where the text goes.
 
 - `templates`: the prompt templates (`render_template`, `list_templates`), with project overrides
 - `client`: streaming chat completions from any OpenAI-compatible endpoint, with retries
-- `writer`: applying a streamed answer to a document in batches
-- `generation`: one action end to end (progress, cancel, messages, manual mode)
 - `transcript`: the interview transcript format
 """

@@ -22,7 +22,9 @@ TITLE = "# Spec interview"
 ANSWER = "**Answer:**"
 COMPLETE_HEADING = "## Interview complete"
 COMPLETE_MARKER = "INTERVIEW COMPLETE"
-CUT_TEXT = "plan-ls: cut off here"  # see llm/generation.py
+CUT_TEXT = "plan-ls: cut off here"
+# ends a text that stopped early, in the editor (features/generation.py) and the CLI alike
+CUT_MARK = f"\n\n> ✂ **{CUT_TEXT}** ({{reason}}). The text above is incomplete.\n"
 HINT = ("<!-- Answer each question below its **Answer:** line, then run *Ask the next "
         "question* (a code action in this file). -->")
 _HEADING = re.compile(r"^##\s+(.*?)\s*#*\s*$")

@@ -11,6 +11,10 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from plan_ls.settings import FileSettings
 
 BUNDLE = "output.txt"
 MANIFEST = Path(".plan-ls") / "bundle.json"  # what plan-ls put into the bundle it wrote
@@ -150,12 +154,20 @@ def sibling(path: Path) -> Path:
     return candidate
 
 
-def project_values(root: Path, bundle: str) -> dict[str, str]:
-    """Placeholder values for a project's own template overrides ({{todo}} and friends)."""
+def project_values(root: Path, bundle: str,
+                   files: FileSettings | None = None) -> dict[str, str]:
+    """Placeholder values for a project's own template overrides ({{todo}} and friends):
+    the planning files that `files` names (the settings; None: the defaults), each left out
+    when it is missing or lies outside `root` (a resolved folder)."""
+    from plan_ls.confinement import OutsideWorkspace, confine
+    from plan_ls.settings import FileSettings
+
+    files = files or FileSettings()
     values = {"bundle": bundle}
-    for name, file in (("spec", "spec.md"), ("plan", "prompt_plan.md"), ("todo", "todo.md")):
+    for name in ("spec", "plan", "todo"):
         try:
-            values[name] = (root / file).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            path = confine(root, getattr(files, name), f"files.{name}")
+            values[name] = path.read_text(encoding="utf-8", errors="replace")
+        except (OSError, OutsideWorkspace):
             pass
     return values

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from plan_ls.review.bundle import Kind, get_bundle, project_values, sibling
-from plan_ls.settings import LlmSettings
+from plan_ls.settings import FileSettings, LlmSettings
 
 PROMPTS_OUT = Path(".plan-ls") / "prompts-out"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -24,21 +24,24 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 def llm_settings(env: Mapping[str, str], *, base_url: str | None = None,
                  model: str | None = None, key_env: str | None = None,
                  manual: bool = False, timeout: float | None = None,
-                 max_answer_bytes: int | None = None) -> LlmSettings:
-    """The model to call from the command line: flags, else PLAN_LS_* variables.
+                 max_answer_bytes: int | None = None,
+                 base: LlmSettings | None = None) -> LlmSettings:
+    """The model to call from the command line: flags, else PLAN_LS_* variables, else
+    `base` (the project's settings file), else the defaults.
 
     Raises ValueError naming the flag or variable when a timeout (seconds) or an answer
     cap (bytes) is not a positive number.
     """
-    llm = LlmSettings()
+    llm = replace(base) if base is not None else LlmSettings()
     llm.timeout = _positive(timeout, env, "PLAN_LS_TIMEOUT", "--timeout", float, llm.timeout)
     llm.maxAnswerBytes = _positive(max_answer_bytes, env, "PLAN_LS_MAX_ANSWER_BYTES",
                                    "--max-answer-bytes", int, llm.maxAnswerBytes)
-    llm.baseUrl = base_url or env.get("PLAN_LS_BASE_URL") or env.get("OPENAI_BASE_URL") or ""
+    llm.baseUrl = (base_url or env.get("PLAN_LS_BASE_URL") or env.get("OPENAI_BASE_URL")
+                   or llm.baseUrl)
     llm.model = model or env.get("PLAN_LS_MODEL") or llm.model
-    llm.planModel = model or env.get("PLAN_LS_PLAN_MODEL") or ""
+    llm.planModel = model or env.get("PLAN_LS_PLAN_MODEL") or llm.planModel
     llm.apiKeyEnv = key_env or env.get("PLAN_LS_API_KEY_ENV") or llm.apiKeyEnv
-    llm.mode = "manual" if manual else (env.get("PLAN_LS_MODE") or "auto")
+    llm.mode = "manual" if manual else (env.get("PLAN_LS_MODE") or llm.mode)
     return llm
 
 
@@ -63,6 +66,7 @@ def _positive(flag: float | None, env: Mapping[str, str], var: str, name: str, k
 class Options:
     replace: bool = False  # overwrite an existing answer instead of writing NAME-2.md
     repack: bool = False
+    files: FileSettings | None = None  # where the planning files are (the settings)
 
 
 class _Progress:
@@ -97,7 +101,8 @@ def generate(root: Path, kind: Kind, llm: LlmSettings, env: Mapping[str, str],
     root = root.resolve()
     try:
         bundle = get_bundle(root, repack=options.repack)
-        prompt = render_template(kind.template, project_values(root, bundle.text), root)
+        values = project_values(root, bundle.text, options.files)
+        prompt = render_template(kind.template, values, root)
     except (OSError, ValueError, UnreadableFile, TemplateError) as exc:
         print(f"plan-ls {kind.name}: {exc}", file=err)
         return EXIT_USAGE
@@ -135,7 +140,7 @@ def _stream(endpoint, prompt: str, target: Path, kind: Kind, err: TextIO) -> tup
     brings any leaves an existing file as it was). Returns the exit code and whether the
     file was written."""
     from plan_ls.llm.client import LlmError, StreamCut, stream_chat
-    from plan_ls.llm.generation import CUT_MARK  # the editor's mark, so both read the same
+    from plan_ls.llm.transcript import CUT_MARK  # the editor's mark, so both read the same
 
     progress = _Progress(err, target.name)
     handle: TextIO | None = None

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from plan_ls.model.snapshot import PlanSnapshot
 from plan_ls.sync.claims import step_title
 from plan_ls.sync.state import PlanState
+
+if TYPE_CHECKING:
+    from plan_ls.settings import FileSettings
 
 BAR = 20
 CLAIMED_ITEMS_SHOWN = 5
@@ -118,8 +121,10 @@ def _bar(done: int, total: int, width: int = BAR) -> str:
     return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
-def watch(root: Path, once: bool, out: TextIO) -> int:
-    state = PlanState(root)
+def watch(root: Path, once: bool, out: TextIO, files: FileSettings | None = None) -> int:
+    """The live board of the project at `root` on `out` (once: print it and return 0);
+    `files`: where the planning files are (None: the defaults)."""
+    state = PlanState(root, files)
     state.load_all_from_disk()
     tty = out.isatty()
 

@@ -10,12 +10,16 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from plan_ls.model.edit import apply_edits, claim_edit, release_edit
 from plan_ls.model.plan import Step, parse_plan
 from plan_ls.model.snapshot import PlanSnapshot
 from plan_ls.model.text import split_lines
 from plan_ls.model.todo import TodoDoc
+
+if TYPE_CHECKING:
+    from plan_ls.settings import FileSettings
 
 _NOT_NAME = re.compile(r"[^\w.\-]+")
 _CLAIM_TAG = re.compile(r"\s*\(@[\w][\w.\-]*\)")
@@ -91,8 +95,10 @@ class NextStep:
     path: Path
 
 
-def next_step(root: Path, name: str | None = None) -> NextStep | None:
-    """The first open step nobody has claimed; with a name, claim it for them.
+def next_step(root: Path, name: str | None = None,
+              files: FileSettings | None = None) -> NextStep | None:
+    """The first open step nobody has claimed; with a name, claim it for them. `files`:
+    where the planning files are (the settings; None: the defaults).
 
     With a name this is a critical section: the plan lock is held from reading the plan to
     renaming the new version into place, so two processes never pick the same step, and the
@@ -101,7 +107,7 @@ def next_step(root: Path, name: str | None = None) -> NextStep | None:
     from plan_ls.sync.state import PlanState
 
     def pick() -> NextStep | None:
-        state = PlanState(root)
+        state = PlanState(root, files)
         state.load_all_from_disk()
         step = state.snapshot.next_step(skip_claimed=True)
         if step is None:

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from plan_ls.cli import usage_error
+from plan_ls.cli import project_settings, usage_error
 
 ISSUE_ACTIONS = ("export", "post")
 
@@ -88,14 +88,17 @@ def run_generation(args: argparse.Namespace) -> int:
             return export_issues(Path(directory), args.json)
         if action == "post":
             return post_issues(Path(directory), args.repo, args.dry_run)
+    settings = project_settings(Path(directory))[1] if Path(directory).is_dir() else None
     try:
         llm = llm_settings(os.environ, base_url=args.base_url, model=args.model,
                            key_env=args.api_key_env, manual=args.manual,
-                           timeout=args.timeout, max_answer_bytes=args.max_answer_bytes)
+                           timeout=args.timeout, max_answer_bytes=args.max_answer_bytes,
+                           base=settings.llm if settings else None)
     except ValueError as exc:
         return usage_error(str(exc))
     return generate(Path(directory), KINDS[args.kind], llm, os.environ,
-                    Options(replace=args.replace, repack=args.repack))
+                    Options(replace=args.replace, repack=args.repack,
+                            files=settings.files if settings else None))
 
 
 def _issues_file(directory: Path) -> Path | None:

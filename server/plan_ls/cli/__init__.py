@@ -5,12 +5,19 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from plan_ls.settings import Settings
+
+# One module per command group; each exposes add_commands(subparsers) and imports its heavy
+# parts inside the commands, so that `plan-ls --help` and `plan-ls next` start fast.
 COMMAND_MODULES = (
-    "plan_ls.cli_core",
-    "plan_ls.pack.cli",
-    "plan_ls.cli_sync",
-    "plan_ls.cli_review",
+    "plan_ls.cli.core",
+    "plan_ls.cli.pack",
+    "plan_ls.cli.sync",
+    "plan_ls.cli.review",
 )
 
 
@@ -29,6 +36,31 @@ def usage_error(message: object) -> int:
     """Say what is wrong on stderr; exit status 2 (bad usage or unreadable input)."""
     print(f"plan-ls: {message}", file=sys.stderr)
     return 2
+
+
+def warn(message: object) -> None:
+    """A warning on stderr; the command goes on."""
+    print(f"plan-ls: warning: {message}", file=sys.stderr)
+
+
+def project_settings(start: Path) -> tuple[Path, Settings]:
+    """The project the folder `start` lies in, and its settings (the defaults, overridden by
+    the project's `.plan-ls/config.toml`); each problem with the file is a warning.
+
+    The project is the nearest folder at or above `start` that holds a settings file;
+    without one, the nearest that holds a planning file or a project marker, like git finds
+    a repository (sync/discover.py)."""
+    from plan_ls.settings import CONFIG_FILE, load_settings
+    from plan_ls.sync.discover import project_root
+
+    start = start.resolve()
+    root = next((f for f in (start, *start.parents) if (f / CONFIG_FILE).is_file()), None)
+    settings, problems = load_settings(root)
+    for problem in problems:
+        warn(problem)
+    if root is None:
+        root = project_root(start, (settings.files.todo, settings.files.plan))
+    return root, settings
 
 
 def _version() -> str:

@@ -1,4 +1,5 @@
-"""One LLM action from prompt to document: progress, cancel, streaming, messages, manual mode.
+"""One LLM action from prompt to the editor's document: progress, cancel, streaming, messages,
+manual mode. (The LLM client itself, llm/, knows no editor.)
 
 The command handler awaits `run_job`, but everything in it is asynchronous, so hover, code
 actions and diagnostics are served while it runs. Cancelling (the progress's cancel button,
@@ -22,16 +23,14 @@ from typing import Any
 from lsprotocol import types as t
 
 from plan_ls.confinement import OutsideWorkspace
+from plan_ls.features.stream_writer import StreamWriter
 from plan_ls.fileio import write_atomic
 from plan_ls.llm.client import Endpoint, LlmError, StreamCut, resolve_endpoint, stream_chat
-from plan_ls.llm.transcript import MarkerFilter
-from plan_ls.llm.writer import StreamWriter
+from plan_ls.llm.transcript import CUT_MARK, MarkerFilter
 from plan_ls.server import PlanServer
 
 log = logging.getLogger(__name__)
 PROMPTS_OUT = Path(".plan-ls") / "prompts-out"
-CUT_MARK = ("\n\n> ✂ **plan-ls: cut off here** ({reason}). The text above is incomplete."
-            "\n")
 _manual_noted: set[int] = set()  # servers (by id) that were already told about manual mode
 
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from plan_ls.cli import usage_error
+from plan_ls.cli import project_settings, usage_error
 
 NOTHING_LEFT = 3
 
@@ -49,14 +49,12 @@ def run_next(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     if not root.is_dir():
         return usage_error(f"{args.dir}: not a directory")
-    from plan_ls.sync.discover import project_root
-
-    root = project_root(root, ("todo.md", "prompt_plan.md"))  # from a subfolder, like git
-    plan = PlanState(root).path_of("plan")
+    root, settings = project_settings(root)  # from a subfolder, like git
+    plan = PlanState(root, settings.files).path_of("plan")
     if not plan.is_file():
         return usage_error(f"{args.dir}: no {plan.name} here")
     try:
-        step = next_step(root, name)
+        step = next_step(root, name, settings.files)
     except (ClaimError, LockTimeout, OSError) as exc:
         return usage_error(str(exc))
     if step is None:
@@ -79,10 +77,9 @@ def run_watch(args: argparse.Namespace) -> int:
     if not root.is_dir():
         return usage_error(f"{args.dir}: not a directory")
     from plan_ls.sync.board import watch
-    from plan_ls.sync.discover import project_root
 
+    root, settings = project_settings(root)
     try:
-        return watch(project_root(root, ("todo.md", "prompt_plan.md")), once=args.once,
-                     out=sys.stdout)
+        return watch(root, once=args.once, out=sys.stdout, files=settings.files)
     except KeyboardInterrupt:  # Ctrl-C is how one leaves a live view: not an error
         return 0

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from plan_ls.cli import usage_error
+from plan_ls.cli import project_settings, usage_error, warn
 
 
 def add_commands(sub: Any) -> None:
@@ -69,22 +69,27 @@ def load_state(directory: str):
     root and the file is the checklist, or the plan when its name says plan).
 
     Raises UsageError when there is no such folder or no planning file to read."""
-    from plan_ls.settings import FileSettings
-    from plan_ls.sync.discover import project_root
+    from plan_ls.settings import load_settings
     from plan_ls.sync.state import PlanState
 
     given = Path(directory)
-    files = FileSettings()
     if given.is_file():
         root = given.resolve().parent
+        settings, problems = load_settings(root)
+        for problem in problems:
+            warn(problem)
+        files = settings.files
         role = "plan" if "plan" in given.name.lower() and "todo" not in given.name.lower() \
             else "todo"
         setattr(files, role, given.name)
     elif given.is_dir():
-        root = project_root(given, (files.todo, files.plan))
+        root, settings = project_settings(given)
+        files = settings.files
     else:
         raise UsageError(f"{directory}: not a directory")
     state = PlanState(root, files)
+    for message in state.refused:  # a path that leaves the project: the default is used
+        warn(message)
     state.load_all_from_disk()
     errors = [fs.error for fs in state.state.values() if fs.error]
     if errors:

@@ -1,4 +1,6 @@
-"""`plan-ls pack`: the command-line face of the packer. Import-light: the packer loads in run()."""
+"""`plan-ls pack`: the command-line face of the packer (pack/).
+
+Import-light: the packer loads in run()."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from .model import PackResult
+    from plan_ls.pack.model import PackResult
 
 _STYLES = ("plain", "markdown", "xml")
 
@@ -95,8 +97,8 @@ def summary(result: PackResult) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .model import DEFAULT_MAX_FILE_BYTES, PackOptions
-    from .packer import pack_repository
+    from plan_ls.pack.model import DEFAULT_MAX_FILE_BYTES, PackOptions
+    from plan_ls.pack.packer import pack_repository
 
     root = Path(args.dir)
     if not root.is_dir():
