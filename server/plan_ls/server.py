@@ -6,7 +6,7 @@ import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
 from lsprotocol import types as t
@@ -25,29 +25,35 @@ from plan_ls.confinement import (
 from plan_ls.features.feature import Feature
 from plan_ls.model.text import split_lines
 from plan_ls.settings import Settings
-from plan_ls.sync.state import PlanState
 from plan_ls.transport import PlanProtocol, serve_stdio, serve_tcp
+
+if TYPE_CHECKING:
+    from plan_ls.sync.state import PlanState
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Feature)
 
 MAX_URI_LENGTH = 8192  # longer is no file URI a client would send
 
-# Each module exposes register(server). Order matters only for the order of code actions.
+# "module:Class" of every Feature (features/feature.py). Order matters only for the order
+# of code actions. The modules are light: each imports its heavy parts (the model, the LLM
+# client, the packer) on first use, so that the initialize answer is not held up.
 FEATURES = (
-    "plan_ls.features.documents",
-    "plan_ls.features.hover",
-    "plan_ls.features.checklist_actions",
-    "plan_ls.features.code_actions",
-    "plan_ls.features.code_lens",
-    "plan_ls.features.commands",
-    "plan_ls.features.sync",
-    "plan_ls.features.claims",
-    "plan_ls.features.generate",
-    "plan_ls.features.interview",
-    "plan_ls.features.review",
-    "plan_ls.features.findings",
-    "plan_ls.features.finding_links",
+    "plan_ls.features.publish:Publisher",
+    "plan_ls.features.checklists:Checklists",
+    "plan_ls.features.documents:Documents",
+    "plan_ls.features.hover:HoverFeature",
+    "plan_ls.features.checklist_actions:ChecklistActions",
+    "plan_ls.features.code_actions:CodeActions",
+    "plan_ls.features.code_lens:CodeLenses",
+    "plan_ls.features.commands:Commands",
+    "plan_ls.features.sync:Sync",
+    "plan_ls.features.claims:Claims",
+    "plan_ls.features.generate:Generate",
+    "plan_ls.features.interview:Interview",
+    "plan_ls.features.review:Review",
+    "plan_ls.features.findings:Findings",
+    "plan_ls.features.finding_links:FindingLinks",
 )
 
 CodeActionProvider = Callable[["PlanServer", t.CodeActionParams], list[t.CodeAction]]
@@ -62,7 +68,7 @@ class PlanServer(LanguageServer):
                          protocol_cls=PlanProtocol)
         self.settings = Settings()
         self.root: Path | None = None
-        self.state = PlanState(None, self.settings.files)
+        self._state: PlanState | None = None  # built on first use: see `state`
         self.code_action_providers: list[CodeActionProvider] = []
         self.code_lens_providers: list[CodeLensProvider] = []
         self.hover_providers: list[HoverProvider] = []  # asked where hover.py has nothing
@@ -72,6 +78,18 @@ class PlanServer(LanguageServer):
         self.argument_checks: dict[str, Callable[[PlanServer, tuple], str | None]] = {}
         self._split: tuple[str | None, list[str]] = (None, [])
         self._paths: dict[str, Path | None] = {}
+
+    @property
+    def state(self) -> PlanState:
+        """The plan state, built (files located, model imported) on first use, which is
+        after the initialize answer: `initialized` reads the files."""
+        if self._state is None:
+            from plan_ls.sync.state import PlanState
+
+            self._state = PlanState(self.root, self.settings.files)
+            for message in self._state.refused:
+                self.tell_user(message)
+        return self._state
 
     # --- features -------------------------------------------------------------------------
     def add_feature(self, feature: Feature) -> Feature:
@@ -215,6 +233,8 @@ class PlanServer(LanguageServer):
     # --- settings ---------------------------------------------------------------------------
     def apply_settings(self, data: Any) -> None:
         self.settings = Settings.from_dict(data)
+        if self._state is None:  # built later with these settings (see `state`)
+            return
         self.state.set_root(self.root, self.settings.files)
         for message in self.state.refused:
             self.tell_user(message)
@@ -242,7 +262,9 @@ def gather(providers: list, ls: PlanServer, params: object, what: str) -> list:
 
 
 def build_server() -> PlanServer:
+    """A PlanServer with every feature of FEATURES registered (nothing read, no I/O)."""
     server = PlanServer()
     for name in FEATURES:
-        importlib.import_module(name).register(server)
+        module, cls = name.split(":")
+        server.add_feature(getattr(importlib.import_module(module), cls)(server))
     return server
