@@ -39,6 +39,7 @@ MAX_URI_LENGTH = 8192  # longer is no file URI a client would send
 # of code actions. The modules are light: each imports its heavy parts (the model, the LLM
 # client, the packer) on first use, so that the initialize answer is not held up.
 FEATURES = (
+    "plan_ls.features.client_log:ClientLog",
     "plan_ls.features.publish:Publisher",
     "plan_ls.features.checklists:Checklists",
     "plan_ls.features.documents:Documents",
@@ -73,6 +74,8 @@ class PlanServer(LanguageServer):
         self.code_lens_providers: list[CodeLensProvider] = []
         self.hover_providers: list[HoverProvider] = []  # asked where hover.py has nothing
         self.on_plan_changed: list[Callable[[PlanServer], None]] = []
+        # told the raw settings (client JSON) after each apply_settings
+        self.on_settings: list[Callable[[PlanServer, Any], None]] = []
         self.features: dict[type, Feature] = {}  # see features/feature.py
         # command name -> check(ls, raw arguments) -> reason refused | None (arguments.py)
         self.argument_checks: dict[str, Callable[[PlanServer, tuple], str | None]] = {}
@@ -233,6 +236,8 @@ class PlanServer(LanguageServer):
     # --- settings ---------------------------------------------------------------------------
     def apply_settings(self, data: Any) -> None:
         self.settings = Settings.from_dict(data)
+        for listener in self.on_settings:
+            listener(self, data)
         if self._state is None:  # built later with these settings (see `state`)
             return
         self.state.set_root(self.root, self.settings.files)

@@ -9,6 +9,7 @@ from typing import Any
 from lsprotocol import types as t
 from pygls.uris import to_fs_path
 
+from plan_ls.features.client_log import ClientLog
 from plan_ls.features.feature import Feature
 from plan_ls.features.publish import Publisher
 from plan_ls.server import PlanServer
@@ -29,6 +30,7 @@ class Documents(Feature):
         self.feature(t.WORKSPACE_DID_CHANGE_WATCHED_FILES, self.on_watched)
 
     def on_initialize(self, ls: PlanServer, params: t.InitializeParams) -> None:
+        ls.get_feature(ClientLog).initialize(ls, params)
         root = None
         if params.workspace_folders:
             root = to_fs_path(params.workspace_folders[0].uri)
@@ -37,10 +39,12 @@ class Documents(Feature):
         elif params.root_path:
             root = params.root_path
         ls.set_root(Path(root) if root else None)
+        log.info("workspace root: %s", ls.root or "none (no folder open)")
         ls.apply_settings(params.initialization_options or {})
         # the files are read on `initialized`, so that the initialize answer is not held up
 
     async def on_initialized(self, ls: PlanServer, params: t.InitializedParams) -> None:
+        ls.get_feature(ClientLog).start(ls)
         ls.state.load_all_from_disk()
         _reapply_open_documents(ls)
         await _pull_configuration(ls)
