@@ -72,7 +72,7 @@ class ClientLogHandler(logging.Handler):
         self.server: Any = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread: int | None = None  # the loop's thread: pygls writes from there only
-        self.client_level = logging.INFO  # until the client's trace setting is known
+        self.client_level = TRACE_LEVELS["off"]  # VS Code's default, until the client says
         self._sending = False
         self.setFormatter(logging.Formatter(CLIENT_FORMAT))
 

@@ -45,10 +45,15 @@ class ClientLog(Feature):
             data = data["planLs"]
         trace = data.get("trace") if isinstance(data, dict) else None
         value = trace.get("server") if isinstance(trace, dict) else None
-        if value is not None and not logs.set_client_trace(value):
+        if value is None:
+            return
+        if logs.set_client_trace(value):
+            log.info("client log level: %s (planLs.trace.server)", value)
+        else:
             log.warning("planLs.trace.server: %r is not one of %s", value,
                         ", ".join(logs.TRACE_LEVELS))
 
     def on_set_trace(self, ls: PlanServer, params: t.SetTraceParams) -> None:
         """`$/setTrace` (pygls keeps its own copy for `$/logTrace` as well)."""
-        logs.set_client_trace(str(params.value.value))
+        if logs.set_client_trace(str(params.value.value)):
+            log.info("client log level: %s ($/setTrace)", params.value.value)
