@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,10 @@ log = logging.getLogger(__name__)
 
 class Documents(Feature):
     """Start-up, settings and document sync: every way text reaches the plan state."""
+
+    def __init__(self, server: PlanServer) -> None:
+        super().__init__(server)
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def register(self) -> None:
         self.feature(t.INITIALIZE, self.on_initialize)
@@ -43,10 +48,21 @@ class Documents(Feature):
         ls.apply_settings(params.initialization_options or {})
         # the files are read on `initialized`, so that the initialize answer is not held up
 
-    async def on_initialized(self, ls: PlanServer, params: t.InitializedParams) -> None:
+    def on_initialized(self, ls: PlanServer, params: t.InitializedParams) -> None:
+        """Read the files now, not in a task: a request that follows `initialized` at once
+        must find them read. The client's settings are pulled after (they may re-read)."""
         ls.get_feature(ClientLog).start(ls)
         ls.state.load_all_from_disk()
         _reapply_open_documents(ls)
+        caps = ls.client_capabilities.workspace
+        if caps and caps.configuration:
+            task = asyncio.get_running_loop().create_task(self._configure(ls))
+            self._tasks.add(task)  # the loop keeps only a weak reference
+            task.add_done_callback(self._tasks.discard)
+        else:
+            ls.plan_changed()
+
+    async def _configure(self, ls: PlanServer) -> None:
         await _pull_configuration(ls)
         ls.plan_changed()
 
