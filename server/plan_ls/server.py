@@ -6,7 +6,7 @@ import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
 from lsprotocol import types as t
@@ -25,29 +25,36 @@ from plan_ls.confinement import (
 from plan_ls.features.feature import Feature
 from plan_ls.model.text import split_lines
 from plan_ls.settings import Settings, load_settings
-from plan_ls.sync.state import PlanState
 from plan_ls.transport import PlanProtocol, serve_stdio, serve_tcp
+
+if TYPE_CHECKING:
+    from plan_ls.sync.state import PlanState
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Feature)
 
 MAX_URI_LENGTH = 8192  # longer is no file URI a client would send
 
-# Each module exposes register(server). Order matters only for the order of code actions.
+# "module:Class" of every Feature (features/feature.py). Order matters only for the order
+# of code actions. The modules are light: each imports its heavy parts (the model, the LLM
+# client, the packer) on first use, so that the initialize answer is not held up.
 FEATURES = (
-    "plan_ls.features.documents",
-    "plan_ls.features.hover",
-    "plan_ls.features.checklist_actions",
-    "plan_ls.features.code_actions",
-    "plan_ls.features.code_lens",
-    "plan_ls.features.commands",
-    "plan_ls.features.sync",
-    "plan_ls.features.claims",
-    "plan_ls.features.generate",
-    "plan_ls.features.interview",
-    "plan_ls.features.review",
-    "plan_ls.features.findings",
-    "plan_ls.features.finding_links",
+    "plan_ls.features.client_log:ClientLog",
+    "plan_ls.features.publish:Publisher",
+    "plan_ls.features.checklists:Checklists",
+    "plan_ls.features.documents:Documents",
+    "plan_ls.features.hover:HoverFeature",
+    "plan_ls.features.checklist_actions:ChecklistActions",
+    "plan_ls.features.code_actions:CodeActions",
+    "plan_ls.features.code_lens:CodeLenses",
+    "plan_ls.features.commands:Commands",
+    "plan_ls.features.sync:Sync",
+    "plan_ls.features.claims:Claims",
+    "plan_ls.features.generate:Generate",
+    "plan_ls.features.interview:Interview",
+    "plan_ls.features.review:Review",
+    "plan_ls.features.findings:Findings",
+    "plan_ls.features.finding_links:FindingLinks",
 )
 
 CodeActionProvider = Callable[["PlanServer", t.CodeActionParams], list[t.CodeAction]]
@@ -64,16 +71,30 @@ class PlanServer(LanguageServer):
         self.client_settings: Any = None  # the client's planLs.* as sent
         self._settings_problems: list[str] = []
         self.root: Path | None = None
-        self.state = PlanState(None, self.settings.files)
+        self._state: PlanState | None = None  # built on first use: see `state`
         self.code_action_providers: list[CodeActionProvider] = []
         self.code_lens_providers: list[CodeLensProvider] = []
         self.hover_providers: list[HoverProvider] = []  # asked where hover.py has nothing
         self.on_plan_changed: list[Callable[[PlanServer], None]] = []
+        # told the raw settings (client JSON) after each apply_settings
+        self.on_settings: list[Callable[[PlanServer, Any], None]] = []
         self.features: dict[type, Feature] = {}  # see features/feature.py
         # command name -> check(ls, raw arguments) -> reason refused | None (arguments.py)
         self.argument_checks: dict[str, Callable[[PlanServer, tuple], str | None]] = {}
         self._split: tuple[str | None, list[str]] = (None, [])
         self._paths: dict[str, Path | None] = {}
+
+    @property
+    def state(self) -> PlanState:
+        """The plan state, built (files located, model imported) on first use, which is
+        after the initialize answer: `initialized` reads the files."""
+        if self._state is None:
+            from plan_ls.sync.state import PlanState
+
+            self._state = PlanState(self.root, self.settings.files)
+            for message in self._state.refused:
+                self.tell_user(message)
+        return self._state
 
     # --- features -------------------------------------------------------------------------
     def add_feature(self, feature: Feature) -> Feature:
@@ -220,6 +241,8 @@ class PlanServer(LanguageServer):
         changes) and load the settings."""
         self.client_settings = data
         self._use_settings(*load_settings(self.root, data))
+        for listener in self.on_settings:
+            listener(self, data)
 
     def reload_settings(self) -> bool:
         """Read the project's settings file again (it changed on disk). Returns True, after
@@ -234,11 +257,13 @@ class PlanServer(LanguageServer):
         """Take `settings` and the plan files they name; tell the user what was left out
         (once while it stays the same) and which paths were refused."""
         self.settings = settings
-        self.state.set_root(self.root, settings.files)
         for message in problems:
             if message not in self._settings_problems:
                 self.tell_user(message)
         self._settings_problems = problems
+        if self._state is None:  # built later with these settings (see `state`)
+            return
+        self.state.set_root(self.root, settings.files)
         for message in self.state.refused:
             self.tell_user(message)
 
@@ -265,7 +290,9 @@ def gather(providers: list, ls: PlanServer, params: object, what: str) -> list:
 
 
 def build_server() -> PlanServer:
+    """A PlanServer with every feature of FEATURES registered (nothing read, no I/O)."""
     server = PlanServer()
     for name in FEATURES:
-        importlib.import_module(name).register(server)
+        module, cls = name.split(":")
+        server.add_feature(getattr(importlib.import_module(module), cls)(server))
     return server

@@ -18,6 +18,9 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=2087)
     p.add_argument("--log-file", help="write the server's log to this file")
+    p.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
+                   default="info", help="what goes to stderr or --log-file (the client's "
+                   "share follows its planLs.trace.server setting)")
     # many clients (vscode-languageclient with TransportKind.stdio among them) add --stdio
     p.add_argument("--stdio", action="store_true", help="stdio (the default; accepted for clients)")
     p.set_defaults(func=serve)
@@ -41,14 +44,9 @@ def add_commands(sub: Any) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import logging
+    from plan_ls.logs import setup_logging
 
-    handler: logging.Handler = (logging.FileHandler(args.log_file) if args.log_file
-                                else logging.StreamHandler(sys.stderr))  # stdout is the wire
-    logging.basicConfig(level=logging.INFO, handlers=[handler],
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # pygls logs every message it sends at INFO: costly on big files, and noise
-    logging.getLogger("pygls").setLevel(logging.WARNING)
+    setup_logging(args.log_level, args.log_file)  # stderr or the file; the client's output
     from plan_ls.server import build_server
 
     server = build_server()

@@ -2,28 +2,47 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lsprotocol import types as t
 from pygls.workspace import PositionCodec
 
 from plan_ls.features.checklists import checklist_for
 from plan_ls.features.edits import versioned_edit
+from plan_ls.features.feature import Feature
 from plan_ls.features.positions import codec_of
-from plan_ls.model.edit import mark_items
-from plan_ls.model.plan import Step
-from plan_ls.model.todo import TodoItem
 from plan_ls.server import PlanServer
+
+if TYPE_CHECKING:
+    from plan_ls.model.plan import Step
+    from plan_ls.model.todo import TodoItem
 
 KIND = t.CodeActionKind.RefactorRewrite
 
 
-def register(server: PlanServer) -> None:
-    server.code_action_providers.append(checklist_actions)
-    server.code_action_providers.append(plan_step_actions)
+class ChecklistActions(Feature):
+    """Code actions that check items off (providers of code_actions.CodeActions)."""
+
+    def register(self) -> None:
+        self.server.code_action_providers.append(self.checklist_actions)
+        self.server.code_action_providers.append(self.plan_step_actions)
+
+    def checklist_actions(self, ls: PlanServer,
+                          params: t.CodeActionParams) -> list[t.CodeAction]:
+        """Mark done / not done for the item, selection or heading at `params.range`."""
+        return checklist_actions(ls, params)
+
+    def plan_step_actions(self, ls: PlanServer,
+                          params: t.CodeActionParams) -> list[t.CodeAction]:
+        """Mark the step at `params.range` done / not done, in the plan."""
+        return plan_step_actions(ls, params)
 
 
 def _action(title: str, uri: str, version: int | None, lines: list[str],
             items: list[TodoItem], done: bool, preferred: bool = False, *,
             codec: PositionCodec) -> t.CodeAction | None:
+    from plan_ls.model.edit import mark_items
+
     edits = mark_items(items, done)
     if not edits:
         return None

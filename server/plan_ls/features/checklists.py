@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
-from plan_ls.model.todo import TodoDoc, parse_todo
+from typing import TYPE_CHECKING
+
+from plan_ls.features.feature import Feature
 from plan_ls.server import PlanServer
 
-_cache: dict[str, tuple[str, TodoDoc]] = {}
+if TYPE_CHECKING:
+    from plan_ls.model.todo import TodoDoc
+
+CACHED = 64  # documents whose parse is kept
+
+
+class Checklists(Feature):
+    """The parsed checklists of markdown documents other than the planning files, by URI
+    (parsed again only when the document's text object changes)."""
+
+    def __init__(self, server: PlanServer) -> None:
+        super().__init__(server)
+        self.cache: dict[str, tuple[str, TodoDoc]] = {}
+
+    def register(self) -> None:
+        pass  # no handlers: hover, code actions and commands ask checklist_for()
+
+    def checklist_for(self, ls: PlanServer, uri: str) -> tuple[TodoDoc, str] | None:
+        """The parsed checklist of a document and the text it was parsed from (None: not
+        a markdown file, the plan, or no text)."""
+        return _checklist_for(ls, self.cache, uri)
 
 
 def checklist_for(ls: PlanServer, uri: str) -> tuple[TodoDoc, str] | None:
-    """The parsed checklist of a document and the text it was parsed from."""
+    """`Checklists.checklist_for` of the server's feature."""
+    return ls.get_feature(Checklists).checklist_for(ls, uri)
+
+
+def _checklist_for(ls: PlanServer, cache: dict[str, tuple[str, TodoDoc]],
+                   uri: str) -> tuple[TodoDoc, str] | None:
     role = ls.role_of_uri(uri)
     if role == "todo":
         text = ls.state.state["todo"].text
@@ -22,11 +49,13 @@ def checklist_for(ls: PlanServer, uri: str) -> tuple[TodoDoc, str] | None:
     text = ls.document_text(uri)
     if text is None:
         return None
-    cached = _cache.get(uri)
+    cached = cache.get(uri)
     if cached is not None and cached[0] is text:
         return cached[1], text
+    from plan_ls.model.todo import parse_todo
+
     todo = parse_todo(text)
-    if len(_cache) > 64:
-        _cache.clear()
-    _cache[uri] = (text, todo)
+    if len(cache) > CACHED:
+        cache.clear()
+    cache[uri] = (text, todo)
     return todo, text

@@ -1,14 +1,17 @@
 """Claims in the editor: *Claim* / *Release* code actions and planLs.claim / planLs.release.
 
 A claim is `(@name)` at the end of a todo item's line or a plan step's line. The name is the
-`planLs.user` setting, else `git config user.name` (resolved once per settings change, so
-code actions stay free of I/O).
+`planLs.user` setting, else `git config user.name`, asked in a worker thread once per
+settings change (never on the event loop: git can hang on a slow disk or a network home), so
+code actions stay free of I/O.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from lsprotocol import types as t
@@ -22,11 +25,13 @@ from plan_ls.features.edits import (
     versioned_edit,
     write_if_unchanged,
 )
+from plan_ls.features.feature import Feature
 from plan_ls.features.positions import codec_of
-from plan_ls.model.edit import TextEdit, claim_edit, release_edit
 from plan_ls.server import PlanServer
-from plan_ls.sync.claims import Target, clean_name, default_user, plan_target, todo_target
-from plan_ls.sync.lock import LockTimeout
+
+if TYPE_CHECKING:
+    from plan_ls.model.edit import TextEdit
+    from plan_ls.sync.claims import Target
 
 log = logging.getLogger(__name__)
 KIND = t.CodeActionKind.RefactorRewrite
@@ -39,47 +44,94 @@ class ClaimArgs:
     name: str | None = None
 
 
-@attrs.define
+def clean_name(name: str | None) -> str | None:
+    """sync.claims.clean_name (imported on first use: it brings the model)."""
+    from plan_ls.sync.claims import clean_name
+
+    return clean_name(name)
+
+
 class _User:
-    key: tuple | None = None
-    name: str | None = None
+    """The name to claim with: the setting, else git's user.name, asked off the loop."""
+
+    def __init__(self) -> None:
+        self.key: tuple[str, Path | None] | None = None  # (setting, root) `name` is for
+        self.name: str | None = None
+        self.task: asyncio.Task[None] | None = None
 
     def get(self, ls: PlanServer) -> str | None:
-        """The name, resolved again only when the setting or the root changed."""
-        key = (ls.settings.user, ls.root)
-        if key != self.key:
-            self.key, self.name = key, default_user(ls.root, ls.settings.user)
-        return self.name
+        """The name as known now, without waiting (None while git is being asked)."""
+        if clean_name(ls.settings.user):
+            return clean_name(ls.settings.user)
+        self.refresh(ls)
+        return self.name if self.task is None or self.task.done() else None
 
     def refresh(self, ls: PlanServer) -> None:
-        self.get(ls)  # after each plan change, so that code actions rarely wait for git
+        """Ask git again when the setting or the root changed (after each plan change, so
+        that code actions rarely find the name unknown)."""
+        key = (ls.settings.user, ls.root)
+        if key == self.key or clean_name(ls.settings.user):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on the server's loop: a unit test calling plan_changed
+            return
+        self.key, self.name = key, None
+        self.task = loop.create_task(self._ask_git(key))
+
+    async def _ask_git(self, key: tuple[str, Path | None]) -> None:
+        from plan_ls.sync.claims import default_user
+
+        name = await asyncio.to_thread(default_user, key[1], key[0])
+        if self.key == key:  # not replaced meanwhile
+            self.name = name
+
+    async def resolve(self, ls: PlanServer) -> str | None:
+        """The name, waiting for git if it is being asked."""
+        name = self.get(ls)
+        task = self.task
+        if name is None and task is not None:
+            await asyncio.shield(task)
+            name = self.get(ls)
+        return name
 
 
-def register(server: PlanServer) -> None:
-    user = _User()
-    server.on_plan_changed.append(user.refresh)
+class Claims(Feature):
+    """Claim / Release code actions and the planLs.claim / planLs.release commands."""
 
-    def claim_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
-        return _actions(ls, params, user.get(ls))
+    def __init__(self, server: PlanServer) -> None:
+        super().__init__(server)
+        self.user = _User()
 
-    server.code_action_providers.append(claim_actions)
+    def register(self) -> None:
+        server = self.server
+        server.on_plan_changed.append(self.user.refresh)
+        server.code_action_providers.append(self.claim_actions)
+        command(server, "planLs.claim", ClaimArgs)(self.claim)
+        command(server, "planLs.release", ClaimArgs)(self.release)
 
-    @command(server, "planLs.claim", ClaimArgs)
-    async def claim(ls: PlanServer, args: ClaimArgs) -> dict[str, Any]:
-        name = clean_name(args.name) if args.name else user.get(ls)
+    def claim_actions(self, ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
+        """Claim (for the user) and Release actions on a todo item or a plan step."""
+        return _actions(ls, params, self.user.get(ls))
+
+    async def claim(self, ls: PlanServer, args: ClaimArgs) -> dict[str, Any]:
+        """Write `(@name)` on the item or step at `args.line`: {applied, claim}."""
+        name = clean_name(args.name) if args.name else await self.user.resolve(ls)
         if not name:
             _warn(ls, "No name to claim with: set planLs.user or `git config user.name`")
             return {"applied": False, "claim": None}
         return await _write(ls, args, name)
 
-    @command(server, "planLs.release", ClaimArgs)
-    async def release(ls: PlanServer, args: ClaimArgs) -> dict[str, Any]:
+    async def release(self, ls: PlanServer, args: ClaimArgs) -> dict[str, Any]:
+        """Remove the claim on the item or step at `args.line`: {applied, claim}."""
         return await _write(ls, args, None)
 
 
 def _target(ls: PlanServer, uri: str, line: int) -> tuple[Target, str, list[str]] | None:
     """The item or step a claim at `line` of `uri` applies to, the text it is in and that
     text's lines (already split by the parse: splitting a big file again costs ms)."""
+    from plan_ls.sync.claims import plan_target, todo_target
+
     if ls.role_of_uri(uri) == "plan":
         text = ls.state.state["plan"].text
         plan = ls.state.snapshot.plan
@@ -97,6 +149,8 @@ def _target(ls: PlanServer, uri: str, line: int) -> tuple[Target, str, list[str]
 
 
 def _edit(lines: list[str], target: Target, name: str | None) -> TextEdit | None:
+    from plan_ls.model.edit import claim_edit, release_edit
+
     if target.line >= len(lines):
         return None
     source = lines[target.line]
@@ -137,19 +191,19 @@ async def _write(ls: PlanServer, args: ClaimArgs, name: str | None) -> dict[str,
         if ls.open_document(uri) is not None:
             applied = await apply_text_edits(ls, uri, [edit], text)
         else:
-            applied = _write_on_disk(ls, uri, text, edit)
-    except (StaleEdit, OSError, LockTimeout, OutsideWorkspace) as exc:
+            applied = await _write_on_disk(ls, uri, text, edit)
+    except (StaleEdit, OSError, OutsideWorkspace) as exc:
         _warn(ls, f"Not applied: {exc}")
         return {"applied": False, "claim": target.claim}
     return {"applied": applied, "claim": name if applied else target.claim}
 
 
-def _write_on_disk(ls: PlanServer, uri: str, text: str, edit: TextEdit) -> bool:
+async def _write_on_disk(ls: PlanServer, uri: str, text: str, edit: TextEdit) -> bool:
     """Under the plan lock that `plan-ls next --claim` takes, so the two never interleave."""
     path = ls.path_of(uri)
     if path is None:
         return False
-    write_if_unchanged(ls.writable(path), text, [edit], ls.root or path.parent)
+    await write_if_unchanged(ls.writable(path), text, [edit], ls.root or path.parent)
     if ls.state.disk_changed(path):
         ls.plan_changed()
     return True

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from lsprotocol import types as t
 
+from plan_ls.features.feature import Feature
 from plan_ls.server import PlanServer, gather
 
 KINDS = [t.CodeActionKind.QuickFix, t.CodeActionKind.RefactorRewrite, t.CodeActionKind.Source]
 
 
-def register(server: PlanServer) -> None:
-    @server.feature(t.TEXT_DOCUMENT_CODE_ACTION, t.CodeActionOptions(code_action_kinds=KINDS))
-    def code_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
+class CodeActions(Feature):
+    """The one textDocument/codeAction handler."""
+
+    def register(self) -> None:
+        self.feature(t.TEXT_DOCUMENT_CODE_ACTION, self.code_actions,
+                     t.CodeActionOptions(code_action_kinds=KINDS))
+
+    def code_actions(self, ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
+        """Every provider's actions, filtered by the kinds the client asked for (`only`)."""
         actions = gather(ls.code_action_providers, ls, params, "code action")
         only = params.context.only
         if only:

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from lsprotocol import types as t
 
+from plan_ls.features.feature import Feature
 from plan_ls.features.positions import codec_of, line_range
 from plan_ls.server import PlanServer, gather
 
 COPY = "planLs.copyToClipboard"  # a client-side command: {text} goes to the clipboard
 
 
-def register(server: PlanServer) -> None:
-    server.code_lens_providers.append(todo_lenses)
-    server.code_lens_providers.append(plan_lenses)
+class CodeLenses(Feature):
+    """The one textDocument/codeLens handler, and the planning files' lenses."""
 
-    @server.feature(t.TEXT_DOCUMENT_CODE_LENS, t.CodeLensOptions(resolve_provider=False))
-    def code_lens(ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
+    def register(self) -> None:
+        self.server.code_lens_providers.append(todo_lenses)
+        self.server.code_lens_providers.append(plan_lenses)
+        self.feature(t.TEXT_DOCUMENT_CODE_LENS, self.code_lens,
+                     t.CodeLensOptions(resolve_provider=False))
+
+    def code_lens(self, ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
+        """Every provider's lenses for the document."""
         return gather(ls.code_lens_providers, ls, params, "code lens")
 
 

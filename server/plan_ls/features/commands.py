@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from lsprotocol import types as t
@@ -12,9 +12,11 @@ from plan_ls.confinement import OutsideWorkspace
 from plan_ls.features.arguments import command, path_field
 from plan_ls.features.checklists import checklist_for
 from plan_ls.features.edits import StaleEdit, apply_text_edits
-from plan_ls.model.edit import mark_items
-from plan_ls.model.todo import TodoDoc, TodoItem
+from plan_ls.features.feature import Feature
 from plan_ls.server import PlanServer
+
+if TYPE_CHECKING:
+    from plan_ls.model.todo import TodoDoc, TodoItem
 
 log = logging.getLogger(__name__)
 
@@ -43,29 +45,40 @@ class CommandError(Exception):
     """A command refused with a message for the user."""
 
 
-def register(server: PlanServer) -> None:
-    @command(server, "planLs.markDone", MarkArgs)
-    async def mark_done(ls: PlanServer, args: MarkArgs) -> dict[str, Any]:
+class Commands(Feature):
+    """Check-off, status, next step, open step and insert prompt commands."""
+
+    def register(self) -> None:
+        server = self.server
+        command(server, "planLs.markDone", MarkArgs)(self.mark_done)
+        command(server, "planLs.markNotDone", MarkArgs)(self.mark_not_done)
+        command(server, "planLs.status")(self.status)
+        command(server, "planLs.nextStep")(self.next_step)
+        command(server, "planLs.openStep", StepArgs)(self.open_step)
+        command(server, "planLs.insertPrompt", InsertPromptArgs)(self.insert_prompt)
+
+    async def mark_done(self, ls: PlanServer, args: MarkArgs) -> dict[str, Any]:
+        """Check off the items on `args.lines` or of `args.step`: {applied, changed}."""
         return await _mark(ls, args, True)
 
-    @command(server, "planLs.markNotDone", MarkArgs)
-    async def mark_not_done(ls: PlanServer, args: MarkArgs) -> dict[str, Any]:
+    async def mark_not_done(self, ls: PlanServer, args: MarkArgs) -> dict[str, Any]:
+        """Uncheck the items on `args.lines` or of `args.step`: {applied, changed}."""
         return await _mark(ls, args, False)
 
-    @command(server, "planLs.status")
-    def status(ls: PlanServer) -> dict[str, Any]:
+    def status(self, ls: PlanServer) -> dict[str, Any]:
+        """The same object as `plan-ls status --json`."""
         return ls.state.status_json()
 
-    @command(server, "planLs.nextStep")
-    def next_step(ls: PlanServer) -> dict[str, Any] | None:
+    def next_step(self, ls: PlanServer) -> dict[str, Any] | None:
+        """{number, title, prompt, uri, line} of the next open step, or None."""
         step = ls.state.snapshot.next_step()
         if step is None:
             return None
         return {"number": step.number, "title": step.title, "prompt": step.prompt_text,
                 "uri": ls.role_uri("plan"), "line": step.line}
 
-    @command(server, "planLs.openStep", StepArgs)
-    async def open_step(ls: PlanServer, args: StepArgs) -> bool:
+    async def open_step(self, ls: PlanServer, args: StepArgs) -> bool:
+        """Show the plan at step `args.number` (False: no such step, or the client said no)."""
         plan = ls.state.snapshot.plan
         step = plan.find(args.number) if plan else None
         if step is None:
@@ -76,13 +89,12 @@ def register(server: PlanServer) -> None:
             uri=ls.role_uri("plan"), take_focus=True, selection=t.Range(start=pos, end=pos)))
         return bool(result and result.success)
 
-    @command(server, "planLs.insertPrompt", InsertPromptArgs)
-    async def insert_prompt(ls: PlanServer, args: InsertPromptArgs) -> bool:
+    async def insert_prompt(self, ls: PlanServer, args: InsertPromptArgs) -> bool:
+        """Insert a step's prompt or a rendered template at `args.position`."""
         if args.template:
-            renderer = getattr(ls, "render_template_for", None)
-            if renderer is None:
-                return _refuse(ls, "Templates are not available in this build of plan-ls")
-            text = renderer(args.template)
+            from plan_ls.features.generate import Generate
+
+            text = ls.get_feature(Generate).render_template(ls, args.template)
         else:
             snap = ls.state.snapshot
             step = (snap.plan.find(args.step) if snap.plan and args.step else snap.next_step())
@@ -138,6 +150,8 @@ async def _mark(ls: PlanServer, args: MarkArgs, done: bool) -> dict[str, Any]:
         if not items:
             _refuse(ls, "No checklist item on the given lines")
             return {"applied": False, "changed": 0}
+    from plan_ls.model.edit import mark_items
+
     edits = mark_items(items, done)
     try:
         applied = await apply_text_edits(ls, uri, edits, text)

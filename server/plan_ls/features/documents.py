@@ -5,21 +5,37 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types as t
 from pygls.uris import to_fs_path
 
-from plan_ls.features.publish import publish_plan_state
+from plan_ls.features.client_log import ClientLog
+from plan_ls.features.feature import Feature
+from plan_ls.features.publish import Publisher
 from plan_ls.server import PlanServer
 
 log = logging.getLogger(__name__)
 
 
-def register(server: PlanServer) -> None:
-    server.on_plan_changed.append(publish_plan_state)
+class Documents(Feature):
+    """Start-up, settings and document sync: every way text reaches the plan state."""
 
-    @server.feature(t.INITIALIZE)
-    def on_initialize(ls: PlanServer, params: t.InitializeParams) -> None:
+    def __init__(self, server: PlanServer) -> None:
+        super().__init__(server)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def register(self) -> None:
+        self.feature(t.INITIALIZE, self.on_initialize)
+        self.feature(t.INITIALIZED, self.on_initialized)
+        self.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION, self.on_config)
+        self.feature(t.TEXT_DOCUMENT_DID_OPEN, self.on_text)
+        self.feature(t.TEXT_DOCUMENT_DID_CHANGE, self.on_text)
+        self.feature(t.TEXT_DOCUMENT_DID_CLOSE, self.on_close)
+        self.feature(t.WORKSPACE_DID_CHANGE_WATCHED_FILES, self.on_watched)
+
+    def on_initialize(self, ls: PlanServer, params: t.InitializeParams) -> None:
+        ls.get_feature(ClientLog).initialize(ls, params)
         root = None
         if params.workspace_folders:
             root = to_fs_path(params.workspace_folders[0].uri)
@@ -28,23 +44,29 @@ def register(server: PlanServer) -> None:
         elif params.root_path:
             root = params.root_path
         ls.set_root(Path(root) if root else None)
+        log.info("workspace root: %s", ls.root or "none (no folder open)")
         ls.apply_settings(params.initialization_options or {})
         # the files are read on `initialized`, so that the initialize answer is not held up
 
-    startup: set[asyncio.Task] = set()  # the configuration pull, kept until it is done
-
-    @server.feature(t.INITIALIZED)
-    def on_initialized(ls: PlanServer, params: t.InitializedParams) -> None:
-        # synchronous: a request that follows `initialized` must see the files already read
+    def on_initialized(self, ls: PlanServer, params: t.InitializedParams) -> None:
+        """Read the files now, not in a task: a request that follows `initialized` at once
+        must find them read. The client's settings are pulled after (they may re-read)."""
+        ls.get_feature(ClientLog).start(ls)
         ls.state.load_all_from_disk()
         _reapply_open_documents(ls)
-        ls.plan_changed()
-        task = asyncio.ensure_future(_configured(ls))
-        startup.add(task)
-        task.add_done_callback(startup.discard)
+        caps = ls.client_capabilities.workspace
+        if caps and caps.configuration:
+            task = asyncio.get_running_loop().create_task(self._configure(ls))
+            self._tasks.add(task)  # the loop keeps only a weak reference
+            task.add_done_callback(self._tasks.discard)
+        else:
+            ls.plan_changed()
 
-    @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def on_config(ls: PlanServer, params: t.DidChangeConfigurationParams) -> None:
+    async def _configure(self, ls: PlanServer) -> None:
+        await _pull_configuration(ls)
+        ls.plan_changed()
+
+    async def on_config(self, ls: PlanServer, params: t.DidChangeConfigurationParams) -> None:
         settings = params.settings
         if isinstance(settings, dict) and settings.get("planLs"):
             ls.apply_settings(settings)
@@ -54,9 +76,8 @@ def register(server: PlanServer) -> None:
         _reapply_open_documents(ls)
         ls.plan_changed()
 
-    @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
-    @server.feature(t.TEXT_DOCUMENT_DID_CHANGE)
-    def on_text(ls: PlanServer, params) -> None:
+    def on_text(self, ls: PlanServer, params: Any) -> None:
+        """didOpen and didChange (pygls has updated the document already)."""
         uri = params.text_document.uri
         role = ls.role_of_uri(uri)
         if role is None:
@@ -65,16 +86,15 @@ def register(server: PlanServer) -> None:
         if ls.state.editor_text(role, doc.source, doc.version):
             ls.plan_changed()
         elif isinstance(params, t.DidOpenTextDocumentParams):
-            publish_plan_state(ls, force=True)  # an editor that opens a file wants them
+            # an editor that opens a file wants its diagnostics
+            ls.get_feature(Publisher).publish(ls, force=True)
 
-    @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
-    def on_close(ls: PlanServer, params: t.DidCloseTextDocumentParams) -> None:
+    def on_close(self, ls: PlanServer, params: t.DidCloseTextDocumentParams) -> None:
         role = ls.role_of_uri(params.text_document.uri)
         if role is not None and ls.state.editor_closed(role):
             ls.plan_changed()
 
-    @server.feature(t.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def on_watched(ls: PlanServer, params: t.DidChangeWatchedFilesParams) -> None:
+    def on_watched(self, ls: PlanServer, params: t.DidChangeWatchedFilesParams) -> None:
         changed = False
         for event in params.changes:
             path = ls.path_of(event.uri)
@@ -82,12 +102,6 @@ def register(server: PlanServer) -> None:
                 changed = True
         if changed:
             ls.plan_changed()
-
-
-async def _configured(ls: PlanServer) -> None:
-    """The client's `planLs` settings, asked for once the server is up."""
-    await _pull_configuration(ls)
-    ls.plan_changed()
 
 
 async def _pull_configuration(ls: PlanServer) -> None:

@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
 from pygls.workspace import PositionCodec
 
 from plan_ls.features.positions import codec_of, lsp_text_edits
 from plan_ls.fileio import FileChanged, UnreadableFile, replace_if_unchanged, write_atomic
-from plan_ls.model.edit import TextEdit, apply_edits
 from plan_ls.model.text import split_lines
 from plan_ls.server import PlanServer
 
+if TYPE_CHECKING:
+    from plan_ls.model.edit import TextEdit
+
 log = logging.getLogger(__name__)
+
+
+LOCK_TIMEOUT = 2.0  # seconds a write waits for another process's plan lock
 
 
 class StaleEdit(Exception):
@@ -57,20 +63,23 @@ async def apply_text_edits(ls: PlanServer, uri: str, edits: list[TextEdit],
     if path is None:
         return False
     # on the loop, not in a thread: a second command must see the first one's write
-    write_if_unchanged(ls.writable(path), based_on, edits, ls.root or path.parent)
+    await write_if_unchanged(ls.writable(path), based_on, edits, ls.root or path.parent)
     _after_disk_write(ls, path)
     return True
 
 
-def write_if_unchanged(path: Path, based_on: str, edits: list[TextEdit], root: Path) -> None:
+async def write_if_unchanged(path: Path, based_on: str, edits: list[TextEdit],
+                             root: Path, lock_timeout: float = LOCK_TIMEOUT) -> None:
     """Apply model edits computed from `based_on` to the file at `path`, under the plan
-    lock of the project at `root`; every byte outside the edits stays as it is on disk.
+    lock of the project at `root` (waited for `lock_timeout` seconds at most, without
+    blocking the loop); every byte outside the edits stays as it is on disk.
     Raises StaleEdit when the file is no longer `based_on` (or cannot be read or locked)."""
-    from plan_ls.sync.lock import LockTimeout
+    from plan_ls.model.edit import apply_edits
+    from plan_ls.sync.lock import LockTimeout, plan_lock_async
 
     try:
-        replace_if_unchanged(path, based_on, lambda text: apply_edits(text, edits),
-                             lock_root=root)
+        async with plan_lock_async(root, timeout=lock_timeout):
+            replace_if_unchanged(path, based_on, lambda text: apply_edits(text, edits))
     except FileNotFoundError as exc:
         raise StaleEdit(f"{path.name} was deleted after plan-ls read it") from exc
     except (FileChanged, UnreadableFile, LockTimeout) as exc:

@@ -8,8 +8,8 @@ from pathlib import Path
 from lsprotocol import types as t
 
 from plan_ls.confinement import OutsideWorkspace, resolve
+from plan_ls.features.feature import Feature
 from plan_ls.features.positions import client_column, codec_of
-from plan_ls.review.findings import places_in
 from plan_ls.server import PlanServer
 
 ANSWER_STEMS = ("code-review", "issues", "missing-tests")
@@ -27,9 +27,12 @@ def is_answer(path: Path) -> bool:
 
 
 def links(ls: PlanServer, uri: str) -> list[t.DocumentLink]:
+    """The `path:line` links of an answer file (none in any other document)."""
     path = ls.path_of(uri)
     if ls.root is None or path is None or not is_answer(path):
         return []
+    from plan_ls.review.findings import places_in
+
     text = ls.document_text(uri)
     if not text:
         return []
@@ -55,7 +58,13 @@ def links(ls: PlanServer, uri: str) -> list[t.DocumentLink]:
     return out
 
 
-def register(server: PlanServer) -> None:
-    @server.feature(t.TEXT_DOCUMENT_DOCUMENT_LINK)
-    def document_links(ls: PlanServer, params: t.DocumentLinkParams) -> list[t.DocumentLink]:
+class FindingLinks(Feature):
+    """textDocument/documentLink in the answer files."""
+
+    def register(self) -> None:
+        self.feature(t.TEXT_DOCUMENT_DOCUMENT_LINK, self.document_links)
+
+    def document_links(self, ls: PlanServer,
+                       params: t.DocumentLinkParams) -> list[t.DocumentLink]:
+        """Every `path:line` in the document that names a file of the project."""
         return links(ls, params.text_document.uri)

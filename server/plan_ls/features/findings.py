@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
 
+from plan_ls.features.feature import Feature
 from plan_ls.fileio import UnreadableFile, read_text
-from plan_ls.review.findings import Finding, findings_at, parse_findings
 from plan_ls.server import PlanServer
+
+if TYPE_CHECKING:
+    from plan_ls.review.findings import Finding
 
 SOURCES = (("code-review.md", "Review finding"), ("missing-tests.md", "Missing test"))
 SHOWN = 5
@@ -25,10 +29,35 @@ class Hit:
     label: str  # "Review finding" | "Missing test"
 
 
-_cache: dict[Path, tuple[object, list[Finding]]] = {}
+class Findings(Feature):
+    """Hover and check-off actions on the source lines that review findings name."""
+
+    def __init__(self, server: PlanServer) -> None:
+        super().__init__(server)
+        # answer file -> (its text, or its disk identity; the findings parsed from it)
+        self.cache: dict[Path, tuple[object, list[Finding]]] = {}
+
+    def register(self) -> None:
+        self.server.hover_providers.append(self.hover)
+        self.server.code_action_providers.append(self.code_actions)
+
+    def hover(self, ls: PlanServer, params: t.HoverParams) -> t.Hover | None:
+        """The findings that name the hovered line (None: none does)."""
+        return findings_hover(ls, params)
+
+    def code_actions(self, ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
+        """Mark done / not done for each finding that names the line."""
+        return findings_actions(ls, params)
+
+    def findings(self, ls: PlanServer, path: Path) -> list[Finding]:
+        """The findings of the answer file at `path`, parsed again only when it changed."""
+        return _findings(ls, self.cache, path)
 
 
-def _findings(ls: PlanServer, path: Path) -> list[Finding]:
+def _findings(ls: PlanServer, cache: dict[Path, tuple[object, list[Finding]]],
+              path: Path) -> list[Finding]:
+    from plan_ls.review.findings import parse_findings
+
     doc = ls.open_document(ls.uri_of(path))
     if doc is not None:
         key: object = doc.source
@@ -38,7 +67,7 @@ def _findings(ls: PlanServer, path: Path) -> list[Finding]:
         except OSError:
             return []
         key = (st.st_ino, st.st_size, st.st_mtime_ns)  # a check-off keeps the size
-    cached = _cache.get(path)
+    cached = cache.get(path)
     if cached is not None and (cached[0] is key or cached[0] == key):
         return cached[1]
     try:
@@ -46,12 +75,14 @@ def _findings(ls: PlanServer, path: Path) -> list[Finding]:
     except (OSError, UnreadableFile):
         return []
     found = parse_findings(text)
-    _cache[path] = (key, found)
+    cache[path] = (key, found)
     return found
 
 
 def hits_at(ls: PlanServer, uri: str, line: int) -> list[Hit]:
     """The findings that point at 0-based `line` of the document `uri`."""
+    from plan_ls.review.findings import findings_at
+
     path = ls.path_of(uri)
     if ls.root is None or path is None:
         return []
@@ -60,13 +91,14 @@ def hits_at(ls: PlanServer, uri: str, line: int) -> list[Hit]:
     except ValueError:
         return []
     hits: list[Hit] = []
+    finder = ls.get_feature(Findings)
     for name, label in SOURCES:
         answer = ls.root / name
         resolved = answer.resolve()
         if resolved == path or not ls.contains(resolved):  # a symlink out is not read
             continue
         hits.extend(Hit(f, answer, label)
-                    for f in findings_at(_findings(ls, answer), rel, line + 1))
+                    for f in findings_at(finder.findings(ls, answer), rel, line + 1))
     return hits
 
 
@@ -111,7 +143,3 @@ def findings_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeA
                               arguments=[{"uri": ls.uri_of(hit.file), "lines": [f.line]}])))
     return out
 
-
-def register(server: PlanServer) -> None:
-    server.hover_providers.append(findings_hover)
-    server.code_action_providers.append(findings_actions)

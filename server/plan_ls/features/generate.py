@@ -7,23 +7,23 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from lsprotocol import types as t
 
 from plan_ls.confinement import OutsideWorkspace, confine, confine_markdown
 from plan_ls.features.arguments import command, path_field
-from plan_ls.features.generation import Job, message, run_job
+from plan_ls.features.feature import Feature
 from plan_ls.fileio import UnreadableFile, read_text
-from plan_ls.llm.client import resolve_endpoint
-from plan_ls.llm.templates import TemplateError, list_templates, render_template
-from plan_ls.llm.transcript import parse_transcript
-from plan_ls.model.links import link_items
-from plan_ls.model.plan import parse_plan
-from plan_ls.model.todo import parse_todo
 from plan_ls.server import PlanServer
 from plan_ls.settings import FileSettings
+
+if TYPE_CHECKING:
+    from plan_ls.features.generation import Job, Jobs, Outcome
+
+# The LLM layer (llm/: the openai SDK, templates, transcripts) and the model are imported on
+# first use, never before the initialize answer.
 
 log = logging.getLogger(__name__)
 KIND = t.CodeActionKind.RefactorRewrite
@@ -42,12 +42,42 @@ class PlanArgs:
     flavour: str = attrs.field(default="tdd", validator=attrs.validators.in_(("tdd", "plain")))
 
 
-def register(server: PlanServer) -> None:
-    server.code_action_providers.append(generate_actions)
-    server.render_template_for = lambda name: render_for(server, name)  # type: ignore[attr-defined]
+class Generate(Feature):
+    """planLs.generatePlan / planLs.generateTodo, their code actions and the prompt
+    insertion actions; owns what the server's LLM jobs share (`jobs`)."""
 
-    @command(server, "planLs.generatePlan", PlanArgs)
-    async def generate_plan(ls: PlanServer, args: PlanArgs) -> dict[str, Any]:
+    def __init__(self, server: PlanServer) -> None:
+        super().__init__(server)
+        self._jobs: Jobs | None = None
+
+    def register(self) -> None:
+        self.server.code_action_providers.append(self.generate_actions)
+        command(self.server, "planLs.generatePlan", PlanArgs)(self.generate_plan)
+        command(self.server, "planLs.generateTodo", UriArgs)(self.generate_todo)
+
+    @property
+    def jobs(self) -> Jobs:
+        """The state the LLM jobs of this server share (the files being written)."""
+        if self._jobs is None:
+            from plan_ls.features.generation import Jobs
+
+            self._jobs = Jobs()
+        return self._jobs
+
+    def generate_actions(self, ls: PlanServer,
+                         params: t.CodeActionParams) -> list[t.CodeAction]:
+        """Generate actions in spec.md and the plan; insert-prompt actions on blank lines."""
+        return generate_actions(ls, params)
+
+    def render_template(self, ls: PlanServer, name: str) -> str:
+        """Template `name` rendered with the project's current files (planLs.insertPrompt).
+        Raises TemplateError (after telling the user) when it cannot be rendered."""
+        return render_for(ls, name)
+
+    async def generate_plan(self, ls: PlanServer, args: PlanArgs) -> dict[str, Any]:
+        """Write prompt_plan.md from spec.md: the outcome, with `steps` found in it."""
+        from plan_ls.model.plan import parse_plan
+
         flavour = "plain" if args.flavour == "plain" else "tdd"
         label = "test-driven" if flavour == "tdd" else "plain"
         result, target, _spec = await _generate(
@@ -62,8 +92,12 @@ def register(server: PlanServer) -> None:
                         "could be found in it; check the headings (## Step N: Title)")
         return result
 
-    @command(server, "planLs.generateTodo", UriArgs)
-    async def generate_todo(ls: PlanServer, args: UriArgs) -> dict[str, Any]:
+    async def generate_todo(self, ls: PlanServer, args: UriArgs) -> dict[str, Any]:
+        """Write todo.md from the plan: the outcome, with `items` and `unlinked` counts."""
+        from plan_ls.model.links import link_items
+        from plan_ls.model.plan import parse_plan
+        from plan_ls.model.todo import parse_todo
+
         result, target, plan = await _generate(
             ls, args.uri, source="plan", target="todo", template="todo-checklist",
             empty="prompt_plan.md is empty: generate the plan first",
@@ -79,6 +113,18 @@ def register(server: PlanServer) -> None:
         return result
 
 
+def message(ls: PlanServer, kind: t.MessageType, text: str) -> None:
+    """Show `text` to the user (llm.generation.message, without importing the LLM layer)."""
+    ls.tell_user(text, kind)
+
+
+async def run_job(ls: PlanServer, job: Job) -> Outcome:
+    """llm.generation.run_job with this server's shared job state."""
+    from plan_ls.features.generation import run_job
+
+    return await run_job(ls, job, ls.get_feature(Generate).jobs)
+
+
 async def _generate(ls: PlanServer, uri: str, *, source: str, target: str, template: str,
                     empty: str, action: str, title: str,
                     ) -> tuple[dict[str, Any], Path | None, str]:
@@ -91,6 +137,9 @@ async def _generate(ls: PlanServer, uri: str, *, source: str, target: str, templ
     path = await target_for(ls, ls.state.path_of(target), planning=True)
     if path is None:
         return {"ok": False, "cancelled": True}, None, text
+    from plan_ls.features.generation import Job
+    from plan_ls.llm.templates import TemplateError, render_template
+
     try:
         prompt = render_template(template, {**values_for(ls), source: text}, ls.root)
     except TemplateError as exc:
@@ -123,6 +172,8 @@ def generate_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeA
         # only where text can go: on every line they would bury "Mark done" in the menu
         pos = params.range.start
         where = {"uri": uri, "position": {"line": pos.line, "character": pos.character}}
+        from plan_ls.llm.templates import list_templates
+
         snap = ls.state.snapshot
         step = snap.next_step()
         if role != "plan" and step is not None and step.prompts:
@@ -197,6 +248,8 @@ def interview_path(ls: PlanServer) -> Path:
 
 def values_for(ls: PlanServer) -> dict[str, str]:
     """Every placeholder's value from the project as it is now (open editors win)."""
+    from plan_ls.llm.transcript import parse_transcript
+
     transcript_text = current_text(ls, interview_path(ls)) or ""
     transcript = parse_transcript(transcript_text)
     values = {
@@ -214,6 +267,8 @@ def values_for(ls: PlanServer) -> dict[str, str]:
 
 def render_for(ls: PlanServer, name: str) -> str:
     """A template rendered with the project's current files (for planLs.insertPrompt)."""
+    from plan_ls.llm.templates import TemplateError, render_template
+
     try:
         return render_template(name, values_for(ls), ls.root).rstrip("\n") + "\n"
     except TemplateError as exc:  # the command fails too, but the user sees why
@@ -239,6 +294,8 @@ def sibling(path: Path) -> Path:
 def manual_mode(ls: PlanServer, planning: bool) -> bool:
     """True when no model will be called (llm.mode manual, or no key for a remote endpoint):
     the action then writes only the rendered prompt, never its target."""
+    from plan_ls.llm.client import resolve_endpoint
+
     return resolve_endpoint(ls.settings.llm, os.environ, planning=planning) is None
 
 

@@ -16,7 +16,7 @@ import logging
 import os
 import uuid
 from concurrent.futures import Future
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,15 @@ from plan_ls.server import PlanServer
 
 log = logging.getLogger(__name__)
 PROMPTS_OUT = Path(".plan-ls") / "prompts-out"
-_manual_noted: set[int] = set()  # servers (by id) that were already told about manual mode
+
+
+@dataclass
+class Jobs:
+    """What the jobs of one server share (the Generate feature owns it)."""
+
+    busy: set[Path] = field(default_factory=set)  # targets being written: a second job
+    # into one file would interleave
+    manual_noted: bool = False  # the user was told once what manual mode is
 
 
 @dataclass
@@ -71,23 +79,22 @@ def message(ls: PlanServer, kind: t.MessageType, text: str) -> None:
     ls.tell_user(text, kind)
 
 
-_busy: set[Path] = set()  # targets being written: a second job into one file would interleave
-
-
-async def run_job(ls: PlanServer, job: Job) -> Outcome:
+async def run_job(ls: PlanServer, job: Job, jobs: Jobs) -> Outcome:
+    """Run `job`: stream the model's answer into its target, or, with no model, write the
+    rendered prompt (manual mode). `jobs` is the server's shared job state."""
     endpoint = resolve_endpoint(ls.settings.llm, os.environ, planning=job.planning)
     if endpoint is None:
-        return await _manual(ls, job)
+        return await _manual(ls, job, jobs)
     target = job.target.resolve()
-    if target in _busy:
+    if target in jobs.busy:
         text = f"{job.target.name} is already being generated; wait or cancel that first"
         message(ls, t.MessageType.Warning, text)
         return Outcome(path=str(job.target), error=text)
-    _busy.add(target)
+    jobs.busy.add(target)
     try:
         return await _stream_job(ls, job, endpoint)
     finally:
-        _busy.discard(target)
+        jobs.busy.discard(target)
 
 
 async def _stream_job(ls: PlanServer, job: Job, endpoint: Endpoint) -> Outcome:
@@ -192,7 +199,7 @@ async def _show(ls: PlanServer, path: Path) -> None:
         log.info("showDocument failed: %s", exc)
 
 
-async def _manual(ls: PlanServer, job: Job) -> Outcome:
+async def _manual(ls: PlanServer, job: Job, jobs: Jobs) -> Outcome:
     """No model: write the rendered prompt to a file of its own and show it."""
     from plan_ls.features.edits import write_document
 
@@ -209,8 +216,8 @@ async def _manual(ls: PlanServer, job: Job) -> Outcome:
     text = (f"no model is configured (manual mode), so the prompt for '{job.title}' is in "
             f"{out.relative_to(base)}: paste it into any chat and put the answer into "
             f"{job.target.name}")
-    if id(ls) not in _manual_noted:
-        _manual_noted.add(id(ls))
+    if not jobs.manual_noted:
+        jobs.manual_noted = True
         message(ls, t.MessageType.Info, text + ". (Set the API key's environment variable, "
                 f"${ls.settings.llm.apiKeyEnv}, to let plan-ls call the model itself.)")
     else:

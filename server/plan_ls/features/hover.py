@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lsprotocol import types as t
 
 from plan_ls.features.checklists import checklist_for
-from plan_ls.model.blocks import Heading
-from plan_ls.model.plan import Step
-from plan_ls.model.snapshot import PlanSnapshot
-from plan_ls.model.todo import TodoDoc, TodoItem
+from plan_ls.features.feature import Feature
 from plan_ls.server import PlanServer
+
+if TYPE_CHECKING:
+    from plan_ls.model.blocks import Heading
+    from plan_ls.model.plan import Step
+    from plan_ls.model.snapshot import PlanSnapshot
+    from plan_ls.model.todo import TodoDoc, TodoItem
 
 PROMPT_LINES = 4
 ITEMS_SHOWN = 12
 
 
-def register(server: PlanServer) -> None:
-    @server.feature(t.TEXT_DOCUMENT_HOVER)
-    def hover(ls: PlanServer, params: t.HoverParams) -> t.Hover | None:
+class HoverFeature(Feature):
+    """textDocument/hover: the planning files here, other files through hover_providers."""
+
+    def register(self) -> None:
+        self.feature(t.TEXT_DOCUMENT_HOVER, self.hover)
+
+    def hover(self, ls: PlanServer, params: t.HoverParams) -> t.Hover | None:
+        """The hover of a todo item, a heading of todo.md, a plan step, or an item of any
+        other markdown checklist; else the first provider's."""
         uri, line = params.text_document.uri, params.position.line
         role = ls.role_of_uri(uri)
         snap = ls.state.snapshot

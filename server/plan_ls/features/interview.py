@@ -14,6 +14,7 @@ import attrs
 from lsprotocol import types as t
 
 from plan_ls.features.arguments import command, path_field
+from plan_ls.features.feature import Feature
 from plan_ls.features.generate import (
     KIND,
     _command_action,
@@ -21,22 +22,13 @@ from plan_ls.features.generate import (
     choose_target,
     current_text,
     interview_path,
+    run_job,
     target_for,
     values_for,
 )
-from plan_ls.features.generation import Job, run_job
-from plan_ls.llm.templates import TemplateError, render_template
-from plan_ls.llm.transcript import (
-    ANSWER_SLOT,
-    COMPLETE_HEADING,
-    MANUAL_QUESTION,
-    looks_like_transcript,
-    new_transcript,
-    parse_transcript,
-    question_head,
-    section_head,
-)
 from plan_ls.server import PlanServer
+
+# llm.generation, llm.templates and llm.transcript are imported on first use.
 
 COMPLETE_TAIL = ("\n\nThe interview is complete: run *Compile spec.md* (a code action in this "
                  "file) to write the specification.\n")
@@ -54,11 +46,26 @@ class TranscriptArgs:
     uri: str = path_field("markdown")  # default: the interview file
 
 
-def register(server: PlanServer) -> None:
-    server.code_action_providers.append(interview_actions)
+class Interview(Feature):
+    """The interview: planLs.brainstorm, planLs.nextQuestion, planLs.compileSpec and their
+    code actions."""
 
-    @command(server, "planLs.brainstorm", BrainstormArgs)
-    async def brainstorm(ls: PlanServer, args: BrainstormArgs) -> dict[str, Any]:
+    def register(self) -> None:
+        server = self.server
+        server.code_action_providers.append(self.interview_actions)
+        command(server, "planLs.brainstorm", BrainstormArgs)(self.brainstorm)
+        command(server, "planLs.nextQuestion", TranscriptArgs)(self.next_question)
+        command(server, "planLs.compileSpec", TranscriptArgs)(self.compile_spec)
+
+    def interview_actions(self, ls: PlanServer,
+                          params: t.CodeActionParams) -> list[t.CodeAction]:
+        """Ask / Compile in a transcript; Brainstorm on a selection anywhere else."""
+        return interview_actions(ls, params)
+
+    async def brainstorm(self, ls: PlanServer, args: BrainstormArgs) -> dict[str, Any]:
+        """Start a transcript from the selected idea and ask the first question."""
+        from plan_ls.llm.transcript import new_transcript
+
         idea = args.idea if args.idea is not None else _selected_text(ls, args)
         if not idea or not idea.strip():
             return _refused(ls, "select the text that describes the idea first")
@@ -68,8 +75,10 @@ def register(server: PlanServer) -> None:
         base = new_transcript(idea)
         return await _ask(ls, target, base, replace=True)
 
-    @command(server, "planLs.nextQuestion", TranscriptArgs)
-    async def next_question(ls: PlanServer, args: TranscriptArgs) -> dict[str, Any]:
+    async def next_question(self, ls: PlanServer, args: TranscriptArgs) -> dict[str, Any]:
+        """Append one more question to the transcript (refused while one is unanswered)."""
+        from plan_ls.llm.transcript import parse_transcript
+
         path, text = _transcript(ls, args.uri)
         if text is None:
             return _refused(ls, f"{path.name} does not exist: start with *Brainstorm a spec*")
@@ -79,8 +88,12 @@ def register(server: PlanServer) -> None:
                             f"write it below its **Answer:** line, then ask again")
         return await _ask(ls, path, text, replace=False)
 
-    @command(server, "planLs.compileSpec", TranscriptArgs)
-    async def compile_spec(ls: PlanServer, args: TranscriptArgs) -> dict[str, Any]:
+    async def compile_spec(self, ls: PlanServer, args: TranscriptArgs) -> dict[str, Any]:
+        """Write spec.md from the transcript."""
+        from plan_ls.features.generation import Job
+        from plan_ls.llm.templates import TemplateError, render_template
+        from plan_ls.llm.transcript import parse_transcript
+
         path, text = _transcript(ls, args.uri)
         transcript = parse_transcript(text or "")
         if not transcript.idea and not transcript.turns:
@@ -102,6 +115,17 @@ def register(server: PlanServer) -> None:
 
 async def _ask(ls: PlanServer, target: Path, base: str, *, replace: bool) -> dict[str, Any]:
     """Stream one new question into the transcript whose text is `base`."""
+    from plan_ls.features.generation import Job
+    from plan_ls.llm.templates import TemplateError, render_template
+    from plan_ls.llm.transcript import (
+        ANSWER_SLOT,
+        COMPLETE_HEADING,
+        MANUAL_QUESTION,
+        parse_transcript,
+        question_head,
+        section_head,
+    )
+
     transcript = parse_transcript(base)
     number = transcript.next_number
     try:
@@ -139,6 +163,9 @@ def _transcript(ls: PlanServer, uri: str) -> tuple[Path, str | None]:
 
 
 def is_transcript(ls: PlanServer, uri: str) -> bool:
+    """True when `uri` is the interview file, or an open document that looks like one."""
+    from plan_ls.llm.transcript import looks_like_transcript
+
     path = ls.path_of(uri)
     if path is None:
         return False
@@ -153,6 +180,8 @@ def interview_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.Code
     rng = params.range
     out: list[t.CodeAction] = []
     if is_transcript(ls, uri):
+        from plan_ls.llm.transcript import parse_transcript
+
         doc = ls.open_document(uri)
         complete = doc is not None and parse_transcript(doc.source).complete
         out.append(_command_action("Ask the next question", "planLs.nextQuestion",

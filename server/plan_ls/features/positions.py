@@ -9,11 +9,15 @@ it, and columns from the client through the document's (`text_in_client_range` a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lsprotocol import types as t
 from pygls.workspace import PositionCodec
 
-from plan_ls.model.edit import TextEdit
 from plan_ls.server import PlanServer
+
+if TYPE_CHECKING:
+    from plan_ls.model.edit import TextEdit
 
 _UTF16 = PositionCodec()  # LSP's default, for a server that was never initialised
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types as t
 
+from plan_ls.features.feature import Feature
 from plan_ls.features.positions import codec_of, finding_range
 from plan_ls.server import PlanServer
 
@@ -14,14 +15,33 @@ _SEVERITY = {
     "hint": t.DiagnosticSeverity.Hint,
 }
 PROGRESS = "planLs/progress"
-# uri -> (the text, the diagnostics) last published; one server per process
-_published: dict[str, tuple[str | None, list[t.Diagnostic]]] = {}
+
+
+class Publisher(Feature):
+    """Sends diagnostics, planLs/progress and a code-lens refresh after each plan change."""
+
+    def __init__(self, server: PlanServer) -> None:
+        super().__init__(server)
+        # uri -> (the text, the diagnostics) last published
+        self.published: dict[str, tuple[str | None, list[t.Diagnostic]]] = {}
+
+    def register(self) -> None:
+        self.server.on_plan_changed.append(self.publish)
+
+    def publish(self, ls: PlanServer, force: bool = False) -> None:
+        """Publish what changed: a file's diagnostics go out when its text or its
+        diagnostics changed since the last time (a keystroke in todo.md need not resend the
+        plan's), or always with `force` (an editor that opens a file wants them)."""
+        _publish(ls, self.published, force)
 
 
 def publish_plan_state(ls: PlanServer, force: bool = False) -> None:
-    """Publish what changed: a file's diagnostics go out when its text or its diagnostics
-    changed since the last time (a keystroke in todo.md need not resend the plan's), or
-    always with `force` (an editor that opens a file wants its diagnostics)."""
+    """`Publisher.publish` of the server's publisher."""
+    ls.get_feature(Publisher).publish(ls, force)
+
+
+def _publish(ls: PlanServer, published: dict[str, tuple[str | None, list[t.Diagnostic]]],
+             force: bool) -> None:
     snap = ls.state.snapshot
     by_role: dict[str, list[t.Diagnostic]] = {"todo": [], "plan": []}
     lines = {
@@ -42,10 +62,10 @@ def publish_plan_state(ls: PlanServer, force: bool = False) -> None:
                                   message=f"plan-ls cannot read this file: {fs.error}",
                                   severity=t.DiagnosticSeverity.Error, source="plan-ls")]
         uri = ls.uri_of(fs.path)
-        last = _published.get(uri)
+        last = published.get(uri)
         if not force and last is not None and last[0] is fs.text and last[1] == diags:
             continue
-        _published[uri] = (fs.text, diags)
+        published[uri] = (fs.text, diags)
         ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
             uri=uri, diagnostics=diags, version=fs.version))
     nxt = snap.next_step()

@@ -9,19 +9,26 @@ import asyncio
 import logging
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from lsprotocol import types as t
 
 from plan_ls.confinement import OutsideWorkspace
 from plan_ls.features.arguments import command, folder_argument, path_field
-from plan_ls.features.generate import choose_target, values_for
-from plan_ls.features.generation import Job, message, run_job
+from plan_ls.features.feature import Feature
+from plan_ls.features.generate import choose_target, message, run_job, values_for
 from plan_ls.fileio import UnreadableFile, read_text
-from plan_ls.llm.templates import TemplateError, render_template
-from plan_ls.review.bundle import KINDS, Bundle, Kind, is_fresh, pack
 from plan_ls.server import PlanServer
+
+if TYPE_CHECKING:
+    from plan_ls.review.bundle import Bundle, Kind
+
+# The packer, the review layer and the LLM layer are imported on first use. The commands'
+# names are here so that registering them imports none of it (a test checks them against
+# review.bundle.KINDS).
+GENERATIONS = {"planLs.review": "review", "planLs.issues": "issues",
+               "planLs.missingTests": "missing-tests"}
 
 log = logging.getLogger(__name__)
 
@@ -33,23 +40,30 @@ class RootArgs:
     root: str = path_field("folder")
 
 
-def register(server: PlanServer) -> None:
-    @command(server, "planLs.pack", RootArgs)
-    async def pack_command(ls: PlanServer, args: RootArgs) -> dict[str, Any] | None:
+class Review(Feature):
+    """planLs.pack and the answer generations (review, issues, missing tests)."""
+
+    def register(self) -> None:
+        command(self.server, "planLs.pack", RootArgs)(self.pack)
+        for name, kind in GENERATIONS.items():
+            command(self.server, name, RootArgs)(self._generation(kind))
+
+    async def pack(self, ls: PlanServer, args: RootArgs) -> dict[str, Any] | None:
+        """Write the bundle: {path, files, tokens, excluded} (None when refused)."""
         root = _root(ls, args)
         if root is None:
             return None
         bundle = await _pack(ls, root)
         return bundle.packed if bundle is not None else None
 
-    for kind in KINDS.values():
-        _register_generation(server, kind)
+    def _generation(self, kind: str) -> Any:
+        async def generation(ls: PlanServer, args: RootArgs) -> dict[str, Any]:
+            from plan_ls.review.bundle import KINDS
 
+            return await generate(ls, args, KINDS[kind])
 
-def _register_generation(server: PlanServer, kind: Kind) -> None:
-    @command(server, kind.command, RootArgs)
-    async def generation(ls: PlanServer, args: RootArgs) -> dict[str, Any]:
-        return await generate(ls, args, kind)
+        generation.__name__ = f"generate_{kind.replace('-', '_')}"
+        return generation
 
 
 def _root(ls: PlanServer, args: RootArgs) -> Path | None:
@@ -68,6 +82,8 @@ def _root(ls: PlanServer, args: RootArgs) -> Path | None:
 
 async def _pack(ls: PlanServer, root: Path) -> Bundle | None:
     """Pack in a worker thread, reporting the files read as a percentage."""
+    from plan_ls.review.bundle import Bundle, pack
+
     progress = await _progress(ls, "Packing the repository")
     loop = asyncio.get_running_loop()
     shown = -1
@@ -94,6 +110,8 @@ async def _pack(ls: PlanServer, root: Path) -> Bundle | None:
 
 async def _bundle(ls: PlanServer, root: Path) -> Bundle | None:
     """The fresh bundle as it is, else a new pack."""
+    from plan_ls.review.bundle import Bundle, is_fresh
+
     path = root / "output.txt"
     if await asyncio.to_thread(is_fresh, root, path):
         try:
@@ -104,6 +122,10 @@ async def _bundle(ls: PlanServer, root: Path) -> Bundle | None:
 
 
 async def generate(ls: PlanServer, args: RootArgs, kind: Kind) -> dict[str, Any]:
+    """Pack (or reuse the fresh bundle), render `kind`'s template, stream the answer."""
+    from plan_ls.features.generation import Job
+    from plan_ls.llm.templates import TemplateError, render_template
+
     root = _root(ls, args)
     if root is None:
         return {"ok": False, "error": "no folder to pack"}

@@ -14,15 +14,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from lsprotocol import types as t
 
 from plan_ls.features.arguments import command
+from plan_ls.features.feature import Feature
 from plan_ls.server import PlanServer
 from plan_ls.settings import CONFIG_FILE
-from plan_ls.sync.watcher import WorkspaceWatcher
+
+if TYPE_CHECKING:
+    from plan_ls.sync.watcher import WorkspaceWatcher
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +37,29 @@ class _SyncState:
     updates: int = 0
 
 
-def register(server: PlanServer) -> None:
-    sync = _SyncState()
-    server.sync = sync  # type: ignore[attr-defined]  # read by tests and planLs.syncStatus
-    server.on_plan_changed.append(lambda ls: _ensure_watcher(ls, sync))
+class Sync(Feature):
+    """The workspace watcher: started and restarted after plan changes, stopped at
+    shutdown. Its state (`self.sync`) is what planLs.syncStatus reports."""
 
-    @server.feature(t.SHUTDOWN)
-    def on_shutdown(ls: PlanServer, params: Any = None) -> None:
-        _stop(sync)
+    def __init__(self, server: PlanServer) -> None:
+        super().__init__(server)
+        self.sync = _SyncState()
 
-    @command(server, "planLs.syncStatus")
-    def sync_status(ls: PlanServer) -> dict[str, Any]:
+    def register(self) -> None:
+        self.server.on_plan_changed.append(self.ensure_watcher)
+        self.feature(t.SHUTDOWN, self.on_shutdown)
+        command(self.server, "planLs.syncStatus")(self.sync_status)
+
+    def ensure_watcher(self, ls: PlanServer) -> None:
+        """Watch what the settings name now (a no-op when that did not change)."""
+        _ensure_watcher(ls, self.sync)
+
+    def on_shutdown(self, ls: PlanServer, params: Any = None) -> None:
+        _stop(self.sync)
+
+    def sync_status(self, ls: PlanServer) -> dict[str, Any]:
         """What the watcher is doing: for tests, benchmarks and bug reports."""
+        sync = self.sync
         w = sync.watcher
         return {
             "mode": w.mode if w else "stopped",
@@ -72,6 +86,8 @@ def _ensure_watcher(ls: PlanServer, sync: _SyncState) -> None:
     except RuntimeError:  # not on the server's loop (a unit test calling plan_changed)
         sync.key = None
         return
+    from plan_ls.sync.watcher import WorkspaceWatcher  # watchdog: not before initialize
+
     watcher = WorkspaceWatcher(ls.root.resolve(), names,
                                lambda paths: _on_disk(ls, sync, paths), loop)
     watcher.start()

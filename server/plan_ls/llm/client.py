@@ -404,6 +404,15 @@ def _scrub(text: str, ep: Endpoint) -> str:
     return _URL_USERINFO.sub(r"\1***@", _KEYLIKE.sub("***", text))
 
 
+def redact(text: str, keys: list[str] | None = None) -> str:
+    """`text` with each of `keys` (API key values), key-like tokens (`sk-...`) and any URL's
+    `user:password@` replaced by `***`: fit for a log."""
+    for key in keys or []:
+        if key and key != LOCAL_DUMMY_KEY:
+            text = text.replace(key, "***")
+    return _URL_USERINFO.sub(r"\1***@", _KEYLIKE.sub("***", text))
+
+
 def _userinfo(url: str) -> list[str]:
     """The user name and password of a URL, raw and percent-decoded (longest first)."""
     from urllib.parse import unquote

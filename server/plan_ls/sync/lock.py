@@ -15,7 +15,7 @@ never loses a write to plan-ls, nor plan-ls to it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 LOCK_DIR = ".plan-ls"
@@ -50,6 +50,29 @@ def plan_lock(root: Path, timeout: float = 30.0) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+@contextlib.asynccontextmanager
+async def plan_lock_async(root: Path, timeout: float = 30.0) -> AsyncIterator[None]:
+    """`plan_lock` for the event loop: while another process holds the lock, the loop
+    serves other requests between tries (asyncio.sleep) instead of sleeping. Each try is a
+    non-blocking `flock` made on the loop, so an uncontended lock is taken without
+    yielding: a command that writes sees the disk as the previous command left it."""
+    from filelock import AsyncFileLock, Timeout
+
+    path = lock_path(root)
+    _prepare(path.parent)
+    lock = AsyncFileLock(path, timeout=timeout, poll_interval=_POLL, preserve_lock_file=True,
+                         run_in_executor=False)
+    try:
+        await lock.acquire()
+    except Timeout:
+        raise LockTimeout(
+            f"another plan-ls holds the plan lock for over {timeout:g} s") from None
+    try:
+        yield
+    finally:
+        await lock.release()
 
 
 def _prepare(folder: Path) -> None:
