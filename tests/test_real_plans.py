@@ -266,7 +266,8 @@ def test_done_work_fits_a_collapsed_range_the_plan_marks_done():
             + "### Prompt 6 — Latte art\n" + fence("Pour latte art patterns: heart and tulip."))
     todo = ("## Phase 0: Setup ✅\n- [x] **0.1: Repository**\n- [x] **0.2: Milk fridge sensor**\n"
             "## Phase 1: Brewing ✅\n- [x] **1.1: Espresso shot timing**\n- [x] **1.2: Tamping**\n"
-            "## Phase 2: Next\n- [ ] **2.1: Steam wand frother**\n- [ ] **2.2: Latte art patterns**\n")
+            "## Phase 2: Next\n- [ ] **2.1: Steam wand frother**\n"
+            "- [ ] **2.2: Latte art patterns**\n")
     assert links(todo, plan) == ["1-4"] * 4 + ["5", "6"]
     assert next_number(todo, plan) == "5"
 
