@@ -94,7 +94,7 @@ def plan_step_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.Code
 def _step_of_items(ls: PlanServer, uri: str, items: list[TodoItem]) -> Step | None:
     """The step whose todo items are exactly these, if any."""
     snap = ls.state.snapshot
-    if not items or ls.role_of_uri(uri) != "todo" or snap.plan is None:
+    if not items or "todo" not in ls.roles_of_uri(uri) or snap.plan is None:
         return None
     step = snap.step_of_item(items[0])
     if step is None or snap.step_items[step.index] != [it.index for it in items]:

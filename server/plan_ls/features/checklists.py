@@ -11,7 +11,7 @@ _cache: dict[str, tuple[str, TodoDoc]] = {}
 def checklist_for(ls: PlanServer, uri: str) -> tuple[TodoDoc, str] | None:
     """The parsed checklist of a document and the text it was parsed from."""
     role = ls.role_of_uri(uri)
-    if role == "todo":
+    if "todo" in ls.roles_of_uri(uri):  # todo.md, or a plan that holds its checklist
         text = ls.state.state["todo"].text
         todo = ls.state.snapshot.todo
         if text is None or todo is None:

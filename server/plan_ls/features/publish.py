@@ -33,8 +33,12 @@ def publish_plan_state(ls: PlanServer, force: bool = False) -> None:
         by_role[f.file].append(t.Diagnostic(
             range=finding_range(lines[f.file], f.line, f.start, f.end, codec),
             message=f.message, severity=_SEVERITY[f.severity], source="plan-ls", code=f.code))
+    if ls.state.state["todo"] is ls.state.state["plan"]:  # a plan that holds its checklist
+        by_role["plan"] += by_role.pop("todo")  # one file: one list, published once
     for role in ("todo", "plan", "spec"):
         fs = ls.state.state[role]
+        if role not in by_role and role != "spec":
+            continue
         diags = by_role.get(role, [])
         if fs.error:
             diags = [t.Diagnostic(range=t.Range(start=t.Position(line=0, character=0),
@@ -54,8 +58,9 @@ def publish_plan_state(ls: PlanServer, force: bool = False) -> None:
         "done": overall.done,
         "total": overall.total,
         "nextStep": {"number": nxt.number, "title": nxt.title} if nxt else None,
-        "files": [ls.uri_of(ls.state.state[r].path) for r in ("todo", "plan", "spec")
-                  if ls.state.state[r].text is not None],
+        "files": list(dict.fromkeys(ls.uri_of(ls.state.state[r].path)
+                                    for r in ("todo", "plan", "spec")
+                                    if ls.state.state[r].text is not None)),
     })
     _refresh_code_lenses(ls)
 

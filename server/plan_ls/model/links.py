@@ -79,6 +79,17 @@ def link_items(todo: TodoDoc, plan: PlanDoc | None) -> list[Link]:
     return _weigh_with_text(todo, plan, by_number)
 
 
+def links_in_plan(todo: TodoDoc, plan: PlanDoc | None) -> list[Link]:
+    """One link per item of a checklist parsed from the plan's own text: each box belongs to
+    the step whose section holds it (how "inside"); a box before the first step, or in a
+    closing section that is no step, belongs to none."""
+    out: list[Link] = []
+    for item in todo.items:
+        step = plan.step_at(item.line) if plan is not None else None
+        out.append(Link(step.index, "inside") if step is not None else Link(None, "none"))
+    return out
+
+
 def _number_links(todo: TodoDoc, plan: PlanDoc) -> list[Link]:
     title_words = [(_words(s.title), s.index) for s in plan.steps if s.title]
     heading_links: dict[int, Link] = {}
