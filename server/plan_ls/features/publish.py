@@ -6,6 +6,7 @@ from lsprotocol import types as t
 
 from plan_ls.features.positions import codec_of, finding_range
 from plan_ls.server import PlanServer
+from plan_ls.sync.state import FileState
 
 _SEVERITY = {
     "error": t.DiagnosticSeverity.Error,
@@ -33,12 +34,11 @@ def publish_plan_state(ls: PlanServer, force: bool = False) -> None:
         by_role[f.file].append(t.Diagnostic(
             range=finding_range(lines[f.file], f.line, f.start, f.end, codec),
             message=f.message, severity=_SEVERITY[f.severity], source="plan-ls", code=f.code))
-    if ls.state.state["todo"] is ls.state.state["plan"]:  # a plan that holds its checklist
-        by_role["plan"] += by_role.pop("todo")  # one file: one list, published once
-    for role in ("todo", "plan", "spec"):
-        fs = ls.state.state[role]
-        if role not in by_role and role != "spec":
-            continue
+    files = {role: ls.state.state[role] for role in ("todo", "plan", "spec")}
+    if ls.state.todo_home is not None:  # a plan that holds its checklist: one file, one list
+        by_role["plan"] += by_role.pop("todo")
+        files["todo"] = FileState(ls.state.todo_home)  # a checklist file gone: clear its list
+    for role, fs in files.items():
         diags = by_role.get(role, [])
         if fs.error:
             diags = [t.Diagnostic(range=t.Range(start=t.Position(line=0, character=0),
