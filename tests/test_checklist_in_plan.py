@@ -85,6 +85,15 @@ def test_a_plan_without_boxes_keeps_no_checklist(tmp_path):
     assert not [f for f in snap.findings if f.severity == "warning"]
 
 
+def test_boxes_outside_every_step_are_no_checklist_of_the_steps(tmp_path):
+    plan = ("# Plan\n## Before you start\n- [ ] install the toolchain\n- [x] read the spec\n"
+            "## Step 1: A\n```text\na\n```\n## Step 2: B\n```text\nb\n```\n")
+    snap = write(tmp_path, plan).snapshot
+    assert [s.number for s in snap.plan.steps] == ["1", "2"]
+    assert snap.todo is None and snap.next_step().number == "1"
+    assert not snap.findings
+
+
 def test_a_checklist_file_that_appears_takes_the_role_back_and_leaves_again(tmp_path):
     state = write(tmp_path)
     todo = tmp_path / "todo.md"

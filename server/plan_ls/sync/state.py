@@ -299,10 +299,14 @@ class PlanState:
         if not self._dirty:
             return self.snapshot
         self._dirty = False
-        todo, in_plan = self._doc("todo"), False
-        if self.checklist_in_plan:  # the plan's boxes, if it has any, are its checklist
-            todo, in_plan = (todo, True) if todo is not None and todo.items else (None, False)
-        self.snapshot = PlanSnapshot.build(todo, self._doc("plan"), self._doc("spec"),
+        todo, plan, in_plan = self._doc("todo"), self._doc("plan"), False
+        if self.checklist_in_plan:
+            # the plan's boxes are its checklist when some step holds boxes; a list of
+            # prerequisites before the steps is no progress of theirs
+            in_plan = todo is not None and plan is not None and any(
+                plan.step_at(item.line) is not None for item in todo.items)
+            todo = todo if in_plan else None
+        self.snapshot = PlanSnapshot.build(todo, plan, self._doc("spec"),
                                            checklist_in_plan=in_plan)
         self.generation += 1
         return self.snapshot
