@@ -41,10 +41,5 @@ def test_plans_are_found_and_read(prompt_plan_score):
     assert s["steps"] >= 13 and s["next"] >= 13
 
 
-def test_items_link_to_their_steps_at_least_as_well_as_today(prompt_plan_score):
-    assert prompt_plan_score["links"] >= 0.93  # the floor reached so far; the target is 0.95
-
-
-@pytest.mark.xfail(strict=True, reason="links reach 93-94% of the 95% that issue 12 asks for")
 def test_items_link_to_their_steps_as_issue_12_asks(prompt_plan_score):
     assert prompt_plan_score["links"] >= 0.95

@@ -256,3 +256,41 @@ def test_a_title_that_uses_the_word_done_is_not_a_done_mark():
     plan = ("## Step 1: Add and done commands\n" + fence("x") +
             "## Step 2: Parse ✅ COMPLETED\n" + fence("y") + "## ✅ Step 3: Print\n" + fence("z"))
     assert [s.marked_done for s in parse_plan(plan).steps] == [False, True, True]
+
+
+def test_done_work_fits_a_collapsed_range_the_plan_marks_done():
+    # the first prompts folded into one finished heading with few words; the checklist
+    # numbers its own phases, and its finished work sometimes shares a word with a later step
+    plan = ("### ✅ Prompts 1-4: COMPLETED\nThe basics are built and tested.\n\n"
+            "### Prompt 5 — Milk frother\n" + fence("Froth milk with the steam wand; tests first.")
+            + "### Prompt 6 — Latte art\n" + fence("Pour latte art patterns: heart and tulip."))
+    todo = ("## Phase 0: Setup ✅\n- [x] **0.1: Repository**\n- [x] **0.2: Milk fridge sensor**\n"
+            "## Phase 1: Brewing ✅\n- [x] **1.1: Espresso shot timing**\n- [x] **1.2: Tamping**\n"
+            "## Phase 2: Next\n- [ ] **2.1: Steam wand frother**\n"
+            "- [ ] **2.2: Latte art patterns**\n")
+    assert links(todo, plan) == ["1-4"] * 4 + ["5", "6"]
+    assert next_number(todo, plan) == "5"
+
+
+def test_an_unnumbered_section_named_by_most_of_a_title_links_its_sub_sections():
+    # "Final integration and release" names most of the last step's title in other words
+    # (and every prompt speaks of integration); its sub-sections' items share no word with
+    # any step and still belong to it
+    plan = "".join(f"## Step {n}: {title}\n" + fence(body) for n, (title, body) in enumerate([
+        ("Kettle driver", "Heat water; integration with the board."),
+        ("Grinder control", "Burr coarseness; integration with the kettle."),
+        ("Final integration testing", "Run the whole machine end to end; integration."),
+    ], 1))
+    todo = ("## Step 1\n- [x] heat\n## Step 2\n- [ ] grind\n"
+            "## Final integration and release\n### Before release\n- [ ] every page checked\n"
+            "### Release\n- [ ] version tagged\n")
+    assert links(todo, plan) == ["1", "2", "3", "3"]
+
+
+def test_a_numbered_group_heading_is_not_read_loosely_as_a_title():
+    # "Milestone 3 – Brew scheduler work" groups work of its own and may run into the next
+    # step: its number keeps the loose title reading away, so clear words still move an item
+    todo = ("## Step 1\n- [x] heat\n## Step 2\n- [x] grind\n"
+            "## Milestone 3 – Brew scheduler work\n- [ ] brew timer at a time of day\n"
+            "- [ ] the state shown on the dashboard\n")
+    assert links(todo) == ["1", "2", "3", "4"]

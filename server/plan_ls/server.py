@@ -189,6 +189,11 @@ class PlanServer(LanguageServer):
         path = self.path_of(uri)
         return self.state.role_of(path) if path else None
 
+    def roles_of_uri(self, uri: str) -> tuple[str, ...]:
+        """Every role the file plays: ("plan", "todo") for a plan that holds its checklist."""
+        path = self.path_of(uri)
+        return self.state.roles_of(path) if path else ()
+
     def role_uri(self, role: str) -> str:
         return self.uri_of(self.state.path_of(role))
 

@@ -104,16 +104,20 @@ def plan_step_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.Code
     uri = params.text_document.uri
     if ls.role_of_uri(uri) != "plan" or ls.state.snapshot.plan is None:
         return []
-    step = ls.state.snapshot.plan.step_at(params.range.start.line)
+    snap, line = ls.state.snapshot, params.range.start.line
+    step = snap.plan.step_at(line)
     if step is None:
         return []
+    if snap.checklist_in_plan and snap.todo is not None and (h := snap.todo.heading_at(line)) \
+            is not None and _step_of_items(ls, uri, snap.todo.items_under_heading(h)) == step:
+        return []  # the plan holds its checklist: the heading's own actions name this step
     return _step_commands(ls, step.number, ls.role_uri("todo"))
 
 
 def _step_of_items(ls: PlanServer, uri: str, items: list[TodoItem]) -> Step | None:
     """The step whose todo items are exactly these, if any."""
     snap = ls.state.snapshot
-    if not items or ls.role_of_uri(uri) != "todo" or snap.plan is None:
+    if not items or "todo" not in ls.roles_of_uri(uri) or snap.plan is None:
         return None
     step = snap.step_of_item(items[0])
     if step is None or snap.step_items[step.index] != [it.index for it in items]:

@@ -38,7 +38,7 @@ def checklist_for(ls: PlanServer, uri: str) -> tuple[TodoDoc, str] | None:
 def _checklist_for(ls: PlanServer, cache: dict[str, tuple[str, TodoDoc]],
                    uri: str) -> tuple[TodoDoc, str] | None:
     role = ls.role_of_uri(uri)
-    if role == "todo":
+    if "todo" in ls.roles_of_uri(uri):  # todo.md, or a plan that holds its checklist
         text = ls.state.state["todo"].text
         todo = ls.state.snapshot.todo
         if text is None or todo is None:

@@ -134,7 +134,7 @@ async def _generate(ls: PlanServer, uri: str, *, source: str, target: str, templ
     text = _source_text(ls, uri, source)
     if not text.strip():
         return _refused(ls, empty), None, text
-    path = await target_for(ls, ls.state.path_of(target), planning=True)
+    path = await target_for(ls, ls.state.home_of(target), planning=True)
     if path is None:
         return {"ok": False, "cancelled": True}, None, text
     from plan_ls.features.generation import Job
@@ -257,7 +257,7 @@ def values_for(ls: PlanServer) -> dict[str, str]:
         "transcript": transcript.as_prompt_text() if transcript_text else "",
         "spec": current_text(ls, ls.state.path_of("spec")) or "",
         "plan": current_text(ls, ls.state.path_of("plan")) or "",
-        "todo": current_text(ls, ls.state.path_of("todo")) or "",
+        "todo": current_text(ls, ls.state.home_of("todo")) or "",
         "bundle": _read_inside(ls, BUNDLE) if ls.root else "",
     }
     step = ls.state.snapshot.next_step()

@@ -35,6 +35,8 @@ class HoverFeature(Feature):
         if role == "plan":
             step = snap.plan.step_on_line(line) if snap.plan else None
             text = step_hover(snap, step) if step else None
+            if text is None and snap.checklist_in_plan:  # a box of the step it sits in
+                text = _todo_hover(snap, line)
         elif role == "todo":
             text = _todo_hover(snap, line)
         else:

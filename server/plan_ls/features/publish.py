@@ -7,6 +7,7 @@ from lsprotocol import types as t
 from plan_ls.features.feature import Feature
 from plan_ls.features.positions import codec_of, finding_range
 from plan_ls.server import PlanServer
+from plan_ls.sync.state import FileState
 
 _SEVERITY = {
     "error": t.DiagnosticSeverity.Error,
@@ -53,8 +54,11 @@ def _publish(ls: PlanServer, published: dict[str, tuple[str | None, list[t.Diagn
         by_role[f.file].append(t.Diagnostic(
             range=finding_range(lines[f.file], f.line, f.start, f.end, codec),
             message=f.message, severity=_SEVERITY[f.severity], source="plan-ls", code=f.code))
-    for role in ("todo", "plan", "spec"):
-        fs = ls.state.state[role]
+    files = {role: ls.state.state[role] for role in ("todo", "plan", "spec")}
+    if ls.state.todo_home is not None:  # a plan that holds its checklist: one file, one list
+        by_role["plan"] += by_role.pop("todo")
+        files["todo"] = FileState(ls.state.todo_home)  # a checklist file gone: clear its list
+    for role, fs in files.items():
         diags = by_role.get(role, [])
         if fs.error:
             diags = [t.Diagnostic(range=t.Range(start=t.Position(line=0, character=0),
@@ -74,8 +78,9 @@ def _publish(ls: PlanServer, published: dict[str, tuple[str | None, list[t.Diagn
         "done": overall.done,
         "total": overall.total,
         "nextStep": {"number": nxt.number, "title": nxt.title} if nxt else None,
-        "files": [ls.uri_of(ls.state.state[r].path) for r in ("todo", "plan", "spec")
-                  if ls.state.state[r].text is not None],
+        "files": list(dict.fromkeys(ls.uri_of(ls.state.state[r].path)
+                                    for r in ("todo", "plan", "spec")
+                                    if ls.state.state[r].text is not None)),
     })
     _refresh_code_lenses(ls)
 

@@ -32,6 +32,7 @@ _ITEM_LEAD = re.compile(rf"^[*_\s]*(?:(?:{STEP_WORDS})\s*#?\s*(?P<num>{NUMBER})(
 _ITEM_BRACKET = re.compile(rf"[(\[]\s*(?:{STEP_WORDS})\s*#?\s*(?P<num>{NUMBER})\s*[)\]]", re.I)
 _ITEM_TAIL = re.compile(rf"[—–:-]\s*(?:{STEP_WORDS})\s*#?\s*(?P<num>{NUMBER})[\s.*_]*$", re.I)
 _WORD = re.compile(r"[a-z0-9]+")
+_DIGIT = re.compile(r"\d")
 _STOP = {"the", "a", "an", "and", "of", "for", "to", "in", "with", "on", "step", "prompt", "phase"}
 
 
@@ -78,6 +79,17 @@ def link_items(todo: TodoDoc, plan: PlanDoc | None) -> list[Link]:
     return _weigh_with_text(todo, plan, by_number)
 
 
+def links_in_plan(todo: TodoDoc, plan: PlanDoc | None) -> list[Link]:
+    """One link per item of a checklist parsed from the plan's own text: each box belongs to
+    the step whose section holds it (how "inside"); a box before the first step, or in a
+    closing section that is no step, belongs to none."""
+    out: list[Link] = []
+    for item in todo.items:
+        step = plan.step_at(item.line) if plan is not None else None
+        out.append(Link(step.index, "inside") if step is not None else Link(None, "none"))
+    return out
+
+
 def _number_links(todo: TodoDoc, plan: PlanDoc) -> list[Link]:
     title_words = [(_words(s.title), s.index) for s in plan.steps if s.title]
     heading_links: dict[int, Link] = {}
@@ -107,7 +119,9 @@ def _number_links(todo: TodoDoc, plan: PlanDoc) -> list[Link]:
         else:
             link = for_heading(todo.heading_parent[h_idx])
             if link.how in ("none", "group"):
-                link = _by_title(h.text, title_words) or link
+                # a heading with a number of its own ("Milestone 5 – Canvas Renderer") may
+                # group several steps: only one with no number at all is read loosely
+                link = _by_title(h.text, title_words, loose=not _DIGIT.search(h.text)) or link
         heading_links[h_idx] = link
         return link
 
@@ -128,19 +142,32 @@ def _number_links(todo: TodoDoc, plan: PlanDoc) -> list[Link]:
     return links
 
 
-def _by_title(text: str, title_words: list[tuple[frozenset[str], int]]) -> Link | None:
+def _by_title(text: str, title_words: list[tuple[frozenset[str], int]],
+              loose: bool = False) -> Link | None:
+    """The step whose title a heading names: most of the words of both in common, or, when
+    `loose` (for a heading that reorders or adds to a title: "Final Integration & Release"
+    over the step "Integration & Final Testing"), at least two words and two thirds of one
+    title, which no other title matches as well."""
     words = _words(text)
     if not words:
         return None
-    best, best_score = None, 0.0
+    best, best_score, best_cover, tie = None, 0.0, 0.0, False
     for tw, idx in title_words:
         if not tw:
             continue
-        score = len(words & tw) / len(words | tw)
+        common = len(words & tw)
+        score = common / len(words | tw)
         if score > best_score:
             best, best_score = idx, score
+        cover = common / len(tw) if common >= 2 else 0.0
+        if cover > best_cover:
+            best_cover, tie, by_cover = cover, False, idx
+        elif cover and cover == best_cover:
+            tie = True
     if best is not None and best_score >= 0.6:
         return Link(best, "title")
+    if loose and best_cover >= 2 / 3 and not tie:
+        return Link(by_cover, "title")
     return None
 
 
@@ -324,7 +351,11 @@ def _weigh_with_text(todo: TodoDoc, plan: PlanDoc, by_number: list[Link]) -> lis
     if len(tops) * len(plan.steps) <= _ALIGN_LIMIT and \
             any(chosen[i] is None or chosen[i].how == "content" for i in tops):
         outside = _outside_sections(todo, plan, tops, for_heading, trust)
-        _align(tops, chosen, content, outside, trust)
+        # the plan's own status agrees with the checklist's: work checked off fits a step the
+        # plan says is done (a collapsed "Prompts 1-10: COMPLETED" has few words to match)
+        finished = {i for i in tops if items[i].done}
+        marked = [s.index for s in plan.steps if s.marked_done]
+        _align(tops, chosen, content, outside, trust, finished, marked)
     else:
         _keep_in_order(chosen)
     # then nested items: their own step number, else their parent's step
@@ -349,6 +380,7 @@ _STAY = 0.5  # an item next to one of the same step: checklists go step by step
 _FORWARD = 0.5  # moving on to a later step
 _BACKWARD = 5.0  # going back to an earlier step: only strong text does that
 _NUMBER = 6.0  # a trusted step number that the text does not contradict
+_MARKED = 3.5  # a done item in a step the plan marks done: a little more than belonging nowhere
 _OUTSIDE = 50.0  # an item in a section of no step (in a checklist whose sections name steps)
 
 
@@ -359,12 +391,14 @@ def _outside_sections(todo: TodoDoc, plan: PlanDoc, tops: list[int], for_heading
     them. A section belongs to a step when its heading (or an enclosing one) names the step
     by a trusted number or by its title's words alone."""
     linked: list[bool] = []
+    title_words = [(_words(s.title), s.index) for s in plan.steps if s.title]
     for h, heading in enumerate(todo.headings):
         number = heading_number(heading.text)
         best, first, second = _best(for_heading(h))
         if trust:  # the checklist numbers its step sections: an unnumbered one is another list
             ok = (number is not None and plan.find(number) is not None) or (
-                _confident(first, second) and first >= 2 * _MIN_SCORE)
+                _confident(first, second) and first >= 2 * _MIN_SCORE) or (
+                not _DIGIT.search(heading.text) and _by_title(heading.text, title_words, loose=True))
         else:  # by words: a heading that shares none with any step
             ok = first >= _MIN_SCORE
         parent = todo.heading_parent[h]
@@ -379,11 +413,15 @@ def _outside_sections(todo: TodoDoc, plan: PlanDoc, tops: list[int], for_heading
 
 
 def _align(tops: list[int], chosen: list[Link | None], content, outside: set[int],
-           trust: bool) -> None:
+           trust: bool, finished: set[int] = frozenset(), marked: list[int] = ()) -> None:
     """Choose every top-level item's step (or none) at once: the text's score for the step,
     plus the order in which checklists walk through plans (the same step, or the next ones;
-    seldom back), plus the numbers that were trusted. A Viterbi pass over (last step seen)."""
+    seldom back), plus the numbers that were trusted, plus agreement with the plan's own
+    status (`finished` items, in steps the plan `marked` done). A Viterbi pass over (last
+    step seen)."""
     size = 1 + max((idx for i in tops for idx in content[i][3]), default=-1)
+    if finished and marked:
+        size = max(size, max(marked) + 1)
     for i in tops:
         link = chosen[i]
         if link is not None and link.step is not None:
@@ -400,6 +438,9 @@ def _align(tops: list[int], chosen: list[Link | None], content, outside: set[int
         link = chosen[i]
         if link is not None and link.step is not None and link.how != "content":
             emit[link.step] = emit.get(link.step, 0.0) + _NUMBER
+        if i in finished:
+            for s in marked:
+                emit[s] = emit.get(s, 0.0) + _MARKED
         none = _NONE
         if i in outside or (link is not None and link.step is None and link.how != "content"):
             # a section of no step, or a trusted number that names nothing

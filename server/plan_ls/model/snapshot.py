@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plan_ls.model.drift import Finding, find_drift
-from plan_ls.model.links import Link, link_items, words_matter
+from plan_ls.model.links import Link, link_items, links_in_plan, words_matter
 from plan_ls.model.plan import PlanDoc, Step
 from plan_ls.model.spec import SpecDoc
 from plan_ls.model.todo import _CLAIM, DONE_MARKERS, TodoDoc, TodoItem
@@ -41,11 +41,21 @@ class PlanSnapshot:
     findings: list[Finding] = field(default_factory=list)
     _children: dict[int, list[TodoItem]] | None = field(default=None, repr=False)
 
+    checklist_in_plan: bool = False  # the todo was parsed from the plan's own text
+
     @classmethod
     def build(cls, todo: TodoDoc | None, plan: PlanDoc | None,
-              spec: SpecDoc | None = None) -> PlanSnapshot:
-        snap = cls(todo, plan, spec)
-        snap.links = link_items(todo, plan) if todo is not None else []
+              spec: SpecDoc | None = None, checklist_in_plan: bool = False) -> PlanSnapshot:
+        """Link, count and check the planning files. With `checklist_in_plan`, `todo` was
+        parsed from the plan's own text (a plan that holds each step's boxes under the step)
+        and every box belongs to the step it sits in."""
+        snap = cls(todo, plan, spec, checklist_in_plan=checklist_in_plan)
+        if todo is None:
+            snap.links = []
+        elif checklist_in_plan:
+            snap.links = links_in_plan(todo, plan)
+        else:
+            snap.links = link_items(todo, plan)
         if plan is not None:
             snap.step_items = [[] for _ in plan.steps]
             for i, link in enumerate(snap.links):
@@ -68,7 +78,8 @@ class PlanSnapshot:
         the edit changed what the item links to or claims, and a full build is needed."""
         if self.todo is None or _claim(item.text) != _claim(old_text):
             return False
-        relink = self.plan is not None and words_matter(self.plan, old_text, item.text)
+        relink = self.plan is not None and not self.checklist_in_plan \
+            and words_matter(self.plan, old_text, item.text)
         if relink:  # the structure is the same: link again without parsing again
             links = link_items(self.todo, self.plan) if self.plan is not None else self.links
             if links != self.links:

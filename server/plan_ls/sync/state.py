@@ -3,6 +3,11 @@
 One update path: the editor (didOpen/didChange/didClose) and the disk (start-up, the
 watcher, writes of our own) both call into this class. While a file is open in the editor,
 the editor's text is the truth and disk changes to it are ignored until it is closed.
+
+A plan may hold its own checklist: each step's boxes under it, and no separate checklist file.
+Then the plan's file plays both roles: the todo role shares the plan's `FileState` (one text,
+one version), the checklist is parsed from the plan's text and each box belongs to the step it
+sits in, and a checklist file created later (generated, or written by hand) takes the role back.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ class PlanState:
         self.snapshot = PlanSnapshot.build(None, None)
         self._dirty = True  # the snapshot needs a build
         self._roles_by_path: dict[Path, str | None] = {}
+        # where the checklist file goes while the plan holds the checklist; else None
+        self.todo_home: Path | None = None
         self.refused: list[str] = []  # settings refused by confinement, for the user
         self.generation = 0  # bumped on every change; lets readers cache per generation
         self._reset_paths()
@@ -83,13 +90,26 @@ class PlanState:
                     refused.pop(role, None)
                 except OutsideWorkspace:  # a discovered symlink that leads out
                     pass
+        shared = self.root is not None and "todo" not in refused and "plan" not in refused \
+            and not paths["todo"].is_file() and paths["plan"].is_file()
+        self.todo_home = paths["todo"] if shared else None
+        if shared:
+            paths["todo"] = paths["plan"]
         for role in ROLES:
             path, why = paths[role], refused.get(role)
             old = self.state.get(role)
-            if old is None or old.path != path or old.refused != why:
+            if old is None or old.path != path or old.refused != why \
+                    or (role == "todo" and (old is self.state.get("plan")) != shared):
                 self.state[role] = FileState(path, refused=why)
+        if shared:  # one file, one text: an edit through either role is an edit of both
+            self.state["todo"] = self.state["plan"]
         self._roles_by_path = {}
         self._dirty = True
+
+    @property
+    def checklist_in_plan(self) -> bool:
+        """Whether the plan's file is also the checklist (there is no checklist file)."""
+        return self.todo_home is not None
 
     def set_root(self, root: Path | None, files: FileSettings | None = None) -> None:
         self.root = resolve(root) if root is not None else None
@@ -98,7 +118,16 @@ class PlanState:
         self._reset_paths()
 
     def path_of(self, role: str) -> Path:
+        """The file that plays `role` now (the plan's file for "todo" when the plan holds its
+        own checklist)."""
         return self.state[role].path
+
+    def home_of(self, role: str) -> Path:
+        """Where `role`'s own file goes: what `path_of` gives, except for a checklist that
+        lives in the plan, whose file would go where the settings put it. Generation writes
+        here, so that generating todo.md never replaces the plan."""
+        return self.todo_home if role == "todo" and self.todo_home is not None \
+            else self.state[role].path
 
     def watch_names(self) -> list[str]:
         """What the watcher watches, relative to the root: the files the settings name (so
@@ -106,7 +135,8 @@ class PlanState:
         names = [getattr(self.files, role) for role in ROLES]
         if self.root is not None:
             root = self.root.resolve()
-            for fs in self.state.values():
+            for fs in [*self.state.values(), *([FileState(self.todo_home)] if self.todo_home
+                                                else [])]:
                 try:
                     names.append(fs.path.relative_to(root).as_posix())
                 except ValueError:
@@ -114,6 +144,8 @@ class PlanState:
         return list(dict.fromkeys(names))
 
     def role_of(self, path: Path) -> str | None:
+        """The role of a file: "todo", "plan", "spec" or None. The plan's file stays "plan"
+        when it also holds the checklist (see `roles_of`)."""
         cached = self._roles_by_path.get(path, "?")
         if cached != "?":
             return cached
@@ -121,11 +153,19 @@ class PlanState:
             resolved = path.resolve()  # a syscall per call: hover asks this every time
         except OSError:
             resolved = path
-        role = next((r for r, fs in self.state.items() if fs.path == resolved), None)
+        roles = [r for r, fs in self.state.items() if fs.path == resolved]
+        role = "plan" if "plan" in roles else next(iter(roles), None)
         if len(self._roles_by_path) > 10_000:
             self._roles_by_path.clear()
         self._roles_by_path[path] = role
         return role
+
+    def roles_of(self, path: Path) -> tuple[str, ...]:
+        """Every role a file plays: ("plan", "todo") for a plan that holds its own checklist."""
+        role = self.role_of(path)
+        if role == "plan" and self.checklist_in_plan:
+            return ("plan", "todo")
+        return (role,) if role else ()
 
     # --- updates --------------------------------------------------------------------------
     def load_all_from_disk(self) -> None:
@@ -205,6 +245,8 @@ class PlanState:
 
     def disk_changed(self, path: Path) -> str | None:
         """A file changed on disk. Returns its role when that changed the plan state."""
+        if self._checklist_moved(path):
+            return "todo"
         role = self.role_of(path)
         fs = self.state[role] if role else None
         if role is None or fs is None or fs.open_in_editor:
@@ -218,6 +260,29 @@ class PlanState:
             return role
         self._dirty = True
         return role
+
+    def _checklist_moved(self, path: Path) -> bool:
+        """A checklist file appeared while the plan held the checklist, or the checklist file
+        went away: find the files again (its role moves) and read them."""
+        try:
+            resolved = path.resolve()
+        except OSError:
+            resolved = path
+        appeared = self.todo_home is not None and resolved == self.todo_home \
+            and resolved.is_file()
+        gone = self.todo_home is None and resolved == self.state["todo"].path \
+            and not resolved.is_file() and not self.state["todo"].open_in_editor
+        if not (appeared or gone):
+            return False
+        if gone:
+            self._read_disk("todo")  # the old file's text goes
+        before = dict(self.state)
+        self._reset_paths()
+        for role, fs in self.state.items():  # a role's new file is read; the others are current
+            if fs is not before[role] and fs is not before["plan"]:
+                self._read_disk(role)
+        self._dirty = True
+        return True
 
     # --- the snapshot ---------------------------------------------------------------------
     def _doc(self, role: str):
@@ -234,7 +299,15 @@ class PlanState:
         if not self._dirty:
             return self.snapshot
         self._dirty = False
-        self.snapshot = PlanSnapshot.build(self._doc("todo"), self._doc("plan"), self._doc("spec"))
+        todo, plan, in_plan = self._doc("todo"), self._doc("plan"), False
+        if self.checklist_in_plan:
+            # the plan's boxes are its checklist when some step holds boxes; a list of
+            # prerequisites before the steps is no progress of theirs
+            in_plan = todo is not None and plan is not None and any(
+                plan.step_at(item.line) is not None for item in todo.items)
+            todo = todo if in_plan else None
+        self.snapshot = PlanSnapshot.build(todo, plan, self._doc("spec"),
+                                           checklist_in_plan=in_plan)
         self.generation += 1
         return self.snapshot
 
