@@ -7,7 +7,6 @@ from lsprotocol import types as t
 from plan_ls.features.feature import Feature
 from plan_ls.features.positions import codec_of, finding_range
 from plan_ls.server import PlanServer
-from plan_ls.sync.state import FileState
 
 _SEVERITY = {
     "error": t.DiagnosticSeverity.Error,
@@ -57,6 +56,8 @@ def _publish(ls: PlanServer, published: dict[str, tuple[str | None, list[t.Diagn
     files = {role: ls.state.state[role] for role in ("todo", "plan", "spec")}
     if ls.state.todo_home is not None:  # a plan that holds its checklist: one file, one list
         by_role["plan"] += by_role.pop("todo")
+        from plan_ls.sync.state import FileState  # the model: not before initialize
+
         files["todo"] = FileState(ls.state.todo_home)  # a checklist file gone: clear its list
     for role, fs in files.items():
         diags = by_role.get(role, [])
