@@ -48,6 +48,9 @@ FEATURES = (
     "plan_ls.features.review",
     "plan_ls.features.findings",
     "plan_ls.features.finding_links",
+    "plan_ls.features.navigate",
+    "plan_ls.features.outline",
+    "plan_ls.features.rename",
 )
 
 CodeActionProvider = Callable[["PlanServer", t.CodeActionParams], list[t.CodeAction]]
@@ -62,6 +65,7 @@ class PlanServer(LanguageServer):
                          protocol_cls=PlanProtocol)
         self.settings = Settings()
         self.root: Path | None = None
+        self.client_name: str | None = None  # the client's clientInfo.name, from initialize
         self.state = PlanState(None, self.settings.files)
         self.code_action_providers: list[CodeActionProvider] = []
         self.code_lens_providers: list[CodeLensProvider] = []

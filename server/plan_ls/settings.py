@@ -37,6 +37,9 @@ class Settings:
     files: FileSettings = field(default_factory=FileSettings)
     llm: LlmSettings = field(default_factory=LlmSettings)
     user: str = ""
+    # document symbols: "auto" (on, except for VS Code, whose markdown outline is there
+    # already), "on" or "off"; true/false are read as "on"/"off"
+    symbols: str = "auto"
 
     @classmethod
     def from_dict(cls, data: Any) -> Settings:
@@ -50,6 +53,11 @@ class Settings:
         _merge(settings.llm, data.get("llm"))
         if isinstance(data.get("user"), str):
             settings.user = data["user"]
+        symbols = data.get("symbols")
+        if isinstance(symbols, bool):
+            settings.symbols = "on" if symbols else "off"
+        elif symbols in ("auto", "on", "off"):
+            settings.symbols = symbols
         return settings
 
 

@@ -27,6 +27,7 @@ def register(server: PlanServer) -> None:
         elif params.root_path:
             root = params.root_path
         ls.set_root(Path(root) if root else None)
+        ls.client_name = params.client_info.name if params.client_info else None
         ls.apply_settings(params.initialization_options or {})
         # the files are read on `initialized`, so that the initialize answer is not held up
 

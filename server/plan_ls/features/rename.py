@@ -1,0 +1,113 @@
+"""Rename a step's number (`textDocument/prepareRename` + `textDocument/rename`): the step's
+label and every mention of it in the plan and the checklist, in one WorkspaceEdit.
+
+The edit carries each open document's version, so a client refuses it when the text moved on
+after the server computed it; files no editor has open are in the same edit (version null),
+for the client to change: the server never writes behind the editor here.
+"""
+
+from __future__ import annotations
+
+from lsprotocol import types as t
+from pygls.exceptions import JsonRpcException
+
+from plan_ls.features.feature import Feature
+from plan_ls.features.navigate import StepMentions, handler
+from plan_ls.features.positions import codec_of, finding_range, lsp_text_edits, server_column
+from plan_ls.model.renumber import RenameRefused, RenameTarget, rename_step, rename_target
+from plan_ls.server import PlanServer
+
+
+class RenameFailed(JsonRpcException):
+    """LSP's RequestFailed: the client shows the message to the user."""
+
+    CODE = -32803
+
+
+class Rename(Feature):
+    """Renumbering a step by renaming its number."""
+
+    def register(self) -> None:
+        self.server.feature(
+            t.TEXT_DOCUMENT_RENAME, t.RenameOptions(prepare_provider=True))(handler(self.rename))
+        self.server.feature(t.TEXT_DOCUMENT_PREPARE_RENAME)(handler(self.prepare_rename))
+
+    def _target(self, ls: PlanServer, uri: str, position: t.Position) -> RenameTarget | None:
+        snap = ls.state.snapshot
+        mentions = ls.get_feature(StepMentions)
+        plan_lines = mentions.lines_of(ls.role_uri("plan"))
+        got = mentions.of(uri)
+        if snap.plan is None or plan_lines is None or got is None:
+            return None
+        lines, found = got
+        if not 0 <= position.line < len(lines):
+            return None
+        column = server_column(codec_of(ls), lines[position.line], position.character)
+        return rename_target(snap.plan, plan_lines, found, position.line, column,
+                             ls.role_of_uri(uri) == "plan")
+
+    def prepare_rename(self, ls: PlanServer, params: t.PrepareRenameParams
+                       ) -> t.PrepareRenamePlaceholder | None:
+        """The number under the cursor, when it is a step's (null elsewhere)."""
+        uri = params.text_document.uri
+        target = self._target(ls, uri, params.position)
+        if target is None:
+            return None
+        lines = ls.get_feature(StepMentions).lines_of(uri) or []
+        return t.PrepareRenamePlaceholder(
+            range=finding_range(lines, target.line, target.start, target.end, codec_of(ls)),
+            placeholder=target.number)
+
+    def rename(self, ls: PlanServer, params: t.RenameParams) -> t.WorkspaceEdit | None:
+        """Give the step under the cursor the number `newName`; RequestFailed with the
+        reason when it cannot be done (not a number, another step's, unwritten)."""
+        target = self._target(ls, params.text_document.uri, params.position)
+        if target is None:
+            raise RenameFailed("No step number here to rename")
+        plan = ls.state.snapshot.plan
+        mentions = ls.get_feature(StepMentions)
+        plan_uri = ls.role_uri("plan")
+        plan_lines = mentions.lines_of(plan_uri)
+        files: dict[str, list[str]] = {}
+        uris = {"plan": plan_uri}
+        if ls.state.snapshot.todo is not None:
+            todo_uri = ls.role_uri("todo")
+            todo_lines = mentions.lines_of(todo_uri)
+            if todo_lines is not None:
+                files["todo"], uris["todo"] = todo_lines, todo_uri
+        if plan is None or plan_lines is None:
+            return None
+        try:
+            edits = rename_step(plan, target.step, params.new_name, plan_lines, files)
+        except RenameRefused as exc:
+            raise RenameFailed(str(exc)) from exc
+        return self._workspace_edit(ls, {uris[k]: (plan_lines if k == "plan" else files[k], e)
+                                         for k, e in edits.items()})
+
+    def _workspace_edit(self, ls: PlanServer, per_uri: dict) -> t.WorkspaceEdit:
+        codec = codec_of(ls)
+        caps = ls.client_capabilities.workspace
+        versioned = bool(caps and caps.workspace_edit and caps.workspace_edit.document_changes)
+        changes: list[t.TextDocumentEdit] = []
+        plain: dict[str, list[t.TextEdit]] = {}
+        for uri, (lines, edits) in per_uri.items():
+            role = ls.role_of_uri(uri)
+            doc = ls.open_document(uri)
+            version = None
+            if doc is not None:
+                state = ls.state.state[role] if role is not None else None
+                if state is None or state.version != doc.version:
+                    raise RenameFailed(f"{uri.rsplit('/', 1)[-1]} changed; try again")
+                version = doc.version
+            lsp_edits = lsp_text_edits(lines, edits, codec)
+            changes.append(t.TextDocumentEdit(
+                text_document=t.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
+                edits=lsp_edits))
+            plain[uri] = lsp_edits
+        if versioned:
+            return t.WorkspaceEdit(document_changes=changes)
+        return t.WorkspaceEdit(changes=plain)  # a client that declares no documentChanges
+
+
+def register(server: PlanServer) -> None:
+    server.add_feature(Rename(server))

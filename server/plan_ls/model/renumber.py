@@ -1,0 +1,103 @@
+"""Renaming a step's number: the step's own label and every mention of it, as minimal edits.
+
+Only the digits change: "## Step 3: Title" -> "## Step 4: Title", "(step 03)" -> "(step 04)"
+(a zero-padded mention keeps its width). Pure: the caller passes the lines of each file and
+gets back model TextEdits per file; nothing is written here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from plan_ls.model.edit import TextEdit
+from plan_ls.model.navigation import Mention, NumberSpan, find_mentions, step_number_span
+from plan_ls.model.plan import PlanDoc, Step, normalize_number
+
+_NEW_NUMBER = re.compile(r"[A-Z]?\d+(?:\.\d+)*", re.I)
+
+
+class RenameRefused(ValueError):
+    """The rename cannot be done; the message says why, for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class RenameTarget:
+    """The step under the cursor and the span of its number there (what the editor selects)."""
+
+    step: Step
+    line: int
+    start: int
+    end: int
+    number: str  # as written at that span
+
+
+def rename_target(plan: PlanDoc, plan_lines: list[str], mentions: list[Mention], line: int,
+                  column: int, in_plan: bool) -> RenameTarget | None:
+    """The step whose number is at (line, column) of a file: a mention ("Step 3"), or, in
+    the plan, the step's own numbered heading ("## 3. Title"). `mentions` are the file's
+    (find_mentions); `plan_lines` the plan's. None when no renamable number is there."""
+    for m in mentions:
+        if m.line == line and m.start <= column <= m.end and m.step is not None:
+            step = plan.steps[m.step]
+            if step_number_span(plan_lines, step) is None:
+                return None
+            return RenameTarget(step, m.line, m.num_start, m.num_end, m.number)
+    if in_plan:
+        step = plan.step_on_line(line)
+        if step is not None:
+            span = step_number_span(plan_lines, step)
+            if span is not None and span.line == line and span.start <= column <= span.end:
+                return RenameTarget(step, span.line, span.start, span.end,
+                                    plan_lines[line][span.start:span.end])
+    return None
+
+
+def format_like(written: str, new: str) -> str:
+    """`new` written the way `written` was: "03" and "4" give "04"; anything else as given."""
+    if written.isdigit() and new.isdigit() and written.startswith("0") \
+            and len(new) < len(written):
+        return new.zfill(len(written))
+    return new
+
+
+def rename_step(plan: PlanDoc, step: Step, new_number: str, plan_lines: list[str],
+                files: Mapping[str, list[str]]) -> dict[str, list[TextEdit]]:
+    """Edits that give `step` the number `new_number` in the plan (key "plan", lines
+    `plan_lines`) and in every other file of `files` (key -> lines): its own label, and each
+    mention that names it. Raises RenameRefused when the new number is not a step number,
+    is another step's, or the step's number is not written anywhere it could be changed."""
+    new_number = new_number.strip()
+    if not _NEW_NUMBER.fullmatch(new_number):
+        raise RenameRefused(f"{new_number!r} is not a step number (like 4 or 2.1)")
+    span = step_number_span(plan_lines, step)
+    if span is None:
+        raise RenameRefused(f"{step.name} has no number written in the plan to change")
+    new_key = normalize_number(new_number)
+    if new_key == step.key:
+        return {}
+    clash = plan.find(new_number)
+    if clash is not None and clash.index != step.index:
+        raise RenameRefused(f"{clash.name} already has the number {new_number}")
+    out: dict[str, list[TextEdit]] = {}
+    out["plan"] = _edits(plan_lines, span, find_mentions(plan_lines, plan), step, new_number)
+    for key, lines in files.items():
+        edits = _edits(lines, None, find_mentions(lines, plan), step, new_number)
+        if edits:
+            out[key] = edits
+    return {k: v for k, v in out.items() if v}
+
+
+def _edits(lines: list[str], own: NumberSpan | None, mentions: list[Mention], step: Step,
+           new_number: str) -> list[TextEdit]:
+    edits: dict[tuple[int, int], TextEdit] = {}
+    if own is not None:
+        written = lines[own.line][own.start:own.end]
+        edits[(own.line, own.start)] = TextEdit(own.line, own.start, own.end,
+                                                format_like(written, new_number))
+    for m in mentions:
+        if m.step == step.index and (m.line, m.num_start) not in edits:
+            edits[(m.line, m.num_start)] = TextEdit(m.line, m.num_start, m.num_end,
+                                                    format_like(m.number, new_number))
+    return sorted(edits.values(), key=lambda e: (e.line, e.start))
