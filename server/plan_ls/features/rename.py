@@ -87,7 +87,11 @@ class Rename(Feature):
     def _workspace_edit(self, ls: PlanServer, per_uri: dict) -> t.WorkspaceEdit:
         codec = codec_of(ls)
         caps = ls.client_capabilities.workspace
-        versioned = bool(caps and caps.workspace_edit and caps.workspace_edit.document_changes)
+        edit_caps = caps.workspace_edit if caps else None
+        # resource operations exist only in documentChanges: a client that lists them (Neovim
+        # 0.11) reads documentChanges, and with it the versions that keep stale edits out
+        versioned = bool(edit_caps and (edit_caps.document_changes
+                                        or edit_caps.resource_operations))
         changes: list[t.TextDocumentEdit] = []
         plain: dict[str, list[t.TextEdit]] = {}
         for uri, (lines, edits) in per_uri.items():
