@@ -67,7 +67,8 @@ def rename_step(plan: PlanDoc, step: Step, new_number: str, plan_lines: list[str
     """Edits that give `step` the number `new_number` in the plan (key "plan", lines
     `plan_lines`) and in every other file of `files` (key -> lines): its own label, and each
     mention that names it. Raises RenameRefused when the new number is not a step number,
-    is another step's, or the step's number is not written anywhere it could be changed."""
+    is another step's or one that a mention of a missing step uses, or the step's number is
+    not written anywhere it could be changed."""
     new_number = new_number.strip()
     if not _NEW_NUMBER.fullmatch(new_number):
         raise RenameRefused(f"{new_number!r} is not a step number (like 4 or 2.1)")
@@ -80,12 +81,17 @@ def rename_step(plan: PlanDoc, step: Step, new_number: str, plan_lines: list[str
     clash = plan.find(new_number)
     if clash is not None and clash.index != step.index:
         raise RenameRefused(f"{clash.name} already has the number {new_number}")
-    out: dict[str, list[TextEdit]] = {}
-    out["plan"] = _edits(plan_lines, span, find_mentions(plan_lines, plan), step, new_number)
-    for key, lines in files.items():
-        edits = _edits(lines, None, find_mentions(lines, plan), step, new_number)
-        if edits:
-            out[key] = edits
+    found = {"plan": find_mentions(plan_lines, plan)}
+    found.update((key, find_mentions(lines, plan)) for key, lines in files.items())
+    for key, mentions in found.items():
+        for m in mentions:  # a mention of a missing step would silently start naming this one
+            if m.step is None and normalize_number(m.number) == new_key:
+                raise RenameRefused(f"line {m.line + 1} of the {key} names a step "
+                                    f"{m.number} that the plan lacks; renaming onto it would "
+                                    f"link that line to {step.name}")
+    out = {"plan": _edits(plan_lines, span, found["plan"], step, new_number)}
+    for key in files:
+        out[key] = _edits(files[key], None, found[key], step, new_number)
     return {k: v for k, v in out.items() if v}
 
 
