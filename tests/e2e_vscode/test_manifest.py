@@ -52,6 +52,8 @@ def test_defaults_are_the_servers() -> None:
             assert SETTINGS[key]["default"] == getattr(getattr(defaults, group), f.name), key
     assert SETTINGS["planLs.user"]["default"] == defaults.user
     assert SETTINGS["planLs.llm.mode"]["enum"] == ["auto", "manual"]
+    assert SETTINGS["planLs.symbols"]["default"] == defaults.symbols
+    assert SETTINGS["planLs.symbols"]["enum"] == ["auto", "on", "off"]
 
 
 def test_palette_commands_never_take_the_servers_ids() -> None:
