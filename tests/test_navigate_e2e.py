@@ -20,6 +20,7 @@ from tests.lsp_client import (
     open_doc,
     start_session,
     str_index,
+    wait_until,
 )
 
 PLAN = """# Plan for a café app
@@ -50,7 +51,7 @@ Show the data from step 2 on a page.
 TODO = """# Todo
 
 ## Step 1: Crème setup ☕
-- [x] Make the repo 🎉
+- [x] Make the repo 🎉 (@zoë)
 ## Step 2: Store 🚀 data
 - [ ] Write the store (Step 2) 🚀
 - [ ] Add an index
@@ -76,9 +77,15 @@ def project(tmp_path):
                     config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
 async def client(request, lsp_client: LanguageClient, project):
     lsp_client.client_name = request.param
-    await start_session(lsp_client, project, {}, capabilities_of(request.param))
+    await start_session(lsp_client, project, {"planLs": {"user": "ana"}},
+                        capabilities_of(request.param))
+    await wait_until(lambda: client_loaded(lsp_client))  # the plan state is built
     yield
     await end_session(lsp_client)
+
+
+def client_loaded(client: LanguageClient) -> bool:
+    return any(note.total for note in client.progress_notes)
 
 
 def column(line: str, index: int, encoding: str) -> int:
@@ -281,3 +288,42 @@ async def test_symbols_setting_follows_the_client(tmp_path, project):
         finally:
             await end_session(client)
             await client.stop()
+
+
+async def test_completion_of_step_numbers_and_claim_names(client: LanguageClient):
+    todo_path = client.project / "todo.md"
+    todo_uri = open_doc(client, todo_path)
+    typed = "- [ ] Wire the café 🚀 page to step 2"
+    text = todo_path.read_bytes().decode().replace("\r\n", "\n") + typed + "\n"
+    last = len(TODO.split("\n")) - 1
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=todo_uri, version=2),
+        content_changes=[t.TextDocumentContentChangePartial(
+            range=t.Range(start=t.Position(line=last, character=0),
+                          end=t.Position(line=last, character=0)), text=typed + "\r\n")]))
+    end = t.Position(line=last, character=column(typed, len(typed), client.encoding))
+    result = await client.text_document_completion_async(t.CompletionParams(
+        text_document=doc_id(todo_uri), position=end))
+    items = result.items if isinstance(result, t.CompletionList) else result
+    assert [(i.label, i.label_details.description) for i in items] == [
+        ("1", "Crème setup ☕"), ("2", "Store 🚀 data"), ("3", "Page")]
+    # each replaces the typed number, wherever the line's non-ASCII text puts it
+    for item in items:
+        line = apply_to_text(text, [item.text_edit], client.encoding).split("\n")[last]
+        assert line == typed[:-1] + item.label
+    # after "(@": the user's own name first, then whoever claims in this plan
+    claim_line = typed + " (@"
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=todo_uri, version=3),
+        content_changes=[t.TextDocumentContentChangePartial(
+            range=t.Range(start=end, end=end), text=" (@")]))
+    at_end = t.Position(line=last, character=column(claim_line, len(claim_line),
+                                                    client.encoding))
+    result = await client.text_document_completion_async(t.CompletionParams(
+        text_document=doc_id(todo_uri), position=at_end))
+    items = result.items if isinstance(result, t.CompletionList) else result
+    assert sorted((i.sort_text, i.label) for i in items) == [("0ana", "ana"), ("1zoë", "zoë")]
+    # plain text asks for nothing
+    result = await client.text_document_completion_async(t.CompletionParams(
+        text_document=doc_id(todo_uri), position=t.Position(line=last, character=4)))
+    assert not (result.items if isinstance(result, t.CompletionList) else result)

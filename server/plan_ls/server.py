@@ -51,6 +51,7 @@ FEATURES = (
     "plan_ls.features.navigate",
     "plan_ls.features.outline",
     "plan_ls.features.rename",
+    "plan_ls.features.completion",
 )
 
 CodeActionProvider = Callable[["PlanServer", t.CodeActionParams], list[t.CodeAction]]

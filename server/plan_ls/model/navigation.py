@@ -7,11 +7,20 @@ are 0-based. The features turn these into LSP locations through the position cod
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from plan_ls.model.blocks import Blocks
-from plan_ls.model.plan import _GROUP, _LABEL, _NUMBERED, PlanDoc, Step, normalize_number
+from plan_ls.model.plan import (
+    _GROUP,
+    _LABEL,
+    _NUMBERED,
+    STEP_WORDS,
+    PlanDoc,
+    Step,
+    normalize_number,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,3 +221,33 @@ def matches_query(query: str, text: str) -> bool:
             return False
         at += 1
     return True
+
+
+# --- completion -------------------------------------------------------------------------------
+
+_STEP_BEFORE = re.compile(rf"(?<![\w])(?P<word>{STEP_WORDS})s?[ \t]+#?(?P<num>[A-Z]?\d[\d.]*)?$",
+                          re.I)
+_CLAIM_BEFORE = re.compile(r"\(@(?P<name>[\w.\-]*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionSpot:
+    """What the text before a cursor asks for: a step number after "Step " ("step"), or a
+    name after "(@" ("claim"); `start` is the str index where the typed part begins."""
+
+    kind: str
+    start: int
+    typed: str
+
+
+def completion_spot(prefix: str, plan: PlanDoc | None) -> CompletionSpot | None:
+    """The completion the text before the cursor (`prefix`, one line) asks for, if any.
+    Step numbers only after a word the plan's mentions use ("Step", "Prompt", its label)."""
+    m = _CLAIM_BEFORE.search(prefix)
+    if m:
+        return CompletionSpot("claim", m.start("name"), m.group("name"))
+    m = _STEP_BEFORE.search(prefix)
+    if m and plan is not None and m.group("word").lower() in _mention_words(plan):
+        typed = m.group("num") or ""
+        return CompletionSpot("step", len(prefix) - len(typed), typed)
+    return None
