@@ -223,3 +223,17 @@ def _cut(line: str, spans: list[tuple[int, int]]) -> str:
     for start, end in reversed(spans):
         line = line[:start] + line[end:]
     return line
+
+
+def test_completion_spot():
+    from plan_ls.model.navigation import completion_spot
+
+    plan = parse_plan(PLAN)
+    assert completion_spot("- [ ] after Prompt ", plan).kind == "step"
+    spot = completion_spot("- [ ] after step 1", plan)
+    assert (spot.kind, spot.start, spot.typed) == ("step", 17, "1")
+    assert completion_spot("- [ ] after task ", plan) is None  # not a word this plan uses
+    assert completion_spot("- [ ] footstep ", plan) is None
+    spot = completion_spot("- [ ] x (@an", plan)
+    assert (spot.kind, spot.start, spot.typed) == ("claim", 10, "an")
+    assert completion_spot("- [ ] plain", plan) is None
