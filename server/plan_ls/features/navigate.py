@@ -45,11 +45,12 @@ class StepMentions(Feature):
     def lines_of(self, uri: str) -> list[str] | None:
         """A document's lines as edits and mentions count them (a planning file's parsed
         lines, else the editor's or the disk's text split); None when it cannot be read."""
-        got = self.of(uri)
+        got = self.of(uri, mentions=False)
         return got[0] if got is not None else None
 
-    def of(self, uri: str) -> tuple[list[str], list[Mention]] | None:
-        """(lines, mentions) of the document at `uri`; mentions are empty without a plan."""
+    def of(self, uri: str, mentions: bool = True) -> tuple[list[str], list[Mention]] | None:
+        """(lines, mentions) of the document at `uri`; mentions are empty without a plan
+        (and not looked for with `mentions=False`)."""
         ls = self.server
         snap = ls.state.snapshot
         role = ls.role_of_uri(uri)
@@ -69,22 +70,27 @@ class StepMentions(Feature):
         if cached is not None and cached[0] is text and cached[1] is snap.plan:
             return cached[2], cached[3]
         lines = parsed.blocks.source_lines() if parsed is not None else split_lines(text)
-        mentions = find_mentions(lines, snap.plan) if snap.plan is not None else []
+        if not mentions:
+            return lines, []
+        found = find_mentions(lines, snap.plan) if snap.plan is not None else []
         if len(self._cache) > 64:
             self._cache.clear()
-        self._cache[uri] = (text, snap.plan, lines, mentions)
-        return lines, mentions
+        self._cache[uri] = (text, snap.plan, lines, found)
+        return lines, found
 
     def mention_at(self, uri: str, position: t.Position) -> Mention | None:
         """The step mention under the client's cursor, if any."""
-        got = self.of(uri)
+        got = self.of(uri, mentions=False)
         if got is None:
             return None
-        lines, mentions = got
-        if not 0 <= position.line < len(lines):
+        lines = got[0]
+        plan = self.server.state.snapshot.plan
+        if plan is None or not 0 <= position.line < len(lines):
             return None
-        column = server_column(codec_of(self.server), lines[position.line], position.character)
-        return mention_at(mentions, position.line, column)
+        text = lines[position.line]
+        column = server_column(codec_of(self.server), text, position.character)
+        # the cursor's line only: after each keystroke the whole file's mentions are stale
+        return mention_at(find_mentions([text], plan, position.line), position.line, column)
 
     def step_location(self, step: Step) -> t.Location | None:
         """Where the plan names `step`: the whole line of its label."""

@@ -14,6 +14,7 @@ from pygls.exceptions import JsonRpcException
 from plan_ls.features.feature import Feature
 from plan_ls.features.navigate import StepMentions, handler
 from plan_ls.features.positions import codec_of, finding_range, lsp_text_edits, server_column
+from plan_ls.model.navigation import find_mentions
 from plan_ls.model.renumber import RenameRefused, RenameTarget, rename_step, rename_target
 from plan_ls.server import PlanServer
 
@@ -36,13 +37,14 @@ class Rename(Feature):
         snap = ls.state.snapshot
         mentions = ls.get_feature(StepMentions)
         plan_lines = mentions.lines_of(ls.role_uri("plan"))
-        got = mentions.of(uri)
-        if snap.plan is None or plan_lines is None or got is None:
+        lines = mentions.lines_of(uri)
+        if snap.plan is None or plan_lines is None or lines is None:
             return None
-        lines, found = got
         if not 0 <= position.line < len(lines):
             return None
-        column = server_column(codec_of(ls), lines[position.line], position.character)
+        text = lines[position.line]
+        column = server_column(codec_of(ls), text, position.character)
+        found = find_mentions([text], snap.plan, position.line)  # the cursor's line is enough
         return rename_target(snap.plan, plan_lines, found, position.line, column,
                              ls.role_of_uri(uri) == "plan")
 

@@ -8,8 +8,9 @@ are 0-based. The features turn these into LSP locations through the position cod
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from plan_ls.model.blocks import Blocks
 from plan_ls.model.plan import (
@@ -43,26 +44,60 @@ def _mention_words(plan: PlanDoc) -> frozenset[str]:
     return frozenset({"step", "prompt"} | {s.label.lower() for s in plan.steps if s.label})
 
 
-def find_mentions(lines: list[str], plan: PlanDoc) -> list[Mention]:
-    """Every step mention in `lines`, in order. Ranges ("Steps 1-3") are not mentions of
-    one step and are left out; a mention of a number the plan lacks has `step` None."""
-    words = _mention_words(plan)
+def find_mentions(lines: list[str], plan: PlanDoc, first_line: int = 0) -> list[Mention]:
+    """Every step mention in `lines` (numbered from `first_line`), in order. Ranges ("Steps
+    1-3") are not mentions of one step and are left out; a mention of a number the plan
+    lacks has `step` None."""
+    text = "\n".join(lines)  # one pass over the text: a big checklist has few mentions
     out: list[Mention] = []
-    for n, line in enumerate(lines):
-        lower = line.lower()
-        if not any(w in lower for w in words):
-            continue  # most lines of a big checklist name no step: skip the regex
-        for m in _LABEL.finditer(line):
-            number = m.group("num")
-            if m.group("word").lower() not in words or "-" in number or "–" in number:
-                continue
-            step = plan.find(number)
-            if step is not None and step.key != _key(number):
-                step = None  # a range step ("Prompts 1-10") holds it: not renamable alone
-            out.append(Mention(n, m.start(), m.start("num") + len(number), m.start("num"),
-                               m.start("num") + len(number), number,
-                               None if step is None else step.index))
+    n, at = 0, 0  # the line of the last match, and where that line starts
+    for m in _label_matches(text, _mention_words(plan)):
+        number = m.group("num")
+        if "-" in number or "–" in number or "\n" in m.group(0):
+            continue
+        n += text.count("\n", at, m.start())
+        at = text.rfind("\n", 0, m.start()) + 1
+        step = plan.find(number)
+        if step is not None and step.key != _key(number):
+            step = None  # a range step ("Prompts 1-10") holds it: not renamable alone
+        num_start = m.start("num") - at
+        out.append(Mention(n + first_line, m.start() - at, num_start + len(number), num_start,
+                           num_start + len(number), number,
+                           None if step is None else step.index))
     return out
+
+
+def _label_matches(text: str, words: frozenset[str]) -> Iterator[re.Match[str]]:
+    """The label pattern's matches in `text`. A case-insensitive regex is slow in Python (10 ms
+    on a 10,000-line checklist): the words are found in the lower-cased text first, and the
+    pattern is tried only there."""
+    pattern = _mention_pattern(words)
+    lower = text.lower()
+    if len(lower) != len(text):  # a character whose lower case is longer: shifted offsets
+        yield from pattern.finditer(text)
+        return
+    candidates: list[int] = []
+    for word in words:  # str.find runs at memchr speed; the few hits are checked below
+        at = lower.find(word)
+        while at >= 0:
+            candidates.append(at)
+            at = lower.find(word, at + 1)
+    end = 0
+    for at in sorted(candidates):
+        if at < end:
+            continue
+        m = pattern.match(text, at)
+        if m is not None:
+            end = m.end()
+            yield m
+
+
+@lru_cache(maxsize=64)
+def _mention_pattern(words: frozenset[str]) -> re.Pattern[str]:
+    """plan._LABEL for only these step words."""
+    alternatives = "|".join(sorted(map(re.escape, words)))
+    return re.compile(_LABEL.pattern.replace(f"(?P<word>{STEP_WORDS})",
+                                             f"(?P<word>{alternatives})"), _LABEL.flags)
 
 
 def _key(number: str) -> str:
