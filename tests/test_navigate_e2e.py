@@ -174,6 +174,24 @@ async def test_references_of_a_step(client: LanguageClient):
         text_document=doc_id(todo_uri), position=at(client, TODO, "(Step 2)", 3),
         context=t.ReferenceContext(include_declaration=False)))
     assert [(x.uri, x.range.start.line) for x in again] == [(u, n) for u, n, _ in got[1:]]
+    # typing in the open checklist: a new mention on one line is found (the others kept)
+    open_doc(client, root / "todo.md")
+    index = lines.index("- [ ] Add an index")
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=todo_uri, version=2),
+        content_changes=[t.TextDocumentContentChangePartial(
+            range=t.Range(start=t.Position(line=index, character=18),
+                          end=t.Position(line=index, character=18)), text=" (see Step 3)")]))
+    typed = TODO.replace("Add an index", "Add an index (see Step 3)")
+    for _ in range(2):  # the second time from what the server kept
+        step3 = await client.text_document_references_async(t.ReferenceParams(
+            text_document=doc_id(plan_uri), position=at(client, PLAN, "### Step 3", 4),
+            context=t.ReferenceContext(include_declaration=False)))
+        assert [(x.uri, x.range.start.line, covered(client, typed, x.range))
+                for x in step3 if x.uri == todo_uri] == [
+            (todo_uri, index, "Step 3"),
+            (todo_uri, lines.index("## Step 3: Page"), "Step 3"),
+            (todo_uri, lines.index("- [ ] Render — after step 2 ✨"), "Render — after step 2 ✨")]
 
 
 async def test_document_symbols_nest_steps_in_phases_with_progress(client: LanguageClient):

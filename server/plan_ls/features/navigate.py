@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import compress
+from operator import is_not
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +38,9 @@ class StepMentions(Feature):
 
     def __init__(self, server: PlanServer) -> None:
         super().__init__(server)
-        # uri -> (the text, the plan they were resolved against, lines, mentions)
-        self._cache: dict[str, tuple[object, object, list[str], list[Mention]]] = {}
+        # uri -> (the text, the plan they were resolved against, lines, mentions, a copy of
+        # the lines: an in-place edit of a checklist changes one line of the same list)
+        self._cache: dict[str, tuple[object, object, list[str], list[Mention], list[str]]] = {}
 
     def register(self) -> None:
         """Nothing to attach: the other navigation features ask this one."""
@@ -72,11 +75,33 @@ class StepMentions(Feature):
         lines = parsed.blocks.source_lines() if parsed is not None else split_lines(text)
         if not mentions:
             return lines, []
-        found = find_mentions(lines, snap.plan) if snap.plan is not None else []
+        found = self._rescan(cached, lines) if cached is not None and cached[1] is snap.plan \
+            else None
+        if found is None:
+            found = find_mentions(lines, snap.plan) if snap.plan is not None else []
         if len(self._cache) > 64:
             self._cache.clear()
-        self._cache[uri] = (text, snap.plan, lines, found)
+        self._cache[uri] = (text, snap.plan, lines, found, list(lines))
         return lines, found
+
+    def _rescan(self, cached: tuple, lines: list[str]) -> list[Mention] | None:
+        """The mentions after a few lines changed in place (a keystroke in a 10,000-line
+        checklist): only those lines are searched again. None when more changed."""
+        old = cached[4]
+        plan = self.server.state.snapshot.plan
+        if plan is None or len(old) != len(lines):
+            return None
+        # the unchanged lines are the very same str objects: compared in C, not one by one
+        changed = list(compress(range(len(lines)), map(is_not, old, lines)))
+        if len(changed) > 8:
+            return None
+        if not changed:
+            return cached[3]
+        again = set(changed)
+        found = [m for m in cached[3] if m.line not in again]
+        for n in changed:
+            found.extend(find_mentions([lines[n]], plan, n))
+        return sorted(found, key=lambda m: (m.line, m.start))
 
     def mention_at(self, uri: str, position: t.Position) -> Mention | None:
         """The step mention under the client's cursor, if any."""
