@@ -345,3 +345,60 @@ async def test_completion_of_step_numbers_and_claim_names(client: LanguageClient
     result = await client.text_document_completion_async(t.CompletionParams(
         text_document=doc_id(todo_uri), position=t.Position(line=last, character=4)))
     assert not (result.items if isinstance(result, t.CompletionList) else result)
+
+
+@pytest_lsp.fixture(params=CLIENTS,
+                    config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
+async def inlay_client(request, lsp_client: LanguageClient, project):
+    lsp_client.inlay_refreshes = 0
+
+    @lsp_client.feature(t.WORKSPACE_INLAY_HINT_REFRESH)
+    def on_inlay_refresh(params):
+        lsp_client.inlay_refreshes += 1
+
+    await start_session(lsp_client, project, {"planLs": {"progressDisplay": "inlay"}},
+                        capabilities_of(request.param))
+    await wait_until(lambda: client_loaded(lsp_client))
+    yield
+    await end_session(lsp_client)
+
+
+async def test_inlay_hints_show_progress_instead_of_lenses(inlay_client: LanguageClient):
+    client = inlay_client
+    plan_uri = (client.project / "prompt_plan.md").as_uri()
+    todo_uri = (client.project / "todo.md").as_uri()
+    whole = t.Range(start=t.Position(line=0, character=0), end=t.Position(line=99, character=0))
+    hints = await client.text_document_inlay_hint_async(t.InlayHintParams(
+        text_document=doc_id(plan_uri), range=whole))
+    plan_lines = PLAN.split("\n")
+    got = [(h.label, plan_lines[h.position.line][:str_index(
+        plan_lines[h.position.line], h.position.character, client.encoding)]) for h in hints]
+    assert got == [("✓ 1/1", "### Step 1: Crème setup ☕"), ("0/2", "### Step 2: Store 🚀 data"),
+                   ("0/1", "### Step 3: Page")]  # each at the end of its heading
+    # only the lines asked for
+    part = await client.text_document_inlay_hint_async(t.InlayHintParams(
+        text_document=doc_id(plan_uri), range=t.Range(start=t.Position(line=9, character=0),
+                                                       end=t.Position(line=12, character=0))))
+    assert [h.label for h in part] == ["0/2"]
+    todo_hints = await client.text_document_inlay_hint_async(t.InlayHintParams(
+        text_document=doc_id(todo_uri), range=whole))
+    assert [h.label for h in todo_hints] == ["1/4", "✓ 1/1", "0/2", "0/1"]
+    # the lenses no longer repeat the progress; the plan's other lenses stay
+    lenses = await client.text_document_code_lens_async(t.CodeLensParams(
+        text_document=doc_id(plan_uri)))
+    titles = [lens.command.title for lens in lenses]
+    assert "Copy prompt" in titles and not [x for x in titles if "/" in x and "done" in x]
+    assert not await client.text_document_code_lens_async(t.CodeLensParams(
+        text_document=doc_id(todo_uri)))
+    caps = capabilities_of("visual_studio_code" if client.encoding == "utf-16" else "neovim")
+    refresh = caps.workspace and caps.workspace.inlay_hint and \
+        caps.workspace.inlay_hint.refresh_support
+    assert bool(client.inlay_refreshes) == bool(refresh)
+
+
+async def test_no_inlay_hints_by_default(client: LanguageClient):
+    hints = await client.text_document_inlay_hint_async(t.InlayHintParams(
+        text_document=doc_id((client.project / "prompt_plan.md").as_uri()),
+        range=t.Range(start=t.Position(line=0, character=0),
+                      end=t.Position(line=99, character=0))))
+    assert not hints

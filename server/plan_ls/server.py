@@ -52,6 +52,7 @@ FEATURES = (
     "plan_ls.features.outline",
     "plan_ls.features.rename",
     "plan_ls.features.completion",
+    "plan_ls.features.inlay",
 )
 
 CodeActionProvider = Callable[["PlanServer", t.CodeActionParams], list[t.CodeAction]]

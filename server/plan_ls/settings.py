@@ -40,6 +40,8 @@ class Settings:
     # document symbols: "auto" (on, except for VS Code, whose markdown outline is there
     # already), "on" or "off"; true/false are read as "on"/"off"
     symbols: str = "auto"
+    # where progress shows: code lenses ("lens"), inlay hints ("inlay") or "both"
+    progressDisplay: str = "lens"  # noqa: N815 - the setting's JSON key
 
     @classmethod
     def from_dict(cls, data: Any) -> Settings:
@@ -58,6 +60,8 @@ class Settings:
             settings.symbols = "on" if symbols else "off"
         elif symbols in ("auto", "on", "off"):
             settings.symbols = symbols
+        if data.get("progressDisplay") in ("lens", "inlay", "both"):
+            settings.progressDisplay = data["progressDisplay"]
         return settings
 
 

@@ -54,6 +54,8 @@ def test_defaults_are_the_servers() -> None:
     assert SETTINGS["planLs.llm.mode"]["enum"] == ["auto", "manual"]
     assert SETTINGS["planLs.symbols"]["default"] == defaults.symbols
     assert SETTINGS["planLs.symbols"]["enum"] == ["auto", "on", "off"]
+    assert SETTINGS["planLs.progressDisplay"]["default"] == defaults.progressDisplay
+    assert SETTINGS["planLs.progressDisplay"]["enum"] == ["lens", "inlay", "both"]
 
 
 def test_palette_commands_never_take_the_servers_ids() -> None:
