@@ -402,3 +402,32 @@ async def test_no_inlay_hints_by_default(client: LanguageClient):
         range=t.Range(start=t.Position(line=0, character=0),
                       end=t.Position(line=99, character=0))))
     assert not hints
+
+
+async def test_insert_step_after_a_step(client: LanguageClient):
+    root = client.project
+    plan_path, todo_path = root / "prompt_plan.md", root / "todo.md"
+    plan_uri = open_doc(client, plan_path)
+    step2 = PLAN.split("\n").index("### Step 2: Store 🚀 data")
+    actions = await client.text_document_code_action_async(t.CodeActionParams(
+        text_document=doc_id(plan_uri), range=t.Range(start=t.Position(line=step2, character=0),
+                                                      end=t.Position(line=step2, character=0)),
+        context=t.CodeActionContext(diagnostics=[])))
+    [insert] = [a for a in actions if a.title.startswith("Insert step after")]
+    assert insert.title == "Insert step after Step 2"
+    changes = edits_by_uri(insert.edit)
+    if insert.edit.document_changes:
+        assert changes[plan_uri][0] == 1 and changes[todo_path.as_uri()][0] is None
+    new_plan = apply_to_text(PLAN, changes[plan_uri][1], client.encoding)
+    assert new_plan == PLAN.replace(
+        "small.\n```\n", "small.\n```\n\n### Step 3: New step\n\n```text\n\n```\n").replace(
+        "### Step 3: Page", "### Step 4: Page")
+    crlf = todo_path.read_bytes().decode()
+    assert apply_to_text(crlf, changes[todo_path.as_uri()][1], client.encoding) == \
+        crlf.replace("## Step 3: Page", "## Step 4: Page")
+    # not on a line that names no step
+    actions = await client.text_document_code_action_async(t.CodeActionParams(
+        text_document=doc_id(plan_uri), range=t.Range(start=t.Position(line=0, character=0),
+                                                      end=t.Position(line=0, character=0)),
+        context=t.CodeActionContext(diagnostics=[])))
+    assert not [a for a in actions if a.title.startswith("Insert step after")]

@@ -237,3 +237,41 @@ def test_completion_spot():
     spot = completion_spot("- [ ] x (@an", plan)
     assert (spot.kind, spot.start, spot.typed) == ("claim", 10, "an")
     assert completion_spot("- [ ] plain", plan) is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(plans())
+def test_insert_step_property(case):
+    from plan_ls.model.renumber import insert_step_after
+
+    plan_text, todo_text, index, _ = case
+    plan = parse_plan(plan_text)
+    plan_lines = plan.blocks.source_lines()
+    todo_lines = parse_todo(todo_text).blocks.source_lines()
+    before = {"plan": find_mentions(plan_lines, plan), "todo": find_mentions(todo_lines, plan)}
+    edits = insert_step_after(plan, plan.steps[index], plan_lines, {"todo": todo_lines})
+    texts = {"plan": plan_text, "todo": todo_text}
+    after_texts = {k: apply_edits(v, edits.get(k, [])) for k, v in texts.items()}
+    after = parse_plan(after_texts["plan"])
+    # numbered consecutively, in the file's scheme, with the new step after the chosen one
+    assert [s.key for s in after.steps] == [str(n) for n in range(1, len(plan.steps) + 2)]
+    assert {s.kind for s in after.steps} == {s.kind for s in plan.steps}
+    assert after.steps[index + 1].title == "New step"
+    # every mention names the same step as before (shifted past the new one), or none
+    new_label = after.steps[index + 1].line
+    for k in texts:
+        lines = parse_todo(after_texts[k]).blocks.source_lines() if k == "todo" else \
+            after.blocks.source_lines()
+        now = [m.step for m in find_mentions(lines, after)
+               if not (k == "plan" and m.line == new_label)]
+        assert now == [None if m.step is None else m.step + (m.step > index)
+                       for m in before[k]]
+    # only numbers change, besides the one inserted block
+    inserts = [e for e in edits["plan"] if "\n" in e.text]
+    assert len(inserts) == 1
+    numbers_only = apply_edits(plan_text, [e for e in edits["plan"] if "\n" not in e.text])
+    assert after_texts["plan"].replace(inserts[0].text, "", 1) == numbers_only
+    for k, file_edits in edits.items():
+        for e in file_edits:
+            if "\n" not in e.text:
+                assert texts[k].split("\n")[e.line][e.start:e.end].isdigit() and e.text.isdigit()

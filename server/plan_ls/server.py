@@ -53,6 +53,7 @@ FEATURES = (
     "plan_ls.features.rename",
     "plan_ls.features.completion",
     "plan_ls.features.inlay",
+    "plan_ls.features.reshape",
 )
 
 CodeActionProvider = Callable[["PlanServer", t.CodeActionParams], list[t.CodeAction]]

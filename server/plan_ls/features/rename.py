@@ -64,55 +64,68 @@ class Rename(Feature):
         """Give the step under the cursor the number `newName`; RequestFailed with the
         reason when it cannot be done (not a number, another step's, unwritten)."""
         target = self._target(ls, params.text_document.uri, params.position)
-        if target is None:
+        files = planning_files(ls)
+        if target is None or files is None:
             raise RenameFailed("No step number here to rename")
+        uris, lines = files
         plan = ls.state.snapshot.plan
-        mentions = ls.get_feature(StepMentions)
-        plan_uri = ls.role_uri("plan")
-        plan_lines = mentions.lines_of(plan_uri)
-        files: dict[str, list[str]] = {}
-        uris = {"plan": plan_uri}
-        if ls.state.snapshot.todo is not None:
-            todo_uri = ls.role_uri("todo")
-            todo_lines = mentions.lines_of(todo_uri)
-            if todo_lines is not None:
-                files["todo"], uris["todo"] = todo_lines, todo_uri
-        if plan is None or plan_lines is None:
-            return None
+        assert plan is not None  # planning_files checked it
+        others = {k: v for k, v in lines.items() if k != "plan"}
         try:
-            edits = rename_step(plan, target.step, params.new_name, plan_lines, files)
+            edits = rename_step(plan, target.step, params.new_name, lines["plan"], others)
         except RenameRefused as exc:
             raise RenameFailed(str(exc)) from exc
-        return self._workspace_edit(ls, {uris[k]: (plan_lines if k == "plan" else files[k], e)
-                                         for k, e in edits.items()})
+        return workspace_edit(ls, {uris[k]: (lines[k], e) for k, e in edits.items()})
 
-    def _workspace_edit(self, ls: PlanServer, per_uri: dict) -> t.WorkspaceEdit:
-        codec = codec_of(ls)
-        caps = ls.client_capabilities.workspace
-        edit_caps = caps.workspace_edit if caps else None
-        # resource operations exist only in documentChanges: a client that lists them (Neovim
-        # 0.11) reads documentChanges, and with it the versions that keep stale edits out
-        versioned = bool(edit_caps and (edit_caps.document_changes
-                                        or edit_caps.resource_operations))
-        changes: list[t.TextDocumentEdit] = []
-        plain: dict[str, list[t.TextEdit]] = {}
-        for uri, (lines, edits) in per_uri.items():
-            role = ls.role_of_uri(uri)
-            doc = ls.open_document(uri)
-            version = None
-            if doc is not None:
-                state = ls.state.state[role] if role is not None else None
-                if state is None or state.version != doc.version:
-                    raise RenameFailed(f"{uri.rsplit('/', 1)[-1]} changed; try again")
-                version = doc.version
-            lsp_edits = lsp_text_edits(lines, edits, codec)
-            changes.append(t.TextDocumentEdit(
-                text_document=t.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
-                edits=lsp_edits))
-            plain[uri] = lsp_edits
-        if versioned:
-            return t.WorkspaceEdit(document_changes=changes)
-        return t.WorkspaceEdit(changes=plain)  # a client that declares no documentChanges
+
+def planning_files(ls: PlanServer) -> tuple[dict[str, str], dict[str, list[str]]] | None:
+    """(role -> uri, role -> lines) of the plan and, when there is one, the checklist: what a
+    renumbering edits. None without a parsed plan."""
+    mentions = ls.get_feature(StepMentions)
+    uris = {"plan": ls.role_uri("plan")}
+    plan_lines = mentions.lines_of(uris["plan"])
+    if ls.state.snapshot.plan is None or plan_lines is None:
+        return None
+    lines = {"plan": plan_lines}
+    if ls.state.snapshot.todo is not None:
+        todo_uri = ls.role_uri("todo")
+        todo_lines = mentions.lines_of(todo_uri)
+        if todo_lines is not None:
+            lines["todo"], uris["todo"] = todo_lines, todo_uri
+    return uris, lines
+
+
+def workspace_edit(ls: PlanServer, per_uri: dict[str, tuple[list[str], list]]) -> t.WorkspaceEdit:
+    """One WorkspaceEdit of model edits per document (uri -> (lines, edits)): versioned
+    document changes (the open documents' versions, null for files not open), or plain
+    `changes` for a client that reads no documentChanges. RenameFailed when an open
+    document moved on from the text the edits were computed on."""
+    codec = codec_of(ls)
+    caps = ls.client_capabilities.workspace
+    edit_caps = caps.workspace_edit if caps else None
+    # resource operations exist only in documentChanges: a client that lists them (Neovim
+    # 0.11) reads documentChanges, and with it the versions that keep stale edits out
+    versioned = bool(edit_caps and (edit_caps.document_changes
+                                    or edit_caps.resource_operations))
+    changes: list[t.TextDocumentEdit] = []
+    plain: dict[str, list[t.TextEdit]] = {}
+    for uri, (lines, edits) in per_uri.items():
+        role = ls.role_of_uri(uri)
+        doc = ls.open_document(uri)
+        version = None
+        if doc is not None:
+            state = ls.state.state[role] if role is not None else None
+            if state is None or state.version != doc.version:
+                raise RenameFailed(f"{uri.rsplit('/', 1)[-1]} changed; try again")
+            version = doc.version
+        lsp_edits = lsp_text_edits(lines, edits, codec)
+        changes.append(t.TextDocumentEdit(
+            text_document=t.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
+            edits=lsp_edits))
+        plain[uri] = lsp_edits
+    if versioned:
+        return t.WorkspaceEdit(document_changes=changes)
+    return t.WorkspaceEdit(changes=plain)  # a client that declares no documentChanges
 
 
 def register(server: PlanServer) -> None:

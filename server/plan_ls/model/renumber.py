@@ -107,3 +107,86 @@ def _edits(lines: list[str], own: NumberSpan | None, mentions: list[Mention], st
             edits[(m.line, m.num_start)] = TextEdit(m.line, m.num_start, m.num_end,
                                                     format_like(m.number, new_number))
     return sorted(edits.values(), key=lambda e: (e.line, e.start))
+
+
+# --- inserting a step -----------------------------------------------------------------------
+
+_SEPARATOR = re.compile(r"[ \t]*(?:[:.)\-–—][ \t]*)?(?:\*\*|__)?[ \t]*(?:[:.)\-–—][ \t]*)?")
+
+
+def _whole_numbers(plan: PlanDoc, plan_lines: list[str], first: int) -> list[NumberSpan]:
+    """The number spans of the steps from index `first` on, when each is a whole number
+    written in the plan; RenameRefused otherwise (dotted or per-phase numbering)."""
+    spans = []
+    for step in plan.steps[first:]:
+        span = step_number_span(plan_lines, step)
+        if span is None or not step.key.isdigit():
+            raise RenameRefused(f"{step.name} is not numbered 1, 2, 3 … in the plan: "
+                                "renumber it by hand")
+        spans.append(span)
+    return spans
+
+
+def _shift(plan: PlanDoc, plan_lines: list[str], files: Mapping[str, list[str]], after: int,
+           delta: int) -> dict[str, list[TextEdit]]:
+    """Edits adding `delta` (1: a step is inserted after index `after`) to the numbers of the
+    steps after index `after` and to every mention of them. A mention of a missing step
+    whose number a step would take moves too, so that it names no step after the shift
+    either; other mentions of missing steps stay as written."""
+    threshold = int(plan.steps[after].key) if after >= 0 else 0
+    spans = _whole_numbers(plan, plan_lines, after + 1)
+    taken = {int(s.key) + delta for s in plan.steps[after + 1:]} | {threshold + 1}
+    out: dict[str, list[TextEdit]] = {}
+
+    def moved(number: str) -> str:
+        return format_like(number, str(int(normalize_number(number)) + delta))
+
+    for key, lines in {"plan": plan_lines, **files}.items():
+        edits: dict[tuple[int, int], TextEdit] = {}
+        if key == "plan":
+            for span in spans:
+                written = lines[span.line][span.start:span.end]
+                edits[(span.line, span.start)] = TextEdit(span.line, span.start, span.end,
+                                                          moved(written))
+        for m in find_mentions(lines, plan):
+            later = m.step is not None and m.step > after
+            dangling = m.step is None and normalize_number(m.number).isdigit() \
+                and int(normalize_number(m.number)) in taken
+            if (later or dangling) and (m.line, m.num_start) not in edits:
+                edits[(m.line, m.num_start)] = TextEdit(m.line, m.num_start, m.num_end,
+                                                        moved(m.number))
+        if edits:
+            out[key] = sorted(edits.values(), key=lambda e: (e.line, e.start))
+    return out
+
+
+def insert_step_after(plan: PlanDoc, step: Step, plan_lines: list[str],
+                      files: Mapping[str, list[str]],
+                      title: str = "New step") -> dict[str, list[TextEdit]]:
+    """Edits that insert a step skeleton (its label, written the way `step`'s is, and an
+    empty `text` fence) after `step`, numbered one more than `step`, and add one to the
+    numbers of the steps after it and of every mention of them. Raises RenameRefused for
+    plans whose steps from `step` on are not whole numbers written in the plan."""
+    span = _whole_numbers(plan, plan_lines, step.index)[0]
+    out = _shift(plan, plan_lines, files, step.index, 1)
+    label_line = plan_lines[span.line]
+    written = label_line[span.start:span.end]
+    separator = _SEPARATOR.match(label_line, span.end).group(0) or " "  # type: ignore[union-attr]
+    if step.kind == "fence":  # the label is the fence's first line: the skeleton is a fence
+        skeleton = [plan_lines[step.line], label_line[:span.start] + format_like(
+            written, str(int(step.key) + 1)) + separator + title, "```"]
+    else:
+        skeleton = [label_line[:span.start] + format_like(written, str(int(step.key) + 1))
+                    + separator + title, "", "```text", "", "```"]
+    nxt = plan.steps[step.index + 1] if step.index + 1 < len(plan.steps) else None
+    at = step.end_line if nxt is None or step.end_line <= nxt.line else nxt.line
+    last = len(plan_lines) - 1
+    while at > step.line + 1 and at - 1 <= last and not plan_lines[at - 1].strip():
+        at -= 1  # after the step's text, before the blank lines that end it
+    if at > last:  # the step runs to the end of a text with no final newline
+        insert = TextEdit(last, len(plan_lines[last]), len(plan_lines[last]),
+                          "\n\n" + "\n".join(skeleton))
+    else:
+        insert = TextEdit(at, 0, 0, "\n" + "\n".join(skeleton) + "\n")
+    out["plan"] = sorted([*out.get("plan", []), insert], key=lambda e: (e.line, e.start))
+    return out
