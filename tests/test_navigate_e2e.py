@@ -431,3 +431,41 @@ async def test_insert_step_after_a_step(client: LanguageClient):
                                                       end=t.Position(line=0, character=0)),
         context=t.CodeActionContext(diagnostics=[])))
     assert not [a for a in actions if a.title.startswith("Insert step after")]
+
+
+async def test_move_step_down_and_up(client: LanguageClient):
+    root = client.project
+    plan_path, todo_path = root / "prompt_plan.md", root / "todo.md"
+    plan_uri = open_doc(client, plan_path)
+    lines = PLAN.split("\n")
+
+    async def action(line: int, title: str) -> t.CodeAction:
+        actions = await client.text_document_code_action_async(t.CodeActionParams(
+            text_document=doc_id(plan_uri), range=t.Range(start=t.Position(line=line, character=0),
+                                                          end=t.Position(line=line, character=0)),
+            context=t.CodeActionContext(diagnostics=[])))
+        titles = [a.title for a in actions]
+        assert title in titles, titles
+        return next(a for a in actions if a.title == title)
+
+    first = lines.index("### Step 1: Crème setup ☕")
+    titles = [a.title for a in await client.text_document_code_action_async(t.CodeActionParams(
+        text_document=doc_id(plan_uri), range=t.Range(start=t.Position(line=first, character=0),
+                                                      end=t.Position(line=first, character=0)),
+        context=t.CodeActionContext(diagnostics=[])))]
+    assert "Move Step 1 up" not in titles and "Move Step 1 down" in titles
+    down = await action(lines.index("### Step 2: Store 🚀 data"), "Move Step 2 down")
+    changes = edits_by_uri(down.edit)
+    new_plan = apply_to_text(PLAN, changes[plan_uri][1], client.encoding)
+    assert new_plan == PLAN.replace(
+        "### Step 2: Store 🚀 data\n\n```text\nBuild on Step 1; keep the store small.\n```",
+        "### Step 2: Page\n\n```text\nShow the data from step 3 on a page.\n```").replace(
+        "### Step 3: Page\n\n```text\nShow the data from step 2 on a page.\n```",
+        "### Step 3: Store 🚀 data\n\n```text\nBuild on Step 1; keep the store small.\n```")
+    crlf = todo_path.read_bytes().decode()
+    assert apply_to_text(crlf, changes[todo_path.as_uri()][1], client.encoding) == \
+        crlf.replace("## Step 2: Store", "## Step 3: Store").replace(
+            "(Step 2)", "(Step 3)").replace("## Step 3: Page", "## Step 2: Page").replace(
+            "after step 2", "after step 3")
+    up = await action(lines.index("### Step 3: Page"), "Move Step 3 up")
+    assert edits_by_uri(up.edit) == changes  # the same swap

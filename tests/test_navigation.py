@@ -275,3 +275,40 @@ def test_insert_step_property(case):
         for e in file_edits:
             if "\n" not in e.text:
                 assert texts[k].split("\n")[e.line][e.start:e.end].isdigit() and e.text.isdigit()
+
+
+@settings(max_examples=150, deadline=None)
+@given(plans())
+def test_move_step_property(case):
+    from plan_ls.model.renumber import move_step_down
+
+    plan_text, todo_text, index, _ = case
+    plan = parse_plan(plan_text)
+    if index + 1 >= len(plan.steps):
+        index = len(plan.steps) - 2
+    plan_lines = plan.blocks.source_lines()
+    todo_lines = parse_todo(todo_text).blocks.source_lines()
+    titles = [s.title for s in plan.steps]
+    before = {"plan": find_mentions(plan_lines, plan), "todo": find_mentions(todo_lines, plan)}
+    edits = move_step_down(plan, plan.steps[index], plan_lines, {"todo": todo_lines})
+    texts = {"plan": plan_text, "todo": todo_text}
+    after_texts = {k: apply_edits(v, edits.get(k, [])) for k, v in texts.items()}
+    after = parse_plan(after_texts["plan"])
+    # the numbers stay in order; the two steps changed places
+    assert [s.key for s in after.steps] == [s.key for s in plan.steps]
+    swapped = titles[:index] + [titles[index + 1], titles[index]] + titles[index + 2:]
+    assert [s.title for s in after.steps] == swapped
+    # nothing added or lost, only moved (the generated numbers have one digit each)
+    assert len(after_texts["plan"]) == len(plan_text)
+
+    def named(mentions, steps):
+        return [None if m.step is None else steps[m.step].title for m in mentions]
+
+    # in the checklist every mention names the step it named (by title), in place
+    todo_after = find_mentions(parse_todo(after_texts["todo"]).blocks.source_lines(), after)
+    assert named(todo_after, after.steps) == named(before["todo"], plan.steps)
+    assert [m.line for m in todo_after] == [m.line for m in before["todo"]]
+    # in the plan the text moved: the same mentions, in another order
+    plan_after = find_mentions(after.blocks.source_lines(), after)
+    assert sorted(map(str, named(plan_after, after.steps))) == \
+        sorted(map(str, named(before["plan"], plan.steps)))

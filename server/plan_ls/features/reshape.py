@@ -1,5 +1,6 @@
-"""Reshaping the plan from a step's heading: the code action *Insert step after Step N*,
-which adds a step skeleton and renumbers the steps after it and every mention of them."""
+"""Reshaping the plan from a step's heading: code actions *Insert step after Step N* (a step
+skeleton; the steps after it and every mention of them renumbered) and *Move Step N up* /
+*down* (the step swaps places with its neighbour; numbers stay in order, mentions follow)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from lsprotocol import types as t
 
 from plan_ls.features.feature import Feature
 from plan_ls.features.rename import RenameFailed, planning_files, workspace_edit
-from plan_ls.model.renumber import RenameRefused, insert_step_after
+from plan_ls.model.renumber import RenameRefused, insert_step_after, move_step_down
 from plan_ls.server import PlanServer
 
 log = logging.getLogger(__name__)
@@ -22,8 +23,8 @@ class Reshape(Feature):
         self.server.code_action_providers.append(self.actions)
 
     def actions(self, ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
-        """*Insert step after Step N* on the line that names step N (only where the steps
-        from N on are whole numbers written in the plan: nothing is offered otherwise)."""
+        """The reshaping actions on the line that names a step, each offered only where the
+        plan's numbering allows it (whole numbers written in the plan for an insert)."""
         uri = params.text_document.uri
         snap = ls.state.snapshot
         if ls.role_of_uri(uri) != "plan" or snap.plan is None:
@@ -34,14 +35,26 @@ class Reshape(Feature):
             return []
         uris, lines = files
         others = {k: v for k, v in lines.items() if k != "plan"}
-        try:
-            edits = insert_step_after(snap.plan, step, lines["plan"], others)
-            edit = workspace_edit(ls, {uris[k]: (lines[k], e) for k, e in edits.items()})
-        except (RenameRefused, RenameFailed) as exc:
-            log.debug("no insert action on %s: %s", step.name, exc)
-            return []
-        return [t.CodeAction(title=f"Insert step after {step.name}",
-                             kind=t.CodeActionKind.RefactorRewrite, edit=edit)]
+        plan = snap.plan
+        offers = [(f"Insert step after {step.name}",
+                   lambda: insert_step_after(plan, step, lines["plan"], others))]
+        if step.index > 0:
+            offers.append((f"Move {step.name} up", lambda: move_step_down(
+                plan, plan.steps[step.index - 1], lines["plan"], others)))
+        if step.index + 1 < len(plan.steps):
+            offers.append((f"Move {step.name} down",
+                           lambda: move_step_down(plan, step, lines["plan"], others)))
+        out = []
+        for title, compute in offers:
+            try:
+                edits = compute()
+                edit = workspace_edit(ls, {uris[k]: (lines[k], e) for k, e in edits.items()})
+            except (RenameRefused, RenameFailed) as exc:  # not for this plan's numbering
+                log.debug("no action %r: %s", title, exc)
+                continue
+            out.append(t.CodeAction(title=title, kind=t.CodeActionKind.RefactorRewrite,
+                                    edit=edit))
+        return out
 
 
 def register(server: PlanServer) -> None:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from plan_ls.model.edit import TextEdit
+from plan_ls.model.edit import TextEdit, apply_edits
 from plan_ls.model.navigation import Mention, NumberSpan, find_mentions, step_number_span
 from plan_ls.model.plan import PlanDoc, Step, normalize_number
 
@@ -189,4 +189,66 @@ def insert_step_after(plan: PlanDoc, step: Step, plan_lines: list[str],
     else:
         insert = TextEdit(at, 0, 0, "\n" + "\n".join(skeleton) + "\n")
     out["plan"] = sorted([*out.get("plan", []), insert], key=lambda e: (e.line, e.start))
+    return out
+
+
+# --- moving a step ---------------------------------------------------------------------------
+
+def _text_end(lines: list[str], start: int, end: int) -> int:
+    """The line after the last non-blank line in [start, end) (at least start + 1)."""
+    end = min(end, len(lines))
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1
+    return end
+
+
+def move_step_down(plan: PlanDoc, step: Step, plan_lines: list[str],
+                   files: Mapping[str, list[str]]) -> dict[str, list[TextEdit]]:
+    """Edits that swap `step` with the step after it: their text changes places, their
+    numbers stay in order (the moved step takes the later number), and every mention of
+    either follows its step. (Moving a step up is moving the one before it down.) Raises
+    RenameRefused for the last step, or when either number is not written in the plan."""
+    if step.index + 1 >= len(plan.steps):
+        raise RenameRefused(f"{step.name} is the last step")
+    a, b = step, plan.steps[step.index + 1]
+    span_a, span_b = step_number_span(plan_lines, a), step_number_span(plan_lines, b)
+    if span_a is None or span_b is None or a.end_line > b.line:
+        raise RenameRefused(f"{a.name} and {b.name} cannot be swapped here: "
+                            "their numbers are not both written in the plan")
+    new_number = {a.index: b.key, b.index: a.key}
+
+    def number_edits(lines: list[str], own: list[tuple[NumberSpan, str]]) -> dict[int, list]:
+        by_line: dict[int, dict[int, TextEdit]] = {}
+        for span, number in own:
+            written = lines[span.line][span.start:span.end]
+            by_line.setdefault(span.line, {})[span.start] = TextEdit(
+                span.line, span.start, span.end, format_like(written, number))
+        for m in find_mentions(lines, plan):
+            if m.step in new_number and m.num_start not in by_line.get(m.line, {}):
+                by_line.setdefault(m.line, {})[m.num_start] = TextEdit(
+                    m.line, m.num_start, m.num_end, format_like(m.number, new_number[m.step]))
+        return {n: list(edits.values()) for n, edits in by_line.items()}
+
+    out: dict[str, list[TextEdit]] = {}
+    for key, lines in files.items():
+        edits = [e for es in number_edits(lines, []).values() for e in es]
+        if edits:
+            out[key] = sorted(edits, key=lambda e: (e.line, e.start))
+    plan_edits = number_edits(plan_lines, [(span_a, b.key), (span_b, a.key)])
+
+    def renumbered(n: int) -> str:
+        line_edits = [TextEdit(0, e.start, e.end, e.text) for e in plan_edits.get(n, [])]
+        return apply_edits(plan_lines[n], line_edits)
+
+    a_end = _text_end(plan_lines, a.line, a.end_line)
+    b_end = _text_end(plan_lines, b.line, b.end_line)
+    region = range(a.line, b_end)
+    moved = [renumbered(n) for n in range(b.line, b_end)] + \
+        [renumbered(n) for n in range(a_end, b.line)] + \
+        [renumbered(n) for n in range(a.line, a_end)]
+    edits = [e for n, es in plan_edits.items() if n not in region for e in es]
+    for n, new in zip(region, moved):
+        if new != plan_lines[n]:
+            edits.append(TextEdit(n, 0, len(plan_lines[n]), new))
+    out["plan"] = sorted(edits, key=lambda e: (e.line, e.start))
     return out
