@@ -22,12 +22,17 @@ _KINDS = {"phase": t.SymbolKind.Namespace, "step": t.SymbolKind.Function,
           "section": t.SymbolKind.String}
 
 
+# clientInfo.name of VS Code and its builds without the brand, which share its markdown outline
+_VSCODE_NAMES = ("visual studio code", "vscodium", "code - oss", "code-oss")
+
+
 def symbols_enabled(ls: PlanServer) -> bool:
     """The `planLs.symbols` setting: "auto" is on for every client but VS Code, whose own
     markdown outline would show the same headings twice."""
     setting = ls.settings.symbols
     if setting == "auto":
-        return "visual studio code" not in (ls.client_name or "").lower()
+        name = (ls.client_name or "").lower()
+        return not any(vscode in name for vscode in _VSCODE_NAMES)
     return setting == "on"
 
 
