@@ -1,6 +1,7 @@
 """Benchmark: plan-ls serve against a bare pygls server on a 10,000-line todo.md.
 
-Prints p50/p95 of hover, code action and code lens requests, the time from didChange to
+Prints p50/p95 of hover, code action and code lens requests (and of definition, references
+and workspace symbol, against plan-ls's own hover), the time from didChange to
 publishDiagnostics, spawn -> initialize, and peak memory, for both servers, with ratios.
 
     .venv/bin/python bench/bench_server.py [--rounds 200]
@@ -66,10 +67,11 @@ async def measure(command: list[str], root: Path, todo: Path, item_lines: list[i
 
     t0 = time.perf_counter()
     await client.start_io(*command)
-    await client.initialize_async(t.InitializeParams(
+    result = await client.initialize_async(t.InitializeParams(
         capabilities=t.ClientCapabilities(), root_uri=root.as_uri(),
         workspace_folders=[t.WorkspaceFolder(uri=root.as_uri(), name="bench")]))
     init = time.perf_counter() - t0
+    navigates = bool(result.capabilities.definition_provider)  # the bare server does not
     client.initialized(t.InitializedParams())
     uri = todo.as_uri()
     text = todo.read_text()
@@ -79,6 +81,9 @@ async def measure(command: list[str], root: Path, todo: Path, item_lines: list[i
     doc = t.TextDocumentIdentifier(uri=uri)
     res: dict[str, list[float]] = {"hover": [], "code action": [], "code lens": [],
                                    "didChange->diagnostics": []}
+    if navigates:
+        res.update({"definition": [], "references": [], "workspace symbol": []})
+    plan_doc = t.TextDocumentIdentifier(uri=(root / "prompt_plan.md").as_uri())
     for r in range(rounds):
         line = item_lines[(r * 37) % len(item_lines)]
         pos = t.Position(line=line, character=4)
@@ -94,6 +99,19 @@ async def measure(command: list[str], root: Path, todo: Path, item_lines: list[i
             s = time.perf_counter()
             await client.text_document_code_lens_async(t.CodeLensParams(text_document=doc))
             res["code lens"].append(time.perf_counter() - s)
+        if navigates:  # from an item to its step; a step's references; a step by name
+            s = time.perf_counter()
+            await client.text_document_definition_async(t.DefinitionParams(
+                text_document=doc, position=pos))
+            res["definition"].append(time.perf_counter() - s)
+            s = time.perf_counter()
+            await client.text_document_references_async(t.ReferenceParams(
+                text_document=plan_doc, position=t.Position(line=2 + 6 * (r % 200), character=4),
+                context=t.ReferenceContext(include_declaration=True)))
+            res["references"].append(time.perf_counter() - s)
+            s = time.perf_counter()
+            await client.workspace_symbol_async(t.WorkspaceSymbolParams(query=f"part {r % 300}"))
+            res["workspace symbol"].append(time.perf_counter() - s)
         # type one character into an item, as a user would
         diag_event.clear()
         edit_pos = t.Position(line=line, character=len("- [ ] part"))
@@ -156,10 +174,15 @@ async def main() -> None:
     for key in plan_ls:
         unit = "MB" if "MB" in key else "ms"
         scale = 1 if unit == "MB" else 1000
+        if key not in bare:  # navigation: the bare server has none; against plan-ls's hover
+            a, b = plan_ls[key] * scale, plan_ls["hover " + key.rsplit(" ", 1)[1]] * scale
+            print(f"{key:28} {a:9.2f}m {'(hover)':>10} {a / b:6.2f}x")
+            continue
         a, b = plan_ls[key] * scale, bare[key] * scale
         ratio = a / b if b else float("nan")
         print(f"{key:28} {a:9.2f}{unit[0]} {b:9.2f}{unit[0]} {ratio:6.2f}x")
-    print("targets: hover/code action p50 <= 1.3x bare; didChange->diagnostics p50 < 20 ms; "
+    print("targets: hover/code action p50 <= 1.3x bare; definition, references, workspace "
+          "symbol p50 < 2x plan-ls's hover; didChange->diagnostics p50 < 20 ms; "
           "initialize < 0.5 s; peak < 80 MB\n"
           "(initialize: median of 7 spawns; with PYTHONDONTWRITEBYTECODE set, every spawn also "
           "compiles plan-ls's modules)")

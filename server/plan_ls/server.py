@@ -55,6 +55,16 @@ FEATURES = (
     "plan_ls.features.review:Review",
     "plan_ls.features.findings:Findings",
     "plan_ls.features.finding_links:FindingLinks",
+    "plan_ls.features.navigate:StepMentions",
+    "plan_ls.features.navigate:Definition",
+    "plan_ls.features.navigate:References",
+    "plan_ls.features.outline:DocumentSymbols",
+    "plan_ls.features.outline:WorkspaceSymbols",
+    "plan_ls.features.outline:Folding",
+    "plan_ls.features.rename:Rename",
+    "plan_ls.features.completion:Completion",
+    "plan_ls.features.inlay:InlayHints",
+    "plan_ls.features.reshape:Reshape",
 )
 
 CodeActionProvider = Callable[["PlanServer", t.CodeActionParams], list[t.CodeAction]]
@@ -72,6 +82,7 @@ class PlanServer(LanguageServer):
         self._settings_problems: list[str] = []
         self.root: Path | None = None
         self._state: PlanState | None = None  # built on first use: see `state`
+        self.client_name: str | None = None  # the client's clientInfo.name, from initialize
         self.code_action_providers: list[CodeActionProvider] = []
         self.code_lens_providers: list[CodeLensProvider] = []
         self.hover_providers: list[HoverProvider] = []  # asked where hover.py has nothing

@@ -56,6 +56,11 @@ class Settings:
     files: FileSettings = field(default_factory=FileSettings)
     llm: LlmSettings = field(default_factory=LlmSettings)
     user: str = ""
+    # document symbols: "auto" (on, except for VS Code, whose markdown outline is there
+    # already), "on" or "off"
+    symbols: Literal["auto", "on", "off"] = "auto"
+    # where progress shows: code lenses ("lens"), inlay hints ("inlay") or "both"
+    progressDisplay: Literal["lens", "inlay", "both"] = "lens"  # noqa: N815 - JSON key
 
     @classmethod
     def from_dict(cls, data: Any) -> Settings:

@@ -52,6 +52,10 @@ def test_defaults_are_the_servers() -> None:
             assert SETTINGS[key]["default"] == getattr(getattr(defaults, group), f.name), key
     assert SETTINGS["planLs.user"]["default"] == defaults.user
     assert SETTINGS["planLs.llm.mode"]["enum"] == ["auto", "manual"]
+    assert SETTINGS["planLs.symbols"]["default"] == defaults.symbols
+    assert SETTINGS["planLs.symbols"]["enum"] == ["auto", "on", "off"]
+    assert SETTINGS["planLs.progressDisplay"]["default"] == defaults.progressDisplay
+    assert SETTINGS["planLs.progressDisplay"]["enum"] == ["lens", "inlay", "both"]
 
 
 def test_the_client_sends_every_server_setting() -> None:

@@ -32,7 +32,8 @@ def _lens(ls: PlanServer, lines: list[str], line: int, title: str, command: str 
 
 
 def todo_lenses(ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
-    if ls.role_of_uri(params.text_document.uri) != "todo":
+    if ls.role_of_uri(params.text_document.uri) != "todo" or \
+            ls.settings.progressDisplay == "inlay":  # the progress shows as inlay hints
         return []
     snap = ls.state.snapshot
     todo = snap.todo
@@ -69,7 +70,8 @@ def plan_lenses(ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
             else "no todo items"
         if step.claim:
             status += f" · @{step.claim}"
-        out.append(_lens(ls, lines, step.line, status))
+        if ls.settings.progressDisplay != "inlay":  # else it shows as an inlay hint
+            out.append(_lens(ls, lines, step.line, status))
         if step.prompts:
             out.append(_lens(ls, lines, step.line, "Copy prompt", COPY,
                              [{"text": step.prompt_text, "step": step.number}]))

@@ -45,6 +45,7 @@ class Documents(Feature):
             root = params.root_path
         ls.set_root(Path(root) if root else None)
         log.info("workspace root: %s", ls.root or "none (no folder open)")
+        ls.client_name = params.client_info.name if params.client_info else None
         ls.apply_settings(params.initialization_options or {})
         # the files are read on `initialized`, so that the initialize answer is not held up
 

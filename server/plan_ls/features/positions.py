@@ -58,3 +58,16 @@ def lsp_text_edits(lines: list[str], edits: list[TextEdit],
                    codec: PositionCodec) -> list[t.TextEdit]:
     return [t.TextEdit(range=finding_range(lines, e.line, e.start, e.end, codec), new_text=e.text)
             for e in edits]
+
+
+def server_column(codec: PositionCodec, text: str, character: int) -> int:
+    """The str index in `text` of a client's column (code units of `codec`), clamped to the
+    line; a column inside a character counts as that character's start."""
+    if text.isascii():
+        return max(0, min(character, len(text)))
+    units = 0
+    for i, ch in enumerate(text):
+        units += codec.client_num_units(ch)
+        if units > character:
+            return i
+    return len(text)

@@ -1,0 +1,254 @@
+"""Renaming a step's number: the step's own label and every mention of it, as minimal edits.
+
+Only the digits change: "## Step 3: Title" -> "## Step 4: Title", "(step 03)" -> "(step 04)"
+(a zero-padded mention keeps its width). Pure: the caller passes the lines of each file and
+gets back model TextEdits per file; nothing is written here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from plan_ls.model.edit import TextEdit, apply_edits
+from plan_ls.model.navigation import Mention, NumberSpan, find_mentions, step_number_span
+from plan_ls.model.plan import PlanDoc, Step, normalize_number
+
+_NEW_NUMBER = re.compile(r"[A-Z]?\d+(?:\.\d+)*", re.I)
+
+
+class RenameRefused(ValueError):
+    """The rename cannot be done; the message says why, for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class RenameTarget:
+    """The step under the cursor and the span of its number there (what the editor selects)."""
+
+    step: Step
+    line: int
+    start: int
+    end: int
+    number: str  # as written at that span
+
+
+def rename_target(plan: PlanDoc, plan_lines: list[str], mentions: list[Mention], line: int,
+                  column: int, in_plan: bool) -> RenameTarget | None:
+    """The step whose number is at (line, column) of a file: a mention ("Step 3"), or, in
+    the plan, the step's own numbered heading ("## 3. Title"). `mentions` are the file's
+    (find_mentions); `plan_lines` the plan's. None when no renamable number is there."""
+    for m in mentions:
+        if m.line == line and m.start <= column <= m.end and m.step is not None:
+            step = plan.steps[m.step]
+            if step_number_span(plan_lines, step) is None:
+                return None
+            return RenameTarget(step, m.line, m.num_start, m.num_end, m.number)
+    if in_plan:
+        step = plan.step_on_line(line)
+        if step is not None:
+            span = step_number_span(plan_lines, step)
+            if span is not None and span.line == line and span.start <= column <= span.end:
+                return RenameTarget(step, span.line, span.start, span.end,
+                                    plan_lines[line][span.start:span.end])
+    return None
+
+
+def format_like(written: str, new: str) -> str:
+    """`new` written the way `written` was: "03" and "4" give "04"; anything else as given."""
+    if written.isdigit() and new.isdigit() and written.startswith("0") \
+            and len(new) < len(written):
+        return new.zfill(len(written))
+    return new
+
+
+def rename_step(plan: PlanDoc, step: Step, new_number: str, plan_lines: list[str],
+                files: Mapping[str, list[str]]) -> dict[str, list[TextEdit]]:
+    """Edits that give `step` the number `new_number` in the plan (key "plan", lines
+    `plan_lines`) and in every other file of `files` (key -> lines): its own label, and each
+    mention that names it. Raises RenameRefused when the new number is not a step number,
+    is another step's or one that a mention of a missing step uses, or the step's number is
+    not written anywhere it could be changed."""
+    new_number = new_number.strip()
+    if not _NEW_NUMBER.fullmatch(new_number):
+        raise RenameRefused(f"{new_number!r} is not a step number (like 4 or 2.1)")
+    span = step_number_span(plan_lines, step)
+    if span is None:
+        raise RenameRefused(f"{step.name} has no number written in the plan to change")
+    new_key = normalize_number(new_number)
+    if new_key == step.key:
+        return {}
+    clash = plan.find(new_number)
+    if clash is not None and clash.index != step.index:
+        raise RenameRefused(f"{clash.name} already has the number {new_number}")
+    found = {"plan": find_mentions(plan_lines, plan)}
+    found.update((key, find_mentions(lines, plan)) for key, lines in files.items())
+    for key, mentions in found.items():
+        for m in mentions:  # a mention of a missing step would silently start naming this one
+            if m.step is None and normalize_number(m.number) == new_key:
+                raise RenameRefused(f"line {m.line + 1} of the {key} names a step "
+                                    f"{m.number} that the plan lacks; renaming onto it would "
+                                    f"link that line to {step.name}")
+    out = {"plan": _edits(plan_lines, span, found["plan"], step, new_number)}
+    for key in files:
+        out[key] = _edits(files[key], None, found[key], step, new_number)
+    return {k: v for k, v in out.items() if v}
+
+
+def _edits(lines: list[str], own: NumberSpan | None, mentions: list[Mention], step: Step,
+           new_number: str) -> list[TextEdit]:
+    edits: dict[tuple[int, int], TextEdit] = {}
+    if own is not None:
+        written = lines[own.line][own.start:own.end]
+        edits[(own.line, own.start)] = TextEdit(own.line, own.start, own.end,
+                                                format_like(written, new_number))
+    for m in mentions:
+        if m.step == step.index and (m.line, m.num_start) not in edits:
+            edits[(m.line, m.num_start)] = TextEdit(m.line, m.num_start, m.num_end,
+                                                    format_like(m.number, new_number))
+    return sorted(edits.values(), key=lambda e: (e.line, e.start))
+
+
+# --- inserting a step -----------------------------------------------------------------------
+
+_SEPARATOR = re.compile(r"[ \t]*(?:[:.)\-–—][ \t]*)?(?:\*\*|__)?[ \t]*(?:[:.)\-–—][ \t]*)?")
+
+
+def _whole_numbers(plan: PlanDoc, plan_lines: list[str], first: int) -> list[NumberSpan]:
+    """The number spans of the steps from index `first` on, when each is a whole number
+    written in the plan; RenameRefused otherwise (dotted or per-phase numbering)."""
+    spans = []
+    for step in plan.steps[first:]:
+        span = step_number_span(plan_lines, step)
+        if span is None or not step.key.isdigit():
+            raise RenameRefused(f"{step.name} is not numbered 1, 2, 3 … in the plan: "
+                                "renumber it by hand")
+        spans.append(span)
+    return spans
+
+
+def _shift(plan: PlanDoc, plan_lines: list[str], files: Mapping[str, list[str]], after: int,
+           delta: int) -> dict[str, list[TextEdit]]:
+    """Edits adding `delta` (1: a step is inserted after index `after`) to the numbers of the
+    steps after index `after` and to every mention of them. A mention of a missing step
+    whose number a step would take moves too, so that it names no step after the shift
+    either; other mentions of missing steps stay as written."""
+    threshold = int(plan.steps[after].key) if after >= 0 else 0
+    spans = _whole_numbers(plan, plan_lines, after + 1)
+    taken = {int(s.key) + delta for s in plan.steps[after + 1:]} | {threshold + 1}
+    out: dict[str, list[TextEdit]] = {}
+
+    def moved(number: str) -> str:
+        return format_like(number, str(int(normalize_number(number)) + delta))
+
+    for key, lines in {"plan": plan_lines, **files}.items():
+        edits: dict[tuple[int, int], TextEdit] = {}
+        if key == "plan":
+            for span in spans:
+                written = lines[span.line][span.start:span.end]
+                edits[(span.line, span.start)] = TextEdit(span.line, span.start, span.end,
+                                                          moved(written))
+        for m in find_mentions(lines, plan):
+            later = m.step is not None and m.step > after
+            dangling = m.step is None and normalize_number(m.number).isdigit() \
+                and int(normalize_number(m.number)) in taken
+            if (later or dangling) and (m.line, m.num_start) not in edits:
+                edits[(m.line, m.num_start)] = TextEdit(m.line, m.num_start, m.num_end,
+                                                        moved(m.number))
+        if edits:
+            out[key] = sorted(edits.values(), key=lambda e: (e.line, e.start))
+    return out
+
+
+def insert_step_after(plan: PlanDoc, step: Step, plan_lines: list[str],
+                      files: Mapping[str, list[str]],
+                      title: str = "New step") -> dict[str, list[TextEdit]]:
+    """Edits that insert a step skeleton (its label, written the way `step`'s is, and an
+    empty `text` fence) after `step`, numbered one more than `step`, and add one to the
+    numbers of the steps after it and of every mention of them. Raises RenameRefused for
+    plans whose steps from `step` on are not whole numbers written in the plan."""
+    span = _whole_numbers(plan, plan_lines, step.index)[0]
+    out = _shift(plan, plan_lines, files, step.index, 1)
+    label_line = plan_lines[span.line]
+    written = label_line[span.start:span.end]
+    separator = _SEPARATOR.match(label_line, span.end).group(0) or " "  # type: ignore[union-attr]
+    if step.kind == "fence":  # the label is the fence's first line: the skeleton is a fence
+        skeleton = [plan_lines[step.line], label_line[:span.start] + format_like(
+            written, str(int(step.key) + 1)) + separator + title, "```"]
+    else:
+        skeleton = [label_line[:span.start] + format_like(written, str(int(step.key) + 1))
+                    + separator + title, "", "```text", "", "```"]
+    nxt = plan.steps[step.index + 1] if step.index + 1 < len(plan.steps) else None
+    at = step.end_line if nxt is None or step.end_line <= nxt.line else nxt.line
+    last = len(plan_lines) - 1
+    while at > step.line + 1 and at - 1 <= last and not plan_lines[at - 1].strip():
+        at -= 1  # after the step's text, before the blank lines that end it
+    if at > last:  # the step runs to the end of a text with no final newline
+        insert = TextEdit(last, len(plan_lines[last]), len(plan_lines[last]),
+                          "\n\n" + "\n".join(skeleton))
+    else:
+        insert = TextEdit(at, 0, 0, "\n" + "\n".join(skeleton) + "\n")
+    out["plan"] = sorted([*out.get("plan", []), insert], key=lambda e: (e.line, e.start))
+    return out
+
+
+# --- moving a step ---------------------------------------------------------------------------
+
+def _text_end(lines: list[str], start: int, end: int) -> int:
+    """The line after the last non-blank line in [start, end) (at least start + 1)."""
+    end = min(end, len(lines))
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1
+    return end
+
+
+def move_step_down(plan: PlanDoc, step: Step, plan_lines: list[str],
+                   files: Mapping[str, list[str]]) -> dict[str, list[TextEdit]]:
+    """Edits that swap `step` with the step after it: their text changes places, their
+    numbers stay in order (the moved step takes the later number), and every mention of
+    either follows its step. (Moving a step up is moving the one before it down.) Raises
+    RenameRefused for the last step, or when either number is not written in the plan."""
+    if step.index + 1 >= len(plan.steps):
+        raise RenameRefused(f"{step.name} is the last step")
+    a, b = step, plan.steps[step.index + 1]
+    span_a, span_b = step_number_span(plan_lines, a), step_number_span(plan_lines, b)
+    if span_a is None or span_b is None or a.end_line > b.line:
+        raise RenameRefused(f"{a.name} and {b.name} cannot be swapped here: "
+                            "their numbers are not both written in the plan")
+    new_number = {a.index: b.key, b.index: a.key}
+
+    def number_edits(lines: list[str], own: list[tuple[NumberSpan, str]]) -> dict[int, list]:
+        by_line: dict[int, dict[int, TextEdit]] = {}
+        for span, number in own:
+            written = lines[span.line][span.start:span.end]
+            by_line.setdefault(span.line, {})[span.start] = TextEdit(
+                span.line, span.start, span.end, format_like(written, number))
+        for m in find_mentions(lines, plan):
+            if m.step in new_number and m.num_start not in by_line.get(m.line, {}):
+                by_line.setdefault(m.line, {})[m.num_start] = TextEdit(
+                    m.line, m.num_start, m.num_end, format_like(m.number, new_number[m.step]))
+        return {n: list(edits.values()) for n, edits in by_line.items()}
+
+    out: dict[str, list[TextEdit]] = {}
+    for key, lines in files.items():
+        edits = [e for es in number_edits(lines, []).values() for e in es]
+        if edits:
+            out[key] = sorted(edits, key=lambda e: (e.line, e.start))
+    plan_edits = number_edits(plan_lines, [(span_a, b.key), (span_b, a.key)])
+
+    def renumbered(n: int) -> str:
+        line_edits = [TextEdit(0, e.start, e.end, e.text) for e in plan_edits.get(n, [])]
+        return apply_edits(plan_lines[n], line_edits)
+
+    a_end = _text_end(plan_lines, a.line, a.end_line)
+    b_end = _text_end(plan_lines, b.line, b.end_line)
+    region = range(a.line, b_end)
+    moved = [renumbered(n) for n in range(b.line, b_end)] + \
+        [renumbered(n) for n in range(a_end, b.line)] + \
+        [renumbered(n) for n in range(a.line, a_end)]
+    edits = [e for n, es in plan_edits.items() if n not in region for e in es]
+    for n, new in zip(region, moved):
+        if new != plan_lines[n]:
+            edits.append(TextEdit(n, 0, len(plan_lines[n]), new))
+    out["plan"] = sorted(edits, key=lambda e: (e.line, e.start))
+    return out

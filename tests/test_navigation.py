@@ -1,0 +1,314 @@
+"""The pure navigation model (issue 16): mentions, number spans, outline, folds, renumbering."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from plan_ls.model.edit import apply_edits
+from plan_ls.model.navigation import (
+    find_mentions,
+    matches_query,
+    mention_at,
+    plan_folds,
+    plan_outline,
+    step_number_span,
+)
+from plan_ls.model.plan import parse_plan
+from plan_ls.model.renumber import RenameRefused, format_like, rename_step, rename_target
+from plan_ls.model.todo import parse_todo
+
+PLAN = """# Bakery plan
+
+## Part A: Dough
+
+### Prompt 01: Mix the flour
+
+```text
+Start here.
+```
+
+### Prompt 02: Knead ü
+
+```text
+Knead what Prompt 01 mixed; Steps 1-2 are the base. See step 2 as well.
+```
+
+## Part B: Oven
+
+### Prompt 03: Bake
+
+```text
+Bake it.
+```
+"""
+
+
+def lines_of(text: str) -> list[str]:
+    return text.split("\n")
+
+
+def test_mentions_resolve_and_skip_ranges_and_unknown_numbers():
+    plan = parse_plan(PLAN)
+    text = "- [ ] prompt 2 then Prompt 9, steps 1-3, task 3, Step 03"
+    found = find_mentions([text], plan)
+    assert [(text[m.start:m.end], m.number, m.step) for m in found] == [
+        ("prompt 2", "2", 1), ("Prompt 9", "9", None), ("Step 03", "03", 2)]
+    m = found[0]
+    assert text[m.num_start:m.num_end] == "2"
+    assert mention_at(found, 0, m.end) is m  # a cursor just after the word still names it
+    assert mention_at(found, 0, m.end + 1) is None
+
+
+def test_number_spans_of_each_labelling():
+    plans = {
+        "## Step 3: Build\n\n```text\nx\n```\n\n## Step 4: Ship\n\n```text\ny\n```\n": "3",
+        "## 3. Build\n\n```text\nx\n```\n\n## 4. Ship\n\n```text\ny\n```\n": "3",
+        "**Prompt 3:** build\n\n```text\nx\n```\n\n**Prompt 4:** ship\n\n```text\ny\n```\n": "3",
+        "```text\nPROMPT 3: build\n```\n\n```text\nPROMPT 4: ship\n```\n": "3",
+    }
+    for text, number in plans.items():
+        plan = parse_plan(text)
+        lines = plan.blocks.source_lines()
+        span = step_number_span(lines, plan.steps[0])
+        assert span is not None, text
+        assert lines[span.line][span.start:span.end] == number, text
+    bare = parse_plan("```text\nDo a thing.\n```\n")
+    assert step_number_span(bare.blocks.source_lines(), bare.steps[0]) is None
+
+
+def test_outline_nests_steps_under_parts():
+    plan = parse_plan(PLAN)
+    nodes = plan_outline(plan, lambda s: f"{s.index}/9")
+    assert [(n.name, n.kind, n.line, n.end_line,
+             [(c.name, c.detail, c.line) for c in n.children]) for n in nodes] == [
+        ("Part A: Dough", "phase", 2, 16, [("Prompt 01: Mix the flour", "0/9", 4),
+                                           ("Prompt 02: Knead ü", "1/9", 10)]),
+        ("Part B: Oven", "phase", 16, 24, [("Prompt 03: Bake", "2/9", 18)]),
+    ]
+
+
+def test_folds_end_at_the_last_text_of_a_step():
+    plan = parse_plan(PLAN)
+    assert [(f.start, f.end, f.kind) for f in plan_folds(plan)] == [
+        (4, 8, "step"), (6, 8, "fence"), (10, 14, "step"), (12, 14, "fence"),
+        (18, 22, "step"), (20, 22, "fence")]
+
+
+def test_query_matches_characters_in_order():
+    assert matches_query("knd", "Prompt 02: Knead ü")
+    assert matches_query("", "anything")
+    assert not matches_query("bake", "Prompt 02: Knead ü")
+
+
+def test_rename_keeps_padding_and_changes_only_numbers():
+    plan = parse_plan(PLAN)
+    lines = plan.blocks.source_lines()
+    todo = "## Prompt 1\n- [ ] mix (prompt 01)\n- [ ] knead, after Prompt 1\n"
+    edits = rename_step(plan, plan.steps[0], "7", lines, {"todo": lines_of(todo)})
+    assert apply_edits(PLAN, edits["plan"]) == PLAN.replace("Prompt 01: Mix", "Prompt 07: Mix") \
+        .replace("what Prompt 01", "what Prompt 07")
+    assert apply_edits(todo, edits["todo"]) == todo.replace("1", "7").replace("01", "07")
+    assert format_like("03", "4") == "04" and format_like("3", "12") == "12"
+    assert format_like("003", "1.2") == "1.2"
+
+
+def test_rename_refusals():
+    plan = parse_plan(PLAN)
+    lines = plan.blocks.source_lines()
+    with pytest.raises(RenameRefused, match="already has the number 3"):
+        rename_step(plan, plan.steps[0], "3", lines, {})
+    with pytest.raises(RenameRefused, match="not a step number"):
+        rename_step(plan, plan.steps[0], "three", lines, {})
+    assert rename_step(plan, plan.steps[0], "1", lines, {}) == {}  # "01" is 1 already
+    with pytest.raises(RenameRefused, match="line 2 of the todo names a step 9"):
+        rename_step(plan, plan.steps[0], "9", lines, {"todo": ["# x", "- [ ] see step 9"]})
+
+
+def test_rename_target_on_a_numbered_heading():
+    text = "## 1. Set up\n\n```text\nx\n```\n\n## 2. Build\n\n```text\nsee step 1\n```\n"
+    plan = parse_plan(text)
+    lines = plan.blocks.source_lines()
+    mentions = find_mentions(lines, plan)
+    target = rename_target(plan, lines, mentions, 0, 3, in_plan=True)
+    assert target is not None and (target.step.index, target.number) == (0, "1")
+    assert rename_target(plan, lines, mentions, 0, 8, in_plan=True) is None  # on the title
+    edits = rename_step(plan, target.step, "4", lines, {})
+    assert apply_edits(text, edits["plan"]) == text.replace("## 1.", "## 4.").replace(
+        "step 1", "step 4")
+
+
+# --- property: renaming on generated plans -------------------------------------------------
+
+_SCHEMES = {
+    "heading": lambda n, title: f"## Step {n}: {title}",
+    "padded": lambda n, title: f"### Prompt {n:02d}: {title}",
+    "numbered": lambda n, title: f"## {n}. {title}",
+    "bold": lambda n, title: f"**Prompt {n}:** {title}",
+}
+_WORDS = st.sampled_from(["set", "up", "café", "store", "🚀", "page", "tests", "wire", "über"])
+
+
+@st.composite
+def plans(draw):
+    scheme = draw(st.sampled_from(sorted(_SCHEMES)))
+    count = draw(st.integers(2, 7))
+    word = "Prompt" if scheme in ("padded", "bold") else "Step"
+    parts = ["# Plan", ""]
+    for n in range(1, count + 1):
+        title = " ".join(draw(st.lists(_WORDS, min_size=1, max_size=3)))
+        ref = draw(st.integers(1, count + 2))  # sometimes a step the plan lacks
+        parts += [_SCHEMES[scheme](n, title), "", "```text",
+                  f"Do {title}; builds on {word} {ref}.", "```", ""]
+    plan_text = "\n".join(parts)
+    todo_lines = ["# Todo", ""]
+    for _ in range(draw(st.integers(0, 8))):
+        ref = draw(st.integers(1, count + 1))
+        todo_lines.append(f"- [ ] {' '.join(draw(st.lists(_WORDS, max_size=2)))} "
+                          f"({draw(st.sampled_from(['step', 'Step', 'prompt']))} {ref})")
+    ending = draw(st.sampled_from(["\n", "\r\n"]))
+    todo_text = ending.join(todo_lines) + ending
+    return plan_text, todo_text, draw(st.integers(0, count - 1)), draw(st.integers(8, 99))
+
+
+@settings(max_examples=150, deadline=None)
+@given(plans())
+def test_rename_property(case):
+    plan_text, todo_text, index, new = case
+    plan = parse_plan(plan_text)
+    plan_lines = plan.blocks.source_lines()
+    todo_lines = parse_todo(todo_text).blocks.source_lines()
+    before = {"plan": find_mentions(plan_lines, plan), "todo": find_mentions(todo_lines, plan)}
+    keys = [s.key for s in plan.steps]
+    try:
+        edits = rename_step(plan, plan.steps[index], str(new), plan_lines, {"todo": todo_lines})
+    except RenameRefused as exc:  # only ever because a dangling mention uses the number
+        assert "that the plan lacks" in str(exc)
+        assert any(m.step is None and int(m.number) == new for ms in before.values() for m in ms)
+        return
+    texts = {"plan": plan_text, "todo": todo_text}
+    after_texts = {k: apply_edits(v, edits.get(k, [])) for k, v in texts.items()}
+    renamed = parse_plan(after_texts["plan"])
+    # the step has its new number, every other step keeps its own
+    assert [s.key for s in renamed.steps] == [str(new) if i == index else k
+                                              for i, k in enumerate(keys)]
+    # every mention still names the step it named (a missing step stays missing)
+    for k in texts:
+        lines = parse_todo(after_texts[k]).blocks.source_lines() if k == "todo" else \
+            renamed.blocks.source_lines()
+        after = find_mentions(lines, renamed)
+        assert [(m.line, m.step) for m in after] == [(m.line, m.step) for m in before[k]]
+    # nothing but the numbers changed: each edit replaces digits with digits, and the lines
+    # are the same once the edited spans are cut out
+    for k, file_edits in edits.items():
+        old_lines = texts[k].split("\n")
+        for e in file_edits:
+            assert old_lines[e.line][e.start:e.end].isdigit() and e.text.isdigit()
+        by_line: dict[int, list] = {}
+        for e in sorted(file_edits, key=lambda e: (e.line, e.start)):
+            by_line.setdefault(e.line, []).append(e)
+        new_lines = after_texts[k].split("\n")
+        assert len(new_lines) == len(old_lines)
+        for n, (a, b) in enumerate(zip(old_lines, new_lines)):
+            old_spans, new_spans, shift = [], [], 0
+            for e in by_line.get(n, []):
+                old_spans.append((e.start, e.end))
+                new_spans.append((e.start + shift, e.start + shift + len(e.text)))
+                shift += len(e.text) - (e.end - e.start)
+            assert _cut(a, old_spans) == _cut(b, new_spans)
+
+
+def _cut(line: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in reversed(spans):
+        line = line[:start] + line[end:]
+    return line
+
+
+def test_completion_spot():
+    from plan_ls.model.navigation import completion_spot
+
+    plan = parse_plan(PLAN)
+    assert completion_spot("- [ ] after Prompt ", plan).kind == "step"
+    spot = completion_spot("- [ ] after step 1", plan)
+    assert (spot.kind, spot.start, spot.typed) == ("step", 17, "1")
+    assert completion_spot("- [ ] after task ", plan) is None  # not a word this plan uses
+    assert completion_spot("- [ ] footstep ", plan) is None
+    spot = completion_spot("- [ ] x (@an", plan)
+    assert (spot.kind, spot.start, spot.typed) == ("claim", 10, "an")
+    assert completion_spot("- [ ] plain", plan) is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(plans())
+def test_insert_step_property(case):
+    from plan_ls.model.renumber import insert_step_after
+
+    plan_text, todo_text, index, _ = case
+    plan = parse_plan(plan_text)
+    plan_lines = plan.blocks.source_lines()
+    todo_lines = parse_todo(todo_text).blocks.source_lines()
+    before = {"plan": find_mentions(plan_lines, plan), "todo": find_mentions(todo_lines, plan)}
+    edits = insert_step_after(plan, plan.steps[index], plan_lines, {"todo": todo_lines})
+    texts = {"plan": plan_text, "todo": todo_text}
+    after_texts = {k: apply_edits(v, edits.get(k, [])) for k, v in texts.items()}
+    after = parse_plan(after_texts["plan"])
+    # numbered consecutively, in the file's scheme, with the new step after the chosen one
+    assert [s.key for s in after.steps] == [str(n) for n in range(1, len(plan.steps) + 2)]
+    assert {s.kind for s in after.steps} == {s.kind for s in plan.steps}
+    assert after.steps[index + 1].title == "New step"
+    # every mention names the same step as before (shifted past the new one), or none
+    new_label = after.steps[index + 1].line
+    for k in texts:
+        lines = parse_todo(after_texts[k]).blocks.source_lines() if k == "todo" else \
+            after.blocks.source_lines()
+        now = [m.step for m in find_mentions(lines, after)
+               if not (k == "plan" and m.line == new_label)]
+        assert now == [None if m.step is None else m.step + (m.step > index)
+                       for m in before[k]]
+    # only numbers change, besides the one inserted block
+    inserts = [e for e in edits["plan"] if "\n" in e.text]
+    assert len(inserts) == 1
+    numbers_only = apply_edits(plan_text, [e for e in edits["plan"] if "\n" not in e.text])
+    assert after_texts["plan"].replace(inserts[0].text, "", 1) == numbers_only
+    for k, file_edits in edits.items():
+        for e in file_edits:
+            if "\n" not in e.text:
+                assert texts[k].split("\n")[e.line][e.start:e.end].isdigit() and e.text.isdigit()
+
+
+@settings(max_examples=150, deadline=None)
+@given(plans())
+def test_move_step_property(case):
+    from plan_ls.model.renumber import move_step_down
+
+    plan_text, todo_text, index, _ = case
+    plan = parse_plan(plan_text)
+    if index + 1 >= len(plan.steps):
+        index = len(plan.steps) - 2
+    plan_lines = plan.blocks.source_lines()
+    todo_lines = parse_todo(todo_text).blocks.source_lines()
+    titles = [s.title for s in plan.steps]
+    before = {"plan": find_mentions(plan_lines, plan), "todo": find_mentions(todo_lines, plan)}
+    edits = move_step_down(plan, plan.steps[index], plan_lines, {"todo": todo_lines})
+    texts = {"plan": plan_text, "todo": todo_text}
+    after_texts = {k: apply_edits(v, edits.get(k, [])) for k, v in texts.items()}
+    after = parse_plan(after_texts["plan"])
+    # the numbers stay in order; the two steps changed places
+    assert [s.key for s in after.steps] == [s.key for s in plan.steps]
+    swapped = titles[:index] + [titles[index + 1], titles[index]] + titles[index + 2:]
+    assert [s.title for s in after.steps] == swapped
+    # nothing added or lost, only moved (the generated numbers have one digit each)
+    assert len(after_texts["plan"]) == len(plan_text)
+
+    def named(mentions, steps):
+        return [None if m.step is None else steps[m.step].title for m in mentions]
+
+    # in the checklist every mention names the step it named (by title), in place
+    todo_after = find_mentions(parse_todo(after_texts["todo"]).blocks.source_lines(), after)
+    assert named(todo_after, after.steps) == named(before["todo"], plan.steps)
+    assert [m.line for m in todo_after] == [m.line for m in before["todo"]]
+    # in the plan the text moved: the same mentions, in another order
+    plan_after = find_mentions(after.blocks.source_lines(), after)
+    assert sorted(map(str, named(plan_after, after.steps))) == \
+        sorted(map(str, named(before["plan"], plan.steps)))
