@@ -4,6 +4,7 @@ import * as cp from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { PythonExtension } from '@vscode/python-extension';
 import {
   CloseAction,
   DidChangeConfigurationNotification,
@@ -18,7 +19,8 @@ import {
 } from 'vscode-languageclient/node';
 import { PlanLanguageClient } from './client';
 import { folderSelector } from './logic/selector';
-import { resolveServerCommand, Resolution } from './logic/serverCommand';
+import { Resolution } from './logic/serverCommand';
+import { discoverServer, workspacePython } from './logic/serverDiscovery';
 import { explicitSettings, SERVER_SETTINGS } from './logic/settings';
 import type { PlanStatus, Progress } from './logic/types';
 import { busy, serverProgress } from './progressUi';
@@ -348,19 +350,33 @@ export class Servers implements vscode.Disposable {
       inspected?.workspaceValue !== undefined ||
       inspected?.globalValue !== undefined;
     const setting = cfg.get('server.command');
-    const python = await pythonInterpreter(folder);
-    let resolution = resolveServerCommand({
+    const discovery = await discoverServer({
       setting: substituteVariables(setting, folder),
       explicit,
       envPath: process.env.PATH,
       isExecutable,
-      python,
+      python: async () => {
+        const configured = vscode.workspace.getConfiguration('python', folder.uri).get<string>('defaultInterpreterPath');
+        const choice = await workspacePython({
+          api: () => PythonExtension.api(),
+          resource: folder.uri,
+          defaultInterpreterPath: configured ? (substituteVariables(configured, folder) as string) : undefined,
+          folderPath: folder.uri.fsPath,
+          isExecutable,
+          log: (line) => this.log(`[${folder.name}] ${line}`),
+        });
+        this.log(`[${folder.name}] workspace Python: ${choice.python} (${choice.via})`);
+        return choice;
+      },
+      hasModule,
     });
-    if (resolution?.via === 'python' && !(await hasModule(resolution.command, 'plan_ls'))) {
-      this.log(`[${folder.name}] ${resolution.command} has no plan_ls module`);
-      resolution = null;
+    const resolution = discovery.resolution;
+    if (!resolution) {
+      this.log(
+        `[${folder.name}] no plan-ls server found: ${discovery.why} ` +
+          `(setting: ${JSON.stringify(setting)}, python: ${discovery.python?.python ?? 'not asked'})`,
+      );
     }
-    if (!resolution) this.log(`[${folder.name}] no plan-ls server found (setting: ${JSON.stringify(setting)}, python: ${python ?? 'none'})`);
     return resolution;
   }
 
@@ -524,31 +540,6 @@ function substituteVariables(value: unknown, folder: vscode.WorkspaceFolder): un
   if (typeof value === 'string') return sub(value);
   if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? sub(v) : v));
   return value;
-}
-
-/** The Python interpreter the workspace uses: the Python extension's choice, else the setting. */
-async function pythonInterpreter(folder: vscode.WorkspaceFolder): Promise<string | null> {
-  try {
-    const ext = vscode.extensions.getExtension('ms-python.python');
-    if (ext) {
-      const api = (ext.isActive ? ext.exports : await ext.activate()) as {
-        environments?: { getActiveEnvironmentPath?: (r?: vscode.Uri) => { path?: string } | undefined };
-        settings?: { getExecutionDetails?: (r?: vscode.Uri) => { execCommand?: string[] } | undefined };
-      };
-      const fromEnv = api?.environments?.getActiveEnvironmentPath?.(folder.uri)?.path;
-      if (fromEnv) return fromEnv;
-      const exec = api?.settings?.getExecutionDetails?.(folder.uri)?.execCommand?.[0];
-      if (exec) return exec;
-    }
-  } catch {
-    // the Python extension is optional
-  }
-  const configured = vscode.workspace.getConfiguration('python', folder.uri).get<string>('defaultInterpreterPath');
-  if (configured && configured.trim()) {
-    const p = substituteVariables(configured.trim(), folder) as string;
-    return path.isAbsolute(p) || !p.includes('/') ? p : path.join(folder.uri.fsPath, p);
-  }
-  return 'python3';
 }
 
 function hasModule(python: string, module: string): Promise<boolean> {

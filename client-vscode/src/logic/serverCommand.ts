@@ -81,7 +81,7 @@ export function resolveServerCommand(input: ResolveInput): Resolution | null {
   const [program, ...args] = parts;
   const found = findOnPath(program, input.envPath, input.isExecutable);
   if (found) return { command: found, args, via: input.explicit ? 'setting' : 'path' };
-  if (input.explicit && !isDefault(parts)) return null;
+  if (input.explicit && !isDefaultCommand(parts)) return null;
   if (input.python) {
     const py = findOnPath(input.python, input.envPath, input.isExecutable);
     if (py) return { command: py, args: ['-m', 'plan_ls', 'serve'], via: 'python' };
@@ -89,6 +89,7 @@ export function resolveServerCommand(input: ResolveInput): Resolution | null {
   return null;
 }
 
-function isDefault(parts: string[]): boolean {
+/** Whether a parsed command is the default `plan-ls serve`. */
+export function isDefaultCommand(parts: string[]): boolean {
   return parts.length === DEFAULT_COMMAND.length && parts.every((p, i) => p === DEFAULT_COMMAND[i]);
 }
