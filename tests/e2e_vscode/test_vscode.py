@@ -559,6 +559,9 @@ def test_multi_root_inline_actions_and_changes_on_disk(code_server: CodeServer, 
 
     # inline "Claim" on beta's other open item writes (@name) into beta's todo.md
     other = plan_pane.locator(".monaco-list-row", has_text="Report errors").first
+    page.keyboard.press("Escape")  # the last row's tooltip can cover this one: close it
+    page.mouse.move(0, 0)
+    page.locator(".monaco-hover").first.wait_for(state="hidden", timeout=5000)
     other.hover()
     other.locator(".action-label[aria-label='Claim']").click()
     deadline = time.monotonic() + 15
