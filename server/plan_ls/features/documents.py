@@ -10,6 +10,7 @@ from pygls.uris import to_fs_path
 
 from plan_ls.features.publish import publish_plan_state
 from plan_ls.server import PlanServer
+from plan_ls.textdoc import LineTextDocument, LineWorkspace
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +20,8 @@ def register(server: PlanServer) -> None:
 
     @server.feature(t.INITIALIZE)
     def on_initialize(ls: PlanServer, params: t.InitializeParams) -> None:
+        # pygls made the workspace just before this handler; no document is open yet
+        ls.protocol._workspace = LineWorkspace.like(ls.workspace)
         root = None
         if params.workspace_folders:
             root = to_fs_path(params.workspace_folders[0].uri)
@@ -56,7 +59,7 @@ def register(server: PlanServer) -> None:
         if role is None:
             return
         doc = ls.workspace.get_text_document(uri)
-        if ls.state.editor_text(role, doc.source, doc.version):
+        if ls.state.editor_text(role, doc.source, doc.version, _changed_line(doc, params)):
             ls.plan_changed()
         elif isinstance(params, t.DidOpenTextDocumentParams):
             publish_plan_state(ls, force=True)  # an editor that opens a file wants them
@@ -76,6 +79,20 @@ def register(server: PlanServer) -> None:
                 changed = True
         if changed:
             ls.plan_changed()
+
+
+def _changed_line(doc, params) -> tuple[int, str] | None:
+    """(line, its new text) when the change typed or deleted inside one line: the plan state
+    then checks that line instead of comparing every line of the file."""
+    if not isinstance(params, t.DidChangeTextDocumentParams) or len(params.content_changes) != 1:
+        return None
+    change = params.content_changes[0]
+    if not isinstance(change, t.TextDocumentContentChangePartial) or \
+            change.range.start.line != change.range.end.line or not isinstance(
+            doc, LineTextDocument):
+        return None
+    line = doc.line(change.range.start.line)
+    return None if line is None else (change.range.start.line, line)
 
 
 async def _pull_configuration(ls: PlanServer) -> None:
