@@ -400,9 +400,7 @@ def test_cli_module_is_import_light() -> None:
 
 
 def test_main_cli_registers_pack(tmp_path: Path) -> None:
-    main_cli = REPO / "server" / "plan_ls" / "cli.py"
-    if not main_cli.exists() or "plan_ls.pack.cli" not in main_cli.read_text():
-        pytest.skip("plan_ls/cli.py does not register the pack command yet")
+    """`plan-ls pack` works, wherever the command-line code lives."""
     _files(tmp_path, {"a.py": "x = 1\n"})
     proc = subprocess.run(
         [sys.executable, "-m", "plan_ls", "pack", str(tmp_path), "--json"],
