@@ -11,7 +11,7 @@ from typing import Union
 
 import pytest_lsp
 from lsprotocol import types as t
-from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 SERVER = [sys.executable, "-m", "plan_ls", "serve"]
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -83,6 +83,7 @@ def open_doc(client: LanguageClient, path: Path, version: int = 1) -> str:
     uri = path.as_uri()
     client.text_document_did_open(t.DidOpenTextDocumentParams(text_document=t.TextDocumentItem(
         uri=uri, language_id="markdown", version=version, text=path.read_text(encoding="utf-8"))))
+    client.__dict__.setdefault("opened", set()).add(uri)  # closed again by reset_session
     return uri
 
 
@@ -163,3 +164,60 @@ async def wait_until(condition, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.01)
+
+
+# --- one server for a whole module -------------------------------------------------------
+# Spawning and initialising a server costs about a second on a loaded machine: a module whose
+# tests only need a fresh copy of a sample project shares one session per client, and
+# reset_session() puts the project and the client back between its tests.
+
+def lsp_session(sample: str, *, options: dict | None = None,
+                clients: tuple[str, ...] = CLIENTS):
+    """A module-scoped pytest-lsp fixture: one server per client in `clients`, started on
+    a fresh copy of samples/`sample` (kept as `client.project`). Use it with
+    `pytestmark = pytest.mark.asyncio(loop_scope="module")` and an autouse fixture that
+    awaits reset_session(client) after each test."""
+
+    @pytest_lsp.fixture(scope="module", params=list(clients),
+                        config=ClientServerConfig(server_command=SERVER,
+                                                  client_factory=make_client))
+    async def client(request, lsp_client: LanguageClient, tmp_path_factory):
+        project = copy_sample(sample, tmp_path_factory.mktemp(sample))
+        lsp_client.sample = sample
+        await start_session(lsp_client, project, options, capabilities_of(request.param))
+        lsp_client.pristine = await status_of(lsp_client)
+        yield
+        await end_session(lsp_client)
+
+    return client
+
+
+async def status_of(client: LanguageClient) -> dict:
+    return await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="planLs.status", arguments=[{}]))
+
+
+async def reset_session(client: LanguageClient, timeout: float = 10.0) -> None:
+    """Undo what a test did to a shared session: close the documents it opened, put the
+    sample's files back, wait until the server's plan state is the one it started with,
+    and forget what the client recorded."""
+    for uri in sorted(client.__dict__.pop("opened", set())):
+        client.text_document_did_close(t.DidCloseTextDocumentParams(
+            text_document=t.TextDocumentIdentifier(uri=uri)))
+    for path in sorted(client.project.rglob("*"), reverse=True):  # files a test added
+        if not (SAMPLES / client.sample / path.relative_to(client.project)).exists():
+            path.unlink() if not path.is_dir() else shutil.rmtree(path)
+    for path in (SAMPLES / client.sample).rglob("*"):
+        target = client.project / path.relative_to(SAMPLES / client.sample)
+        if path.is_file() and (not target.exists() or target.read_bytes() != path.read_bytes()):
+            shutil.copyfile(path, target)
+    deadline = time.monotonic() + timeout
+    while await status_of(client) != client.pristine:  # the watcher saw the restored files
+        if time.monotonic() > deadline:
+            raise AssertionError("the server did not return to the sample's state")
+        await asyncio.sleep(0.02)
+    client.edits.clear()
+    client.progress_notes.clear()
+    client.diagnostics.clear()
+    client.lens_refreshes = 0
+    client.apply_result = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from plan_ls.server import PlanServer
 from plan_ls.textdoc import LineTextDocument, LineWorkspace
 
 log = logging.getLogger(__name__)
+_tasks: set[asyncio.Future] = set()
 
 
 def register(server: PlanServer) -> None:
@@ -34,11 +36,15 @@ def register(server: PlanServer) -> None:
         # the files are read on `initialized`, so that the initialize answer is not held up
 
     @server.feature(t.INITIALIZED)
-    async def on_initialized(ls: PlanServer, params: t.InitializedParams) -> None:
+    def on_initialized(ls: PlanServer, params: t.InitializedParams) -> None:
+        # Read the files now, not in a task: requests that follow `initialized` in the same
+        # read (didOpen, hover) must already see them. The client's settings come after.
         ls.state.load_all_from_disk()
         _reapply_open_documents(ls)
-        await _pull_configuration(ls)
         ls.plan_changed()
+        task = asyncio.ensure_future(_settings_after_initialized(ls))
+        _tasks.add(task)  # a task nobody holds may be collected before it ends
+        task.add_done_callback(_tasks.discard)
 
     @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_config(ls: PlanServer, params: t.DidChangeConfigurationParams) -> None:
@@ -95,20 +101,28 @@ def _changed_line(doc, params) -> tuple[int, str] | None:
     return None if line is None else (change.range.start.line, line)
 
 
-async def _pull_configuration(ls: PlanServer) -> None:
+async def _settings_after_initialized(ls: PlanServer) -> None:
+    if await _pull_configuration(ls):
+        ls.plan_changed()
+
+
+async def _pull_configuration(ls: PlanServer) -> bool:
+    """Ask the client for its `planLs` settings; True when it sent some (and they apply)."""
     caps = ls.client_capabilities.workspace
     if not (caps and caps.configuration):
-        return
+        return False
     try:
         result = await ls.workspace_configuration_async(
             t.ConfigurationParams(items=[t.ConfigurationItem(section="planLs")]))
     except Exception as exc:  # a client that fails here still gets defaults
         log.warning("workspace/configuration failed: %s", exc)
-        return
+        return False
     if result and isinstance(result[0], dict) and result[0]:
         ls.apply_settings(result[0])
         ls.state.load_all_from_disk()
         _reapply_open_documents(ls)
+        return True
+    return False
 
 
 def _reapply_open_documents(ls: PlanServer) -> None:
