@@ -6,37 +6,28 @@ import asyncio
 import time
 
 import pytest
-import pytest_lsp
+import pytest_asyncio
 from lsprotocol import types as t
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from tests.lsp_client import (
-    CLIENTS,
-    SERVER,
     actions_at,
     apply_to_text,
-    capabilities_of,
-    copy_sample,
-    end_session,
     line_of,
-    make_client,
+    lsp_session,
     open_doc,
-    start_session,
+    reset_session,
 )
 
+# One server per client for the whole module; each test starts from the sample's state.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+client = lsp_session("greenfield", options={"planLs": {"user": "tester"}})
 
-@pytest.fixture
-def project(tmp_path):
-    return copy_sample("greenfield", tmp_path)
 
-
-@pytest_lsp.fixture(params=CLIENTS,
-                    config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
-async def client(request, lsp_client: LanguageClient, project):
-    await start_session(lsp_client, project, {"planLs": {"user": "tester"}},
-                        capabilities_of(request.param))
+@pytest_asyncio.fixture(autouse=True, loop_scope="module")
+async def fresh_state(client: LanguageClient):
     yield
-    await end_session(lsp_client)
+    await reset_session(client)
 
 
 async def command(client: LanguageClient, method: str, **args):

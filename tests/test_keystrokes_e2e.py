@@ -4,33 +4,27 @@ diagnostics for the edited file, but no planLs/progress and no code-lens refresh
 from __future__ import annotations
 
 import pytest
-import pytest_lsp
+import pytest_asyncio
 from lsprotocol import types as t
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from tests.lsp_client import (
-    SERVER,
-    copy_sample,
-    end_session,
     hover_at,
     line_of,
-    make_client,
+    lsp_session,
     open_doc,
-    start_session,
+    reset_session,
     wait_until,
 )
 
-
-@pytest.fixture
-def project(tmp_path):
-    return copy_sample("greenfield", tmp_path)
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+client = lsp_session("greenfield", clients=("visual_studio_code",))  # has lens refresh
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
-async def client(lsp_client: LanguageClient, project):
-    await start_session(lsp_client, project)  # CAPS: code-lens refresh supported
+@pytest_asyncio.fixture(autouse=True, loop_scope="module")
+async def fresh_state(client: LanguageClient):
     yield
-    await end_session(lsp_client)
+    await reset_session(client)
 
 
 def type_at_end(client: LanguageClient, uri: str, lines: list[str], line: int,
@@ -50,8 +44,8 @@ async def settle(client: LanguageClient, uri: str) -> None:
     await client.text_document_hover_async(hover_at(uri, 0))
 
 
-async def test_typing_in_titles_sends_no_progress_and_no_lens_refresh(client, project):
-    todo = project / "todo.md"
+async def test_typing_in_titles_sends_no_progress_and_no_lens_refresh(client):
+    todo = client.project / "todo.md"
     uri = open_doc(client, todo)
     await wait_until(lambda: uri in client.diagnostics and client.progress_notes)
     await settle(client, uri)
