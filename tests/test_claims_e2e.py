@@ -6,7 +6,6 @@ import asyncio
 import time
 
 import pytest
-import pytest_asyncio
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
@@ -16,18 +15,14 @@ from tests.lsp_client import (
     line_of,
     lsp_session,
     open_doc,
-    reset_session,
+    session_reset,
 )
 
 # One server per client for the whole module; each test starts from the sample's state.
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__)]
 client = lsp_session("greenfield", options={"planLs": {"user": "tester"}})
 
-
-@pytest_asyncio.fixture(autouse=True, loop_scope="module")
-async def fresh_state(client: LanguageClient):
-    yield
-    await reset_session(client)
+fresh_state = session_reset()
 
 
 async def command(client: LanguageClient, method: str, **args):

@@ -4,7 +4,6 @@ diagnostics for the edited file, but no planLs/progress and no code-lens refresh
 from __future__ import annotations
 
 import pytest
-import pytest_asyncio
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
@@ -13,18 +12,14 @@ from tests.lsp_client import (
     line_of,
     lsp_session,
     open_doc,
-    reset_session,
+    session_reset,
     wait_until,
 )
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__)]
 client = lsp_session("greenfield", clients=("visual_studio_code",))  # has lens refresh
 
-
-@pytest_asyncio.fixture(autouse=True, loop_scope="module")
-async def fresh_state(client: LanguageClient):
-    yield
-    await reset_session(client)
+fresh_state = session_reset()
 
 
 def type_at_end(client: LanguageClient, uri: str, lines: list[str], line: int,

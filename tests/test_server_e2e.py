@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import pytest_asyncio
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
@@ -14,7 +13,7 @@ from tests.lsp_client import (
     line_of,
     lsp_session,
     open_doc,
-    reset_session,
+    session_reset,
     wait_until,
 )
 
@@ -22,11 +21,7 @@ from tests.lsp_client import (
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__)]
 client = lsp_session("greenfield")
 
-
-@pytest_asyncio.fixture(autouse=True, loop_scope="module")
-async def fresh_state(client: LanguageClient):
-    yield
-    await reset_session(client)
+fresh_state = session_reset()
 
 
 async def test_hover_on_todo_item_shows_step_prompt_and_progress(client: LanguageClient):
