@@ -6,12 +6,14 @@ import asyncio
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Union
 
+import pytest_asyncio
 import pytest_lsp
 from lsprotocol import types as t
-from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 SERVER = [sys.executable, "-m", "plan_ls", "serve"]
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -83,6 +85,7 @@ def open_doc(client: LanguageClient, path: Path, version: int = 1) -> str:
     uri = path.as_uri()
     client.text_document_did_open(t.DidOpenTextDocumentParams(text_document=t.TextDocumentItem(
         uri=uri, language_id="markdown", version=version, text=path.read_text(encoding="utf-8"))))
+    client.__dict__.setdefault("opened", set()).add(uri)  # closed again by reset_session
     return uri
 
 
@@ -163,3 +166,80 @@ async def wait_until(condition, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.01)
+
+
+# --- one server for a whole module -------------------------------------------------------
+# Spawning and initialising a server costs about a second on a loaded machine: a module whose
+# tests only need a fresh copy of a sample project shares one session per client, and
+# reset_session() puts the project and the client back between its tests.
+
+def lsp_session(project: str | Callable[[Path], Path], *, options: dict | None = None,
+                clients: tuple[str, ...] = CLIENTS,
+                capabilities: Callable[[str], t.ClientCapabilities] = capabilities_of):
+    """A module-scoped pytest-lsp fixture: one server per client name in `clients` (kept as
+    `client.client_name`, its capabilities from `capabilities`), started on a fresh project:
+    a copy of samples/`project`, or what `project(folder)` writes (it returns the root).
+    The project is `client.project`. Use it with
+    `pytestmark = pytest.mark.asyncio(loop_scope="module")` and `session_reset()`."""
+
+    @pytest_lsp.fixture(scope="module", params=list(clients),
+                        config=ClientServerConfig(server_command=SERVER,
+                                                  client_factory=make_client))
+    async def client(request, lsp_client: LanguageClient, tmp_path_factory):
+        folder = tmp_path_factory.mktemp("session")
+        root = copy_sample(project, folder) if isinstance(project, str) else project(folder)
+        lsp_client.pristine_dir = shutil.copytree(root, folder / "pristine")
+        lsp_client.client_name = request.param
+        await start_session(lsp_client, root, options, capabilities(request.param))
+        lsp_client.pristine = await status_of(lsp_client)
+        yield
+        await end_session(lsp_client)
+
+    return client
+
+
+def session_reset():
+    """The autouse fixture that goes with lsp_session: after each test that used `client`,
+    reset_session(client). Assign it in the module: `fresh_state = session_reset()`."""
+
+    @pytest_asyncio.fixture(autouse=True, loop_scope="module")
+    async def fresh_state(request):
+        yield
+        if "client" in request.fixturenames:
+            await reset_session(request.getfixturevalue("client"))
+
+    return fresh_state
+
+
+async def status_of(client: LanguageClient) -> dict:
+    return await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="planLs.status", arguments=[{}]))
+
+
+async def reset_session(client: LanguageClient, timeout: float = 10.0) -> None:
+    """Undo what a test did to a shared session: close the documents it opened, put the
+    project's files back, wait until the server's plan state is the one it started with,
+    and forget what the client recorded."""
+    for uri in sorted(client.__dict__.pop("opened", set())):
+        client.text_document_did_close(t.DidCloseTextDocumentParams(
+            text_document=t.TextDocumentIdentifier(uri=uri)))
+    pristine: Path = client.pristine_dir
+    for path in sorted(client.project.rglob("*"), reverse=True):  # files a test added
+        if not (pristine / path.relative_to(client.project)).exists():
+            path.unlink() if not path.is_dir() else shutil.rmtree(path)
+    for path in pristine.rglob("*"):
+        target = client.project / path.relative_to(pristine)
+        if path.is_dir():
+            target.mkdir(exist_ok=True)
+        elif not target.exists() or target.read_bytes() != path.read_bytes():
+            shutil.copyfile(path, target)
+    deadline = time.monotonic() + timeout
+    while await status_of(client) != client.pristine:  # the watcher saw the restored files
+        if time.monotonic() > deadline:
+            raise AssertionError("the server did not return to the project's first state")
+        await asyncio.sleep(0.02)
+    client.edits.clear()
+    client.progress_notes.clear()
+    client.diagnostics.clear()
+    client.lens_refreshes = 0
+    client.apply_result = True

@@ -6,37 +6,23 @@ import asyncio
 import time
 
 import pytest
-import pytest_lsp
 from lsprotocol import types as t
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from tests.lsp_client import (
-    CLIENTS,
-    SERVER,
     actions_at,
     apply_to_text,
-    capabilities_of,
-    copy_sample,
-    end_session,
     line_of,
-    make_client,
+    lsp_session,
     open_doc,
-    start_session,
+    session_reset,
 )
 
+# One server per client for the whole module; each test starts from the sample's state.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__)]
+client = lsp_session("greenfield", options={"planLs": {"user": "tester"}})
 
-@pytest.fixture
-def project(tmp_path):
-    return copy_sample("greenfield", tmp_path)
-
-
-@pytest_lsp.fixture(params=CLIENTS,
-                    config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
-async def client(request, lsp_client: LanguageClient, project):
-    await start_session(lsp_client, project, {"planLs": {"user": "tester"}},
-                        capabilities_of(request.param))
-    yield
-    await end_session(lsp_client)
+fresh_state = session_reset()
 
 
 async def command(client: LanguageClient, method: str, **args):

@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import attrs
 import pytest
-import pytest_lsp
 from lsprotocol import types as t
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from tests.lsp_client import (
     CAPS,
     CLIENTS,
-    SERVER,
     actions_at,
     apply_to_text,
     capabilities_of,
-    end_session,
     line_of,
-    make_client,
+    lsp_session,
     open_doc,
-    start_session,
+    session_reset,
     str_index,
     wait_until,
 )
@@ -53,9 +50,8 @@ UTF32 = attrs.evolve(CAPS, general=t.GeneralClientCapabilities(
     position_encodings=[t.PositionEncodingKind.Utf32]))
 
 
-@pytest.fixture
-def project(tmp_path):
-    root = tmp_path / "desserts"
+def make_project(folder):
+    root = folder / "desserts"
     (root / "café").mkdir(parents=True)
     (root / "todo.md").write_text(TODO, encoding="utf-8")
     (root / "prompt_plan.md").write_text(PLAN, encoding="utf-8")
@@ -64,17 +60,16 @@ def project(tmp_path):
     return root
 
 
-@pytest_lsp.fixture(params=[*CLIENTS, "utf-32"],
-                    config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
-async def client(request, lsp_client: LanguageClient, project):
-    caps = UTF32 if request.param == "utf-32" else capabilities_of(request.param)
-    lsp_client.client_name = request.param
-    await start_session(lsp_client, project, {"planLs": {"user": "ana"}}, caps)
-    yield
-    await end_session(lsp_client)
+# One server per client for the whole module; each test starts from the project's state.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__)]
+client = lsp_session(make_project, options={"planLs": {"user": "ana"}},
+                     clients=(*CLIENTS, "utf-32"),
+                     capabilities=lambda name: UTF32 if name == "utf-32" else capabilities_of(name))
+
+fresh_state = session_reset()
 
 
-def test_the_matrix_negotiates_three_encodings():
+async def test_the_matrix_negotiates_three_encodings():  # async: the module's loop
     """The clients offer what the suite relies on: if pytest-lsp's recorded Neovim stops
     offering UTF-8 first, the matrix no longer covers UTF-8 and must be changed."""
     neovim = capabilities_of("neovim").general

@@ -400,9 +400,7 @@ def test_cli_module_is_import_light() -> None:
 
 
 def test_main_cli_registers_pack(tmp_path: Path) -> None:
-    from plan_ls.cli import COMMAND_MODULES
-
-    assert "plan_ls.cli.pack" in COMMAND_MODULES
+    """`plan-ls pack` works, wherever the command-line code lives."""
     _files(tmp_path, {"a.py": "x = 1\n"})
     proc = subprocess.run(
         [sys.executable, "-m", "plan_ls", "pack", str(tmp_path), "--json"],

@@ -17,6 +17,7 @@ TODO = (
 
 
 def fresh(tmp: Path, todo: str) -> PlanState:
+    tmp.mkdir(exist_ok=True)
     (tmp / "prompt_plan.md").write_text(PLAN)
     (tmp / "todo.md").write_text(todo)
     state = PlanState(tmp)
@@ -65,3 +66,42 @@ def test_a_check_off_takes_the_fast_path(tmp_path):
     assert state.generation == generation + 1
     assert state.snapshot.step_progress(1).done == 2
     assert state.snapshot.heading_progress[0].done == 3
+
+
+def normalized_status(state: PlanState) -> dict:
+    data = strip_paths(state.status_json())
+    data["todo"]["path"] = data["plan"]["path"] = None
+    for d in data["diagnostics"]:
+        d["path"] = None
+    return data
+
+
+def test_changed_line_hints_right_or_wrong_match_a_full_parse(tmp_path):
+    """The editor's hint (which line changed, its new text) is used only when it is true:
+    a hint that names another line or an old text must not change the outcome. Every item
+    line, every kind of hint, a few edits each (exhaustive: a wrong hint taken is rare)."""
+    base = TODO.split("\n")
+    for line in (2, 3, 4, 6, 7, 9, 11):
+        for prefix in ("- [x] ", "- [ ] ", "  - [x] "):
+            for text in ("a", "b (@bo)", "Step 2 thing"):
+                lines = list(base)
+                lines[line] = prefix + text
+                new = "\n".join(lines)
+                expected = normalized_status(fresh(tmp_path / "full", new))
+                for hint in ((line, lines[line] + "\n"), (line - 1, lines[line]),
+                             (line + 1, lines[line]), (line, base[line]),
+                             (line, lines[line] + "\r\n")):
+                    state = fresh(tmp_path / "live", TODO)
+                    state.editor_text("todo", new, 2, hint)
+                    state.rebuild()
+                    assert normalized_status(state) == expected, (line, prefix, text, hint)
+
+
+def test_a_true_hint_takes_the_fast_path(tmp_path):
+    state = fresh(tmp_path, TODO)
+    parsed = state.snapshot.todo
+    line = TODO.split("\n").index("- [ ] c")
+    state.editor_text("todo", TODO.replace("- [ ] c", "- [ ] cc"), 2, (line, "- [ ] cc\n"))
+    state.rebuild()
+    assert state.snapshot.todo is parsed
+    assert state.snapshot.todo.item_at(line).text == "cc"

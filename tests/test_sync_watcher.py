@@ -47,36 +47,89 @@ def test_filter_globs_skip_ignored_and_gitignored_folders(tmp_path):
     assert named.file_paths(str(tmp_path / ".venv" / "todo.md"))
 
 
-async def test_debouncer_coalesces_a_burst_and_caps_the_wait():
-    loop = asyncio.get_running_loop()
+class FakeLoop:
+    """The part of an event loop the Debouncer uses, on a clock the test moves: the timing
+    rules are checked exactly, without sleeping and without a loaded machine's jitter."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.timers: list[asyncio.TimerHandle] = []
+        self.soon: list = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_soon_threadsafe(self, callback, *args):
+        self.soon.append((callback, args))
+
+    def call_later(self, delay: float, callback, *args) -> asyncio.TimerHandle:
+        handle = asyncio.TimerHandle(self.now + delay, callback, args, self)
+        self.timers.append(handle)
+        return handle
+
+    def _timer_handle_cancelled(self, handle) -> None:  # asyncio.TimerHandle calls this
+        pass
+
+    def get_debug(self) -> bool:  # and this
+        return False
+
+    def advance(self, seconds: float) -> None:
+        """Run what is due: callbacks posted from other threads, then timers in time order,
+        moving the clock to each timer's time."""
+        end = self.now + seconds
+        while True:
+            while self.soon:
+                callback, args = self.soon.pop(0)
+                callback(*args)
+            due = sorted((h for h in self.timers if not h.cancelled() and h.when() <= end),
+                         key=lambda h: h.when())
+            if not due:
+                break
+            handle = due[0]
+            self.timers.remove(handle)
+            self.now = max(self.now, handle.when())
+            handle._run()
+        self.now = end
+
+
+def test_debouncer_coalesces_a_burst_and_caps_the_wait():
+    loop = FakeLoop()
     flushed: list[tuple[float, set]] = []
     d = Debouncer(loop, lambda paths: flushed.append((loop.time(), paths)), quiet=0.05,
                   max_wait=0.2)
     start = loop.time()
     for name in ("a", "b", "a"):
         d.add_threadsafe([name])
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.15)
-    assert [p for _, p in flushed] == [{Path("a"), Path("b")}]
+        loop.advance(0.01)
+    assert flushed == []  # still inside the burst
+    loop.advance(0.15)
+    assert flushed == [(pytest.approx(start + 0.02 + 0.05), {Path("a"), Path("b")})]
     flushed.clear()
     start = loop.time()  # a storm that never pauses still gets an update within max_wait
     while loop.time() - start < 0.5:
         d.add_threadsafe(["c"])
-        await asyncio.sleep(0.01)
-    assert flushed and flushed[0][0] - start < 0.3
+        loop.advance(0.01)
+    # one update every max_wait, counted from the first event of each burst
+    assert [t - start for t, _ in flushed] == [pytest.approx(0.2), pytest.approx(0.4)]
 
 
-async def test_debouncer_updates_at_once_when_a_write_finished():
-    loop = asyncio.get_running_loop()
+def test_debouncer_updates_at_once_when_a_write_finished():
+    loop = FakeLoop()
     flushed: list[float] = []
-    d = Debouncer(loop, lambda paths: flushed.append(loop.time()), quiet=0.3, max_wait=1.0)
+    d = Debouncer(loop, lambda paths: flushed.append(loop.time()), quiet=0.3, max_wait=1.0,
+                  settle=0.002)
     start = loop.time()
     d.add_threadsafe(["todo.md"])  # modified: a write under way, wait for quiet
-    await asyncio.sleep(0.05)
+    loop.advance(0.05)
     assert flushed == []
     d.add_threadsafe(["todo.md"], finished=True)  # closed after writing: go
-    await asyncio.sleep(0.05)
-    assert len(flushed) == 1 and flushed[0] - start < 0.1
+    loop.advance(0.05)
+    assert flushed == [pytest.approx(start + 0.05 + 0.002)]
+    d.add_threadsafe(["todo.md"])  # a new write under way waits for quiet again
+    loop.advance(0.29)
+    assert len(flushed) == 1
+    loop.advance(0.02)
+    assert len(flushed) == 2
 
 
 async def test_real_watcher_reports_atomic_save_once(tmp_path):

@@ -150,7 +150,8 @@ def _step_commands(ls: PlanServer, number: str, todo_uri: str,
 def _descendants(items: list[TodoItem], item: TodoItem) -> list[TodoItem]:
     """Sub-items follow their parent in document order, deeper than it."""
     out = []
-    for other in items[item.index + 1:]:
+    for i in range(item.index + 1, len(items)):  # no slice: that copies the rest of the list
+        other = items[i]
         if other.depth <= item.depth or other.heading != item.heading:
             break
         out.append(other)

@@ -14,8 +14,10 @@ from plan_ls.features.client_log import ClientLog
 from plan_ls.features.feature import Feature
 from plan_ls.features.publish import Publisher
 from plan_ls.server import PlanServer
+from plan_ls.textdoc import LineTextDocument, LineWorkspace
 
 log = logging.getLogger(__name__)
+_tasks: set[asyncio.Future] = set()
 
 
 class Documents(Feature):
@@ -36,6 +38,8 @@ class Documents(Feature):
 
     def on_initialize(self, ls: PlanServer, params: t.InitializeParams) -> None:
         ls.get_feature(ClientLog).initialize(ls, params)
+        # pygls made the workspace just before this handler; no document is open yet
+        ls.protocol._workspace = LineWorkspace.like(ls.workspace)
         root = None
         if params.workspace_folders:
             root = to_fs_path(params.workspace_folders[0].uri)
@@ -66,6 +70,9 @@ class Documents(Feature):
     async def _configure(self, ls: PlanServer) -> None:
         await _pull_configuration(ls)
         ls.plan_changed()
+        task = asyncio.ensure_future(_settings_after_initialized(ls))
+        _tasks.add(task)  # a task nobody holds may be collected before it ends
+        task.add_done_callback(_tasks.discard)
 
     async def on_config(self, ls: PlanServer, params: t.DidChangeConfigurationParams) -> None:
         settings = params.settings
@@ -84,7 +91,7 @@ class Documents(Feature):
         if role is None:
             return
         doc = ls.workspace.get_text_document(uri)
-        if ls.state.editor_text(role, doc.source, doc.version):
+        if ls.state.editor_text(role, doc.source, doc.version, _changed_line(doc, params)):
             ls.plan_changed()
         elif isinstance(params, t.DidOpenTextDocumentParams):
             # an editor that opens a file wants its diagnostics
@@ -105,20 +112,42 @@ class Documents(Feature):
             ls.plan_changed()
 
 
-async def _pull_configuration(ls: PlanServer) -> None:
+def _changed_line(doc, params) -> tuple[int, str] | None:
+    """(line, its new text) when the change typed or deleted inside one line: the plan state
+    then checks that line instead of comparing every line of the file."""
+    if not isinstance(params, t.DidChangeTextDocumentParams) or len(params.content_changes) != 1:
+        return None
+    change = params.content_changes[0]
+    if not isinstance(change, t.TextDocumentContentChangePartial) or \
+            change.range.start.line != change.range.end.line or not isinstance(
+            doc, LineTextDocument):
+        return None
+    line = doc.line(change.range.start.line)
+    return None if line is None else (change.range.start.line, line)
+
+
+async def _settings_after_initialized(ls: PlanServer) -> None:
+    if await _pull_configuration(ls):
+        ls.plan_changed()
+
+
+async def _pull_configuration(ls: PlanServer) -> bool:
+    """Ask the client for its `planLs` settings; True when it sent some (and they apply)."""
     caps = ls.client_capabilities.workspace
     if not (caps and caps.configuration):
-        return
+        return False
     try:
         result = await ls.workspace_configuration_async(
             t.ConfigurationParams(items=[t.ConfigurationItem(section="planLs")]))
     except Exception as exc:  # a client that fails here still gets defaults
         log.warning("workspace/configuration failed: %s", exc)
-        return
+        return False
     if result and isinstance(result[0], dict) and result[0]:
         ls.apply_settings(result[0])
         ls.state.load_all_from_disk()
         _reapply_open_documents(ls)
+        return True
+    return False
 
 
 def _reapply_open_documents(ls: PlanServer) -> None:

@@ -169,7 +169,7 @@ def is_transcript(ls: PlanServer, uri: str) -> bool:
     path = ls.path_of(uri)
     if path is None:
         return False
-    if path.resolve() == interview_path(ls).resolve():
+    if path == interview_path(ls):  # both resolved already (path_of, confine)
         return True
     doc = ls.open_document(uri)
     return doc is not None and looks_like_transcript(doc.source)

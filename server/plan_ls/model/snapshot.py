@@ -39,7 +39,11 @@ class PlanSnapshot:
     step_items: list[list[int]] = field(default_factory=list)  # per step: item indexes
     heading_progress: list[Progress] = field(default_factory=list)  # per todo heading
     findings: list[Finding] = field(default_factory=list)
+    # Bumped by item_edited when progress or links change: together with the snapshot's
+    # identity, it tells readers (lenses, planLs/progress) that nothing they show changed.
+    revision: int = 0
     _children: dict[int, list[TodoItem]] | None = field(default=None, repr=False)
+    _next: dict[bool, tuple[int, Step | None]] = field(default_factory=dict, repr=False)
 
     checklist_in_plan: bool = False  # the todo was parsed from the plan's own text
 
@@ -98,6 +102,7 @@ class PlanSnapshot:
                 h = self.todo.heading_parent[h]
         if relink or was_done != item.done:
             self.findings = find_drift(self.todo, self.plan, self.links)
+            self.revision += 1
         return True
 
     # --- progress -------------------------------------------------------------------------
@@ -157,7 +162,18 @@ class PlanSnapshot:
         """The first step whose own work is not finished (see `finished`) and, by default,
         that nobody has claimed. None when every step is finished, and None when a checklist
         exists but none of its items belongs to a step and the plan marks no step done:
-        progress is then unknown, and handing out step 1 would be a guess."""
+        progress is then unknown, and handing out step 1 would be a guess.
+
+        Cached until the next `revision`: every change of plan state asks for it, and the
+        answer sums the progress of every step before it."""
+        cached = self._next.get(skip_claimed)
+        if cached is not None and cached[0] == self.revision:
+            return cached[1]
+        step = self._find_next_step(skip_claimed)
+        self._next[skip_claimed] = (self.revision, step)
+        return step
+
+    def _find_next_step(self, skip_claimed: bool) -> Step | None:
         if self.plan is None:
             return None
         if self.todo is not None and not any(self.step_items) \

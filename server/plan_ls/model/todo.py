@@ -113,10 +113,8 @@ class TodoDoc:
 
     def heading_at(self, line: int) -> int | None:
         """The index of the heading on this exact line."""
-        for i, h in enumerate(self.headings):
-            if h.line == line:
-                return i
-        return None
+        i = bisect.bisect_left(self.headings, line, key=lambda h: h.line)  # in line order
+        return i if i < len(self.headings) and self.headings[i].line == line else None
 
     def heading_path(self, heading: int | None) -> list[Heading]:
         path: list[Heading] = []
@@ -128,10 +126,14 @@ class TodoDoc:
 
     def items_under_heading(self, heading: int) -> list[TodoItem]:
         h = self.headings[heading]
-        return [it for it in self.items if h.line < it.line < h.end_line]
+        return self.items_in_lines(h.line + 1, h.end_line - 1)
 
     def items_in_lines(self, first: int, last: int) -> list[TodoItem]:
-        return [it for it in self.items if first <= it.line <= last]
+        """The items whose line is in [first, last] (0-based, inclusive), in document order:
+        a binary search, since a code action asks this on every cursor move."""
+        lo = bisect.bisect_left(self.items, first, key=lambda it: it.line)
+        hi = bisect.bisect_right(self.items, last, lo=lo, key=lambda it: it.line)
+        return self.items[lo:hi]
 
 
 def parse_todo(text: str) -> TodoDoc:
