@@ -39,7 +39,9 @@ class Documents(Feature):
     def on_initialize(self, ls: PlanServer, params: t.InitializeParams) -> None:
         ls.get_feature(ClientLog).initialize(ls, params)
         # pygls made the workspace just before this handler; no document is open yet
-        ls.protocol._workspace = LineWorkspace.like(ls.workspace)
+        made = getattr(ls.protocol, "_workspace", None)
+        if made is not None:
+            ls.protocol._workspace = LineWorkspace.like(made)
         root = None
         if params.workspace_folders:
             root = to_fs_path(params.workspace_folders[0].uri)

@@ -32,6 +32,7 @@ class _Published:
         self.findings: tuple[object, tuple[Finding, ...]] | None = None  # by snapshot.findings
         self.shown: tuple[object, int] | None = None  # (snapshot, revision) of what follows
         self.progress: dict | None = None
+        self.claims: tuple | None = None  # who holds which item: the Plan view shows it
         self.lenses: tuple | None = None
 
 
@@ -111,8 +112,11 @@ def _publish(ls: PlanServer, sent: _Published, force: bool) -> None:
         "nextStep": {"number": nxt.number, "title": nxt.title} if nxt else None,
         "files": uris,
     }
-    if progress != sent.progress:
-        sent.progress = progress
+    # clients redraw their plan views on planLs/progress: a claim taken or released changes
+    # no count, but it changes what they show
+    claims = tuple((i.line, i.claim) for i in snap.todo.items if i.claim) if snap.todo else ()
+    if progress != sent.progress or claims != sent.claims:
+        sent.progress, sent.claims = progress, claims
         ls.protocol.notify(PROGRESS, progress)
     lenses = lens_key(snap)
     if lenses != sent.lenses:
