@@ -88,10 +88,15 @@ def link_items(todo: TodoDoc, plan: PlanDoc | None) -> list[Link]:
     return _unlink_removed(todo, _weigh_with_text(todo, plan, by_number))
 
 
+def _unstrike(text: str) -> str:
+    """`text` with its struck step mentions written plainly ("~~Step 3~~" -> "Step 3")."""
+    return REMOVED_MENTION.sub(lambda m: m.group(0)[2:-2], text) if "~~" in text else text
+
+
 def _unlink_removed(todo: TodoDoc, links: list[Link]) -> list[Link]:
-    """Items that name a removed step ("~~Step 3~~", what *Remove step* leaves), in their own
-    text, a parent's or the nearest numbered heading above them, belong to no step, whatever
-    their words say: how "removed", for a diagnostic that asks the user where they go."""
+    """Items that name a removed step ("~~Step 3~~", what *Remove step* leaves) where an item
+    names its step (the places `item_number` reads), in a parent or in the nearest numbered
+    heading above them, belong to no step, whatever their words say: how "removed", for a diagnostic that asks the user where they go."""
     out: list[Link] = []
     heading_removed: dict[int, Link | None] = {}
 
@@ -99,11 +104,11 @@ def _unlink_removed(todo: TodoDoc, links: list[Link]) -> list[Link]:
         while h_idx is not None:
             if h_idx not in heading_removed:
                 h = todo.headings[h_idx]
-                m = REMOVED_MENTION.search(h.text)
+                was = heading_number(_unstrike(h.text))
                 if heading_number(h.text) is not None:
                     heading_removed[h_idx] = None  # a live number: not the removed step's
-                elif m:
-                    heading_removed[h_idx] = Link(None, "removed", m.group("num"), h.line)
+                elif was is not None:
+                    heading_removed[h_idx] = Link(None, "removed", was, h.line)
                 else:
                     h_idx = todo.heading_parent[h_idx]
                     continue
@@ -113,9 +118,9 @@ def _unlink_removed(todo: TodoDoc, links: list[Link]) -> list[Link]:
     for item, link in zip(todo.items, links):
         got = link
         if item_number(item.text) is None:
-            m = REMOVED_MENTION.search(item.text)
-            if m:
-                got = Link(None, "removed", m.group("num"), item.line)
+            was = item_number(_unstrike(item.text))
+            if was is not None:  # struck where the item names its step, not in its prose
+                got = Link(None, "removed", was, item.line)
             elif item.parent is not None and out[item.parent].how == "removed":
                 got = out[item.parent]
             elif item.parent is None:
