@@ -289,7 +289,7 @@ async def test_symbols_setting_follows_the_client(tmp_path, project):
     """`planLs.symbols` "auto" leaves VS Code its own markdown outline; "on" overrides."""
     from pytest_lsp import client_capabilities
 
-    for name, options, expected in (("Visual Studio Code", {}, False),
+    for name, options, expected in (("Visual Studio Code", {}, False), ("code-server", {}, False),
                                      ("Visual Studio Code", {"planLs": {"symbols": "on"}}, True),
                                      ("Neovim", {"planLs": {"symbols": "off"}}, False)):
         client = make_client()
