@@ -289,7 +289,7 @@ async def test_symbols_setting_follows_the_client(tmp_path, project):
     """`planLs.symbols` "auto" leaves VS Code its own markdown outline; "on" overrides."""
     from pytest_lsp import client_capabilities
 
-    for name, options, expected in (("Visual Studio Code", {}, False),
+    for name, options, expected in (("Visual Studio Code", {}, False), ("code-server", {}, False),
                                      ("Visual Studio Code", {"planLs": {"symbols": "on"}}, True),
                                      ("Neovim", {"planLs": {"symbols": "off"}}, False)):
         client = make_client()
@@ -469,3 +469,68 @@ async def test_move_step_down_and_up(client: LanguageClient):
             "after step 2", "after step 3")
     up = await action(lines.index("### Step 3: Page"), "Move Step 3 up")
     assert edits_by_uri(up.edit) == changes  # the same swap
+
+
+async def test_remove_step_renumbers_and_strikes_its_mentions(client: LanguageClient):
+    root = client.project
+    plan_path, todo_path = root / "prompt_plan.md", root / "todo.md"
+    plan_uri, todo_uri = open_doc(client, plan_path), todo_path.as_uri()
+    lines = PLAN.split("\n")
+    step2 = lines.index("### Step 2: Store 🚀 data")
+    actions = await client.text_document_code_action_async(t.CodeActionParams(
+        text_document=doc_id(plan_uri), range=t.Range(start=t.Position(line=step2, character=0),
+                                                      end=t.Position(line=step2, character=0)),
+        context=t.CodeActionContext(diagnostics=[])))
+    [remove] = [a for a in actions if a.title.startswith("Remove ")]
+    assert remove.title == "Remove Step 2" and remove.kind == t.CodeActionKind.RefactorRewrite
+    changes = edits_by_uri(remove.edit)
+    if remove.edit.document_changes:
+        assert changes[plan_uri][0] == 1 and changes[todo_uri][0] is None
+
+    def edit(line: int, start: int, end: int, text: str, end_line: int | None = None):
+        return t.TextEdit(range=t.Range(start=t.Position(line=line, character=start),
+                                        end=t.Position(line=end_line or line, character=end)),
+                          new_text=text)
+
+    # exact edits: the step's lines (to the next phase heading) go, Step 3 becomes Step 2,
+    # and the prompt's "step 2" is struck (the lines edited are ASCII: same in both encodings)
+    phase2 = lines.index("## Phase 2: Surface")
+    page = lines.index("### Step 3: Page")
+    show = lines.index("Show the data from step 2 on a page.")
+    assert changes[plan_uri][1] == [edit(step2, 0, 0, "", phase2), edit(page, 9, 10, "2"),
+                                    edit(show, 19, 25, "~~step 2~~")]
+    new_plan = apply_to_text(PLAN, changes[plan_uri][1], client.encoding)
+    assert new_plan == PLAN.replace(
+        "### Step 2: Store 🚀 data\n\n```text\nBuild on Step 1; keep the store small.\n```\n\n",
+        "").replace("### Step 3: Page", "### Step 2: Page").replace(
+        "from step 2", "from ~~step 2~~")
+    crlf = todo_path.read_bytes().decode()
+    new_todo = apply_to_text(crlf, changes[todo_uri][1], client.encoding)
+    assert new_todo == crlf.replace("## Step 2: Store", "## ~~Step 2~~: Store").replace(
+        "(Step 2)", "(~~Step 2~~)").replace("## Step 3: Page", "## Step 2: Page").replace(
+        "after step 2", "after ~~step 2~~")
+    # once applied, the removed step's items stay, belong to no step, and are reported
+    plan_path.write_text(new_plan, encoding="utf-8")
+    todo_path.write_bytes(new_todo.encode())
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=plan_uri, version=2),
+        content_changes=[t.TextDocumentContentChangeWholeDocument(text=new_plan)]))
+    open_doc(client, todo_path)
+
+    def removed() -> list[t.Diagnostic]:
+        return [d for d in client.diagnostics.get(todo_uri, []) if d.code == "removed-step"]
+
+    await wait_until(lambda: removed())
+    todo_lines = new_todo.split("\r\n")
+    # the heading and the item that wrote its own step; not "after ~~step 2~~" in a sentence
+    assert sorted((d.range.start.line, d.severity) for d in removed()) == [
+        (todo_lines.index("## ~~Step 2~~: Store 🚀 data"), t.DiagnosticSeverity.Information),
+        (todo_lines.index("- [ ] Write the store (~~Step 2~~) 🚀"),
+         t.DiagnosticSeverity.Information)]
+    assert "removed step" in removed()[0].message
+    # the item that named the old Step 3 now goes to Step 2 (Page), not to the removed one
+    hover = await client.text_document_hover_async(t.HoverParams(
+        text_document=doc_id(todo_uri),
+        position=t.Position(line=todo_lines.index("- [ ] Render — after ~~step 2~~ ✨"),
+                            character=7)))
+    assert hover is not None and "Page" in str(hover.contents)

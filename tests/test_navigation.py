@@ -312,3 +312,93 @@ def test_move_step_property(case):
     plan_after = find_mentions(after.blocks.source_lines(), after)
     assert sorted(map(str, named(plan_after, after.steps))) == \
         sorted(map(str, named(before["plan"], plan.steps)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(plans())
+def test_remove_step_property(case):
+    from plan_ls.model.drift import find_drift
+    from plan_ls.model.links import link_items
+    from plan_ls.model.plan import REMOVED_MENTION
+    from plan_ls.model.renumber import remove_step
+
+    plan_text, todo_text, index, _ = case
+    plan = parse_plan(plan_text)
+    step = plan.steps[index]
+    plan_lines = plan.blocks.source_lines()
+    todo_lines = parse_todo(todo_text).blocks.source_lines()
+    titles = [s.title for s in plan.steps]
+    before = {"plan": find_mentions(plan_lines, plan), "todo": find_mentions(todo_lines, plan)}
+    edits = remove_step(plan, step, plan_lines, {"todo": todo_lines})
+    texts = {"plan": plan_text, "todo": todo_text}
+    after_texts = {k: apply_edits(v, edits.get(k, [])) for k, v in texts.items()}
+    after = parse_plan(after_texts["plan"])
+    # numbered consecutively in the file's scheme; the removed step's title is gone
+    assert [s.key for s in after.steps] == [str(n) for n in range(1, len(plan.steps))]
+    assert {s.kind for s in after.steps} == {s.kind for s in plan.steps}
+    assert [s.title for s in after.steps] == titles[:index] + titles[index + 1:]
+    # every mention names the same step as before (shifted down past the removed one), or,
+    # where it named the removed step, is struck through and names none
+    for k in texts:
+        lines = parse_todo(after_texts[k]).blocks.source_lines() if k == "todo" else \
+            after.blocks.source_lines()
+        kept = [m for m in before[k] if not (k == "plan" and step.line <= m.line < step.end_line)]
+        now = [m.step for m in find_mentions(lines, after)]
+        assert now == [None if m.step is None else m.step - (m.step > index)
+                       for m in kept if m.step != index]
+        struck = [(n, m.group("num")) for n, line in enumerate(lines)
+                  for m in REMOVED_MENTION.finditer(line)]
+        assert len(struck) == sum(1 for m in kept if m.step == index)
+    # the checklist keeps every item; those that named the removed step belong to none and
+    # are reported, once per line
+    todo_after = parse_todo(after_texts["todo"])
+    assert len(todo_after.items) == len(parse_todo(todo_text).items)
+    links = link_items(todo_after, after)
+    removed_lines = {m.line for m in before["todo"] if m.step == index}
+    assert {i.line for i, link in zip(todo_after.items, links) if link.how == "removed"} \
+        == removed_lines
+    findings = find_drift(todo_after, after, links)
+    assert {f.line for f in findings if f.code == "removed-step"} == removed_lines
+    # only numbers change, mentions of the removed step gain "~~" around them, and the one
+    # cut takes exactly the removed step's lines (and the blank lines that part it)
+    cuts = [e for e in edits["plan"] if e.end_line is not None]
+    assert len(cuts) == 1
+    cut = cuts[0]
+    cut_lines = plan_text.split("\n")
+
+    def offset(line: int, column: int) -> int:
+        return sum(len(text) + 1 for text in cut_lines[:line]) + column
+
+    gone = plan_text[offset(cut.line, cut.start):offset(cut.end_line, cut.end)]
+    assert gone.strip("\n") == "\n".join(cut_lines[step.line:step.end_line]).strip("\n")
+    assert cut.text in ("", "\n")
+    for k, file_edits in edits.items():
+        old_lines = texts[k].split("\n")
+        for e in file_edits:
+            if e is cut:
+                continue
+            old = old_lines[e.line][e.start:e.end]
+            assert (old.isdigit() and e.text.isdigit()) or e.text == f"~~{old}~~"
+
+
+def test_remove_step_strikes_its_mentions_and_refuses_to_drop_boxes():
+    from plan_ls.model.renumber import remove_step
+
+    text = ("## Step 1: Dig\n\n```text\nx\n```\n\n## Step 2: Pour\n\n```text\nafter Step 1\n```\n"
+            "\n## Step 3: Cure\n\n```text\nwhat Step 2 poured\n```\n")
+    todo = "## Step 2: Pour\n- [ ] mix\n\n## Step 3: Cure\n- [ ] wait (step 3)\n"
+    plan = parse_plan(text)
+    edits = remove_step(plan, plan.steps[1], plan.blocks.source_lines(), {"todo": lines_of(todo)})
+    assert apply_edits(text, edits["plan"]) == (
+        "## Step 1: Dig\n\n```text\nx\n```\n\n## Step 2: Cure\n\n```text\nwhat ~~Step 2~~ "
+        "poured\n```\n")
+    assert apply_edits(todo, edits["todo"]) == \
+        "## ~~Step 2~~: Pour\n- [ ] mix\n\n## Step 2: Cure\n- [ ] wait (step 2)\n"
+    last = remove_step(plan, plan.steps[2], plan.blocks.source_lines(), {})
+    assert apply_edits(text, last["plan"]) == text[:text.index("\n## Step 3")]
+    boxed = parse_plan("## Step 1: A\n\n- [ ] a\n\n## Step 2: B\n\n- [x] b\n")
+    with pytest.raises(RenameRefused, match="Step 2 holds checklist items \\(line 7\\)"):
+        remove_step(boxed, boxed.steps[1], boxed.blocks.source_lines(), {})
+    with pytest.raises(RenameRefused, match="only step"):
+        single = parse_plan("## Step 1: A\n\n```text\nx\n```\n")
+        remove_step(single, single.steps[0], single.blocks.source_lines(), {})

@@ -661,3 +661,91 @@ def test_api_key_from_secret_storage_and_a_cancelled_generation(code_server: Cod
         assert secret not in code_server.extension_host_logs()
     finally:
         llm.close()
+
+
+# steps labelled in bold, not headings: VS Code's own markdown outline cannot list them, so a
+# step in the Outline view comes from the server's document symbols
+GARDEN_PLAN = """# Garden plan
+
+**Prompt 1:** Raised beds
+
+```text
+Build two raised beds from untreated boards.
+```
+
+**Prompt 2:** Drip line
+
+```text
+Lay a drip line along the beds from Prompt 1.
+```
+"""
+
+GARDEN_TODO = """# Todo
+
+## Prompt 1: Raised beds
+- [x] Cut the boards
+- [ ] Fill the beds with soil
+
+## Prompt 2: Drip line
+- [ ] Lay the hose along both beds
+"""
+
+
+def test_f12_from_an_item_opens_the_step_and_the_outline_lists_steps(
+        code_server: CodeServer, page, tmp_path: Path) -> None:
+    ws = tmp_path / "garden"
+    (ws / ".vscode").mkdir(parents=True)
+    (ws / "prompt_plan.md").write_text(GARDEN_PLAN)
+    (ws / "todo.md").write_text(GARDEN_TODO)
+    (ws / ".vscode" / "settings.json").write_text(json.dumps({"planLs.symbols": "on"}))
+    status = plan_status(ws)
+    steps = status["plan"]["steps"]
+    assert [(s["number"], s["title"]) for s in steps] == [("1", "Raised beds"),
+                                                          ("2", "Drip line")], steps
+    item = next(i for i in status["todo"]["items"] if i["text"].startswith("Lay the hose"))
+    assert item["step"] == "2", item
+    step_line = steps[1]["line"]  # 1-based
+    shot = Shots(page, "vscode-navigate")
+
+    open_folder(page, code_server, ws)
+    status_bar_text(page, code_server, "✓ 1/3")
+    page.keyboard.press("Control+P")
+    page.locator(".quick-input-widget input").wait_for(state="visible")
+    page.keyboard.type("todo.md")
+    page.locator(".quick-input-list .monaco-list-row", has_text="todo.md").first.wait_for()
+    page.keyboard.press("Enter")
+    page.locator(".tab.active", has_text="todo.md").wait_for()
+    line = page.locator(".monaco-editor .view-line", has_text="Lay the hose").first
+    line.wait_for()
+
+    # F12 on the item's words (no step named there): the plan opens at the step's line
+    line.click(position={"x": 160, "y": 5})
+    item_line = GARDEN_TODO.splitlines().index("- [ ] Lay the hose along both beds") + 1
+    page.locator(".statusbar-item", has_text=f"Ln {item_line},").first.wait_for()
+    page.keyboard.press("F12")
+    try:
+        page.locator(".tab.active", has_text="prompt_plan.md").wait_for(timeout=15_000)
+        page.locator(".statusbar-item", has_text=f"Ln {step_line},").first.wait_for(
+            timeout=15_000)
+    except Exception as exc:
+        shot("f12-failed")
+        raise AssertionError(f"F12 did not open the plan at line {step_line}"
+                             f"{diagnostics(code_server)}") from exc
+    shot("f12-opens-step")
+
+    # the Outline view of the plan lists both steps by the server's names
+    run_palette_command(page, "Explorer: Focus on Outline View")
+    page.keyboard.press("Enter")
+    title = page.locator("h3.title", has_text=re.compile(r"^\s*outline\s*$", re.I))
+    outline = page.locator(".pane", has=page.locator(".pane-header", has=title))
+    try:
+        for step in steps:  # with the step's progress as detail, as only the server gives
+            row = outline.locator(".monaco-list-row",
+                                  has_text=f"Prompt {step['number']}: {step['title']}").first
+            row.wait_for(timeout=20_000)
+            assert f"{step['todo_done']}/{step['todo_total']}" in text_of(row), text_of(row)
+    except Exception as exc:
+        shot("outline-failed")
+        rows = [text_of(r) for r in outline.locator(".monaco-list-row").all()]
+        raise AssertionError(f"the Outline view shows {rows}{diagnostics(code_server)}") from exc
+    shot("outline-steps")

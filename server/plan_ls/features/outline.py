@@ -23,7 +23,8 @@ _KINDS = {"phase": t.SymbolKind.Namespace, "step": t.SymbolKind.Function,
 
 
 # clientInfo.name of VS Code and its builds without the brand, which share its markdown outline
-_VSCODE_NAMES = ("visual studio code", "vscodium", "code - oss", "code-oss")
+# (code-server names itself "code-server")
+_VSCODE_NAMES = ("visual studio code", "vscodium", "code - oss", "code-oss", "code-server")
 
 
 def symbols_enabled(ls: PlanServer) -> bool:

@@ -56,8 +56,10 @@ def line_range(lines: list[str], line: int, codec: PositionCodec) -> t.Range:
 
 def lsp_text_edits(lines: list[str], edits: list[TextEdit],
                    codec: PositionCodec) -> list[t.TextEdit]:
-    return [t.TextEdit(range=finding_range(lines, e.line, e.start, e.end, codec), new_text=e.text)
-            for e in edits]
+    return [t.TextEdit(range=t.Range(start=lsp_position(lines, e.line, e.start, codec),
+                                     end=lsp_position(lines, e.line if e.end_line is None
+                                                      else e.end_line, e.end, codec)),
+                       new_text=e.text) for e in edits]
 
 
 def server_column(codec: PositionCodec, text: str, character: int) -> int:

@@ -1,6 +1,8 @@
 """Reshaping the plan from a step's heading: code actions *Insert step after Step N* (a step
 skeleton; the steps after it and every mention of them renumbered) and *Move Step N up* /
-*down* (the step swaps places with its neighbour; numbers stay in order, mentions follow)."""
+*down* (the step swaps places with its neighbour; numbers stay in order, mentions follow) and
+*Remove Step N* (the step's section goes, the later steps and their mentions are renumbered,
+and mentions of the removed step are struck through: "~~Step 3~~" names no step)."""
 
 from __future__ import annotations
 
@@ -29,7 +31,12 @@ class Reshape(Feature):
     def actions(self, ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
         """The reshaping actions on the line that names a step, each offered only where the
         plan's numbering allows it (whole numbers written in the plan for an insert)."""
-        from plan_ls.model.renumber import RenameRefused, insert_step_after, move_step_down
+        from plan_ls.model.renumber import (
+            RenameRefused,
+            insert_step_after,
+            move_step_down,
+            remove_step,
+        )
         uri = params.text_document.uri
         snap = ls.state.snapshot
         if ls.role_of_uri(uri) != "plan" or snap.plan is None:
@@ -49,6 +56,8 @@ class Reshape(Feature):
         if step.index + 1 < len(plan.steps):
             offers.append((f"Move {step.name} down",
                            lambda: move_step_down(plan, step, lines["plan"], others)))
+        offers.append((f"Remove {step.name}",
+                       lambda: remove_step(plan, step, lines["plan"], others)))
         out = []
         for title, compute in offers:
             try:

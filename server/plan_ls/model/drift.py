@@ -57,6 +57,13 @@ def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) ->
                 out.append(_whole_line(todo.blocks.lines, "todo", link.named_line, INFO,
                                        f"Names step {link.named}, which the plan does not have; "
                                        f"linked to {step.name} by its title", "renumbered-step"))
+        elif link.how == "removed" and link.named_line not in missing_reported:
+            line = link.named_line if link.named_line is not None else item.line
+            missing_reported.add(line)  # once per struck mention, not per item under it
+            out.append(_whole_line(todo.blocks.lines, "todo", line, INFO,
+                                   f"Names a removed step (was step {link.named}): its items "
+                                   "belong to no step; link them to one or delete them",
+                                   "removed-step"))
         elif link.how == "missing" and link.named_line not in missing_reported \
                 and _labelled(todo.blocks.lines, link.named_line):
             line = link.named_line if link.named_line is not None else item.line
@@ -91,7 +98,7 @@ def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) ->
                                    f"{'ve' if len(later) > 1 else 's'} no todo item: {names}",
                                    "steps-without-todo"))
         unlinked = [item for item, link in zip(todo.items, links)
-                    if link.step is None and link.how != "group" and not (
+                    if link.step is None and link.how not in ("group", "removed") and not (
                         link.how == "missing" and _labelled(todo.blocks.lines, link.named_line))]
         if unlinked:
             n = len(unlinked)

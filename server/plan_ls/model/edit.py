@@ -13,12 +13,14 @@ _CLAIM_SUFFIX = re.compile(r"[ \t]*\(@[\w][\w.\-]*\)")
 
 @dataclass(frozen=True, slots=True)
 class TextEdit:
-    """Replace line[start:end] (str indices, 0-based line) by `text`."""
+    """Replace line[start:end] (str indices, 0-based line) by `text`; with `end_line`, replace
+    from (line, start) to (end_line, end) instead (removing whole lines)."""
 
     line: int
     start: int
     end: int
     text: str
+    end_line: int | None = None
 
 
 def mark_items(items: Iterable[TodoItem], done: bool) -> list[TextEdit]:
@@ -35,18 +37,21 @@ def mark_items(items: Iterable[TodoItem], done: bool) -> list[TextEdit]:
 def apply_edits(text: str, edits: Iterable[TextEdit]) -> str:
     """Apply line/column edits to a text, keeping its line endings (LF, CRLF, CR) and BOM."""
     parts = re.split(r"(\r\n|\r|\n)", text)  # lines at even indexes, endings at odd ones
-    by_line: dict[int, list[TextEdit]] = {}
-    for e in edits:
-        by_line.setdefault(e.line, []).append(e)
-    for line, line_edits in by_line.items():
-        idx = line * 2
-        if idx >= len(parts):
-            raise ValueError(f"edit for line {line + 1}, but the text has {len(parts) // 2 + 1}")
-        source = parts[idx]
-        for e in sorted(line_edits, key=lambda e: e.start, reverse=True):
-            source = source[: e.start] + e.text + source[e.end:]
-        parts[idx] = source
-    return "".join(parts)
+    starts = [0]  # where each line starts in `text`
+    for i in range(0, len(parts) - 1, 2):
+        starts.append(starts[-1] + len(parts[i]) + len(parts[i + 1]))
+
+    def offset(line: int, column: int) -> int:
+        if line >= len(starts):
+            raise ValueError(f"edit for line {line + 1}, but the text has {len(starts)}")
+        return starts[line] + column
+
+    spans = sorted(((offset(e.line, e.start),
+                     offset(e.line if e.end_line is None else e.end_line, e.end), e.text)
+                    for e in edits), reverse=True)
+    for start, end, new in spans:  # from the end, so earlier offsets stay valid
+        text = text[:start] + new + text[end:]
+    return text
 
 
 def claim_edit(line_text: str, line: int, name: str) -> TextEdit | None:

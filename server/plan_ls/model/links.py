@@ -24,7 +24,16 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from plan_ls.model.plan import _GROUP, _LABEL, _NUMBERED, NUMBER, STEP_WORDS, PlanDoc
+from plan_ls.model.plan import (
+    _GROUP,
+    _LABEL,
+    _NUMBERED,
+    NUMBER,
+    REMOVED_MENTION,
+    STEP_WORDS,
+    PlanDoc,
+    struck,
+)
 from plan_ls.model.todo import TodoDoc
 
 _ITEM_LEAD = re.compile(rf"^[*_\s]*(?:(?:{STEP_WORDS})\s*#?\s*(?P<num>{NUMBER})(?![\w])"
@@ -39,7 +48,7 @@ _STOP = {"the", "a", "an", "and", "of", "for", "to", "in", "with", "on", "step",
 @dataclass(slots=True)
 class Link:
     step: int | None  # index into plan.steps
-    how: str  # "item", "parent", "heading", "title", "group" or "none"
+    how: str  # "item", "parent", "heading", "title", "group", "missing", "removed" or "none"
     named: str | None = None  # the number that was written, linked or not
     named_line: int | None = None  # where it was written (for a missing step's diagnostic)
 
@@ -58,10 +67,10 @@ def item_number(text: str) -> str | None:
 @lru_cache(maxsize=8192)
 def heading_number(text: str) -> str | None:
     """A step number written in a heading ("Step 3", "3. Title"); phases name no step."""
-    m = _LABEL.search(text)
-    if m:
-        return m.group("num")
-    if _GROUP.match(text):
+    for m in _LABEL.finditer(text):
+        if not struck(text, m.start(), m.end()):  # "~~Step 3~~" names a removed step
+            return m.group("num")
+    if REMOVED_MENTION.search(text) or _GROUP.match(text):
         return None
     m = _NUMBERED.match(text)
     return m.group("num") if m else None
@@ -76,7 +85,48 @@ def link_items(todo: TodoDoc, plan: PlanDoc | None) -> list[Link]:
     if plan is None or not plan.steps:
         return [Link(None, "none") for _ in todo.items]
     by_number = _number_links(todo, plan)
-    return _weigh_with_text(todo, plan, by_number)
+    return _unlink_removed(todo, _weigh_with_text(todo, plan, by_number))
+
+
+def _unstrike(text: str) -> str:
+    """`text` with its struck step mentions written plainly ("~~Step 3~~" -> "Step 3")."""
+    return REMOVED_MENTION.sub(lambda m: m.group(0)[2:-2], text) if "~~" in text else text
+
+
+def _unlink_removed(todo: TodoDoc, links: list[Link]) -> list[Link]:
+    """Items that name a removed step ("~~Step 3~~", what *Remove step* leaves) where an item
+    names its step (the places `item_number` reads), in a parent or in the nearest numbered
+    heading above them, belong to no step, whatever their words say: how "removed", for a diagnostic that asks the user where they go."""
+    out: list[Link] = []
+    heading_removed: dict[int, Link | None] = {}
+
+    def under_heading(h_idx: int | None) -> Link | None:
+        while h_idx is not None:
+            if h_idx not in heading_removed:
+                h = todo.headings[h_idx]
+                was = heading_number(_unstrike(h.text))
+                if heading_number(h.text) is not None:
+                    heading_removed[h_idx] = None  # a live number: not the removed step's
+                elif was is not None:
+                    heading_removed[h_idx] = Link(None, "removed", was, h.line)
+                else:
+                    h_idx = todo.heading_parent[h_idx]
+                    continue
+            return heading_removed[h_idx]
+        return None
+
+    for item, link in zip(todo.items, links):
+        got = link
+        if item_number(item.text) is None:
+            was = item_number(_unstrike(item.text))
+            if was is not None:  # struck where the item names its step, not in its prose
+                got = Link(None, "removed", was, item.line)
+            elif item.parent is not None and out[item.parent].how == "removed":
+                got = out[item.parent]
+            elif item.parent is None:
+                got = under_heading(item.heading) or link
+        out.append(got)
+    return out
 
 
 def links_in_plan(todo: TodoDoc, plan: PlanDoc | None) -> list[Link]:

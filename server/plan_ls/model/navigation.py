@@ -21,6 +21,7 @@ from plan_ls.model.plan import (
     PlanDoc,
     Step,
     normalize_number,
+    struck,
 )
 
 
@@ -46,14 +47,15 @@ def _mention_words(plan: PlanDoc) -> frozenset[str]:
 
 def find_mentions(lines: list[str], plan: PlanDoc, first_line: int = 0) -> list[Mention]:
     """Every step mention in `lines` (numbered from `first_line`), in order. Ranges ("Steps
-    1-3") are not mentions of one step and are left out; a mention of a number the plan
-    lacks has `step` None."""
+    1-3") and struck-through mentions ("~~Step 3~~", a removed step) are left out; a mention
+    of a number the plan lacks has `step` None."""
     text = "\n".join(lines)  # one pass over the text: a big checklist has few mentions
     out: list[Mention] = []
     n, at = 0, 0  # the line of the last match, and where that line starts
     for m in _label_matches(text, _mention_words(plan)):
         number = m.group("num")
-        if "-" in number or "–" in number or "\n" in m.group(0):
+        if "-" in number or "–" in number or "\n" in m.group(0) \
+                or struck(text, m.start(), m.end()):  # "~~Step 3~~" names a removed step
             continue
         n += text.count("\n", at, m.start())
         at = text.rfind("\n", 0, m.start()) + 1

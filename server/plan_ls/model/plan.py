@@ -21,6 +21,16 @@ GROUP_WORDS = r"phase|part|stage|sprint|epic|milestone|section"
 
 _LABEL = re.compile(rf"(?<![\w])(?P<word>{STEP_WORDS})s?\s*#?\s*(?P<num>{NUMBER}(?:[-–]\d+(?![\w.]))?)"
                     rf"(?![\w])(?:/\d+)?", re.I)
+# A step named and struck through ("~~Step 3~~"): what *Remove step* leaves where the removed
+# step was named. It names no step: nothing links to it, renames and go-to-definition skip it.
+REMOVED_MENTION = re.compile(rf"~~(?P<word>{STEP_WORDS})s?\s*#?\s*(?P<num>{NUMBER})~~", re.I)
+
+
+def struck(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] (a step label) is struck through: "~~" right around it."""
+    return text[max(0, start - 2):start] == "~~" and text[end:end + 2] == "~~"
+
+
 _RANGE = re.compile(r"^(\d+)[-–](\d+)$")
 # A label that says its step is done: a check mark before it, or a status at its end
 # ("✅ COMPLETED", "(done)", "[x]"); a title that merely uses the word ("Add and done commands")

@@ -132,7 +132,8 @@ def _shift(plan: PlanDoc, plan_lines: list[str], files: Mapping[str, list[str]],
     """Edits adding `delta` (1: a step is inserted after index `after`) to the numbers of the
     steps after index `after` and to every mention of them. A mention of a missing step
     whose number a step would take moves too, so that it names no step after the shift
-    either; other mentions of missing steps stay as written."""
+    either; other mentions of missing steps stay as written. (With `delta` -1, a step removed
+    at index `after`, the steps take numbers that were taken already: no missing step's.)"""
     threshold = int(plan.steps[after].key) if after >= 0 else 0
     spans = _whole_numbers(plan, plan_lines, after + 1)
     taken = {int(s.key) + delta for s in plan.steps[after + 1:]} | {threshold + 1}
@@ -150,7 +151,7 @@ def _shift(plan: PlanDoc, plan_lines: list[str], files: Mapping[str, list[str]],
                                                           moved(written))
         for m in find_mentions(lines, plan):
             later = m.step is not None and m.step > after
-            dangling = m.step is None and normalize_number(m.number).isdigit() \
+            dangling = delta > 0 and m.step is None and normalize_number(m.number).isdigit() \
                 and int(normalize_number(m.number)) in taken
             if (later or dangling) and (m.line, m.num_start) not in edits:
                 edits[(m.line, m.num_start)] = TextEdit(m.line, m.num_start, m.num_end,
@@ -251,4 +252,58 @@ def move_step_down(plan: PlanDoc, step: Step, plan_lines: list[str],
         if new != plan_lines[n]:
             edits.append(TextEdit(n, 0, len(plan_lines[n]), new))
     out["plan"] = sorted(edits, key=lambda e: (e.line, e.start))
+    return out
+
+
+# --- removing a step ---------------------------------------------------------------------------
+
+_CHECKBOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]")
+
+
+def remove_step(plan: PlanDoc, step: Step, plan_lines: list[str],
+                files: Mapping[str, list[str]]) -> dict[str, list[TextEdit]]:
+    """Edits that remove `step` from the plan (its label through the end of its section or
+    prompt fence), take one off the numbers of the steps after it and of every mention of
+    them, and strike through every mention of the removed step left elsewhere ("Step 3" ->
+    "~~Step 3~~"), so that no mention silently comes to name the step that takes its number:
+    a struck mention names no step, and the checklist items under it belong to none (the
+    diagnostics say so). The checklist's own text stays. Raises RenameRefused for the only
+    step, for a step whose section holds checklist boxes (a plan that holds its own
+    checklist: removing them would lose the user's progress), or for plans whose steps from
+    `step` on are not whole numbers written in the plan."""
+    if len(plan.steps) < 2:
+        raise RenameRefused(f"{step.name} is the plan's only step")
+    _whole_numbers(plan, plan_lines, step.index)
+    nxt = plan.steps[step.index + 1] if step.index + 1 < len(plan.steps) else None
+    stop = min(step.end_line, len(plan_lines))
+    if nxt is not None:
+        stop = min(stop, nxt.line)
+    for n in range(step.line, stop):
+        if _CHECKBOX.match(plan_lines[n]):
+            raise RenameRefused(f"{step.name} holds checklist items (line {n + 1}): move or "
+                                "delete them first")
+    out = _shift(plan, plan_lines, files, step.index, -1)
+    last = len(plan_lines) - 1
+    if stop > last:  # the last step: cut from the end of the text before it
+        before = step.line - 1
+        while before > 0 and not plan_lines[before].strip():
+            before -= 1
+        cut = TextEdit(before, len(plan_lines[before]), len(plan_lines[last]),
+                       "\n" if plan_lines[last] == "" and last > before else "", end_line=last)
+        gone = range(before + 1, last + 1)
+    else:
+        cut = TextEdit(step.line, 0, 0, "", end_line=stop)
+        gone = range(step.line, stop)
+    for key, lines in {"plan": plan_lines, **files}.items():
+        edits = [e for e in out.get(key, []) if key != "plan" or e.line not in gone]
+        for m in find_mentions(lines, plan):
+            if m.step == step.index and not (key == "plan" and step.line <= m.line < stop):
+                edits.append(TextEdit(m.line, m.start, m.end,
+                                      f"~~{lines[m.line][m.start:m.end]}~~"))
+        if key == "plan":
+            edits.append(cut)
+        if edits:
+            out[key] = sorted(edits, key=lambda e: (e.line, e.start))
+        else:
+            out.pop(key, None)
     return out
