@@ -7,17 +7,12 @@ and mentions of the removed step are struck through: "~~Step 3~~" names no step)
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
 
 from plan_ls.features.feature import Feature
 from plan_ls.features.rename import RenameFailed, planning_files, workspace_edit
 from plan_ls.server import PlanServer
-
-if TYPE_CHECKING:
-    pass
-
 
 log = logging.getLogger(__name__)
 
