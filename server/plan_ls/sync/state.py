@@ -188,6 +188,15 @@ class PlanState:
             self.files = files
         self._reset_paths()
 
+    def current_lines(self, role: str) -> list[str] | None:
+        """The lines (without endings, by LSP's rule, the BOM left out) of `role`'s current
+        text as its parse split them, without making the text; None when there is no text or
+        no parse of the current one yet."""
+        doc = self._parsed.get(role)
+        if doc is None or self._parsed_rev.get(role) != self.state[role].revision:
+            return None
+        return doc.blocks.lines
+
     def path_of(self, role: str) -> Path:
         """The file that plays `role` now (the plan's file for "todo" when the plan holds its
         own checklist)."""
