@@ -313,8 +313,9 @@ class PlanState:
                 fs.text = text
                 self._parsed_rev["todo"] = fs.revision
                 return True
-            fs.text, fs.error = text, None
-            self._dirty |= changed
+            if changed:  # the same text keeps its revision: the parse of it stays current
+                fs.text, fs.error = text, None
+                self._dirty = True
             return changed
         finally:
             fs.key = key
