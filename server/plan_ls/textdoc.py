@@ -16,7 +16,7 @@ import dataclasses
 from lsprotocol import types as t
 from pygls.workspace import TextDocument, Workspace
 
-from plan_ls.sync.state import LineEdit
+from plan_ls.sync.line_edit import LineEdit
 
 
 def _one_line(text: str) -> bool:

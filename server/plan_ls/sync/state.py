@@ -24,6 +24,7 @@ from plan_ls.model.spec import SpecDoc, parse_spec
 from plan_ls.model.text import normalize_newlines, split_lines, strip_bom
 from plan_ls.model.todo import TodoDoc, parse_todo
 from plan_ls.settings import FileSettings
+from plan_ls.sync.line_edit import LineEdit
 
 ROLES = ("todo", "plan", "spec")
 # Parsing markdown costs ~50 µs a line: past a few MB a planning file is no longer usable
@@ -65,20 +66,6 @@ class FileState:
         keystroke in a big checklist need not join its 50,000 lines."""
         self._text, self._read = None, read
         self.revision += 1
-
-
-@dataclass(frozen=True)
-class LineEdit:
-    """An editor's proof that its text is the text it had as `before`, with the content of
-    line `number` (by str.splitlines) replaced and no line added or removed. Lets the plan
-    state check a one-line change without the new text (tests/test_state.py)."""
-    before: object  # the key of the text before the change (FileState.key)
-    after: object  # the key of the text after it
-    number: int  # 0-based line, str.splitlines' numbering
-    line: str  # its new text with its ending
-    lines: int  # the number of lines (str.splitlines), the same before and after
-    ends_with_break: bool  # the text ends with a line ending
-    length: int  # len() of the new text
 
 
 def _one_changed_line(old_lines: list[str], body: str, hint: tuple[int, str] | None,
