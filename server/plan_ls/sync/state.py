@@ -12,8 +12,9 @@ sits in, and a checklist file created later (generated, or written by hand) take
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from plan_ls.confinement import OutsideWorkspace, confine_markdown, resolve
@@ -30,6 +31,7 @@ ROLES = ("todo", "plan", "spec")
 # Parsing markdown costs ~50 µs a line: past a few MB a planning file is no longer usable
 # live, so it gets a clear message instead of a frozen editor.
 PLAN_FILE_LIMIT = 4_000_000
+_REVISIONS = itertools.count(1)
 
 
 @dataclass
@@ -39,7 +41,9 @@ class FileState:
     open_in_editor: bool = False
     error: str | None = None  # why the file could not be read
     refused: str | None = None  # confinement refused the path: never read or written
-    revision: int = 0  # bumped on every assignment of the text: what a parse was made from
+    # a new number on every assignment of the text, unique across FileStates (a settings
+    # change makes new ones): what a parse was made from
+    revision: int = field(default_factory=lambda: next(_REVISIONS))
     key: object = None  # the editor's key of the text (see LineEdit); None: not the editor's
     _text: str | None = None
     _read: Callable[[], str] | None = None  # makes the text, when it is read at all
@@ -54,7 +58,7 @@ class FileState:
     @text.setter
     def text(self, value: str | None) -> None:
         self._text, self._read = value, None
-        self.revision += 1
+        self.revision = next(_REVISIONS)
 
     @property
     def has_text(self) -> bool:
@@ -65,7 +69,7 @@ class FileState:
         """Set the text to what `read()` returns, called only when someone reads it: a
         keystroke in a big checklist need not join its 50,000 lines."""
         self._text, self._read = None, read
-        self.revision += 1
+        self.revision = next(_REVISIONS)
 
 
 def _one_changed_line(old_lines: list[str], body: str, hint: tuple[int, str] | None,
