@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lsprotocol import types as t
 
 from plan_ls.sync.state import PlanState
+from plan_ls.textdoc import LineTextDocument
 
 PLAN = "".join(f"## Step {n}: Part {n}\n```text\nbuild part {n}\n```\n" for n in range(1, 5))
 TODO = (
@@ -105,3 +108,58 @@ def test_a_true_hint_takes_the_fast_path(tmp_path):
     state.rebuild()
     assert state.snapshot.todo is parsed
     assert state.snapshot.todo.item_at(line).text == "cc"
+
+
+def _edit(doc, line: int, start: int, end: int, text: str) -> None:
+    doc.apply_change(t.TextDocumentContentChangePartial(
+        range=t.Range(start=t.Position(line=line, character=start),
+                      end=t.Position(line=line, character=end)), text=text))
+
+
+def _tell(state: PlanState, doc, version: int) -> bool:
+    """What the server does on didChange (features/documents.py)."""
+    edit = doc.line_edit
+    text = functools.partial(doc.text_at, doc.key) if edit is not None else doc.source
+    return state.editor_text("todo", text, version, edit, key=doc.key)
+
+
+def test_line_edits_without_the_text_match_a_full_parse(tmp_path):
+    """An open document's LineEdit replaces the text only when it proves the change: line
+    endings that only str.splitlines knows (form feed, U+2028) shift its line numbers, a
+    BOM, CRLF, and a change the state was not told of (a stale key) must all give what a
+    full parse gives."""
+    texts = [TODO, "\ufeff" + TODO, TODO.replace("\n", "\r\n"),
+             TODO.replace("# Todo", "# To\x0cdo"), TODO.replace("## Step 2", "## Step\u2028 2")]
+    # (line, start, end, new text): check-offs, typing, a whole-line rewrite, a BOM deleted
+    changes = [(6, 3, 4, "x"), (7, 3, 4, " "), (9, 7, 7, "ee"), (6, 0, 7, "# Notes"),
+               (0, 0, 1, ""), (11, 6, 7, "f (@cy)")]
+    for n, text in enumerate(texts):
+        for skip in (False, True):
+            state = fresh(tmp_path / f"live{n}{skip}", text)
+            doc = LineTextDocument("file:///w/todo.md", text, version=1)
+            state.editor_text("todo", doc.source, 1, key=doc.key)
+            for version, change in enumerate(changes, 2):
+                _edit(doc, *change)
+                if skip and version == 3:
+                    continue  # the state misses this change: the next proof is stale
+                _tell(state, doc, version)
+                state.rebuild()
+                expected = normalized_status(fresh(tmp_path / f"full{n}{skip}{version}",
+                                                   doc.source))
+                assert normalized_status(state) == expected, (n, skip, change)
+                assert state.state["todo"].text == doc.source
+
+
+def test_a_check_off_in_an_open_document_joins_no_text(tmp_path):
+    state = fresh(tmp_path, TODO)
+    doc = LineTextDocument("file:///w/todo.md", TODO, version=1)
+    state.editor_text("todo", doc.source, 1, key=doc.key)
+    state.rebuild()
+    parsed = state.snapshot.todo
+    _edit(doc, 6, 3, 4, "x")
+    assert doc.line_edit is not None
+    assert _tell(state, doc, 2)
+    state.rebuild()
+    assert state.snapshot.todo is parsed and state.snapshot.step_progress(1).done == 2
+    assert doc._source == TODO and state.state["todo"]._read is not None  # nothing joined
+    assert state.state["todo"].text == TODO.replace("- [ ] c", "- [x] c")

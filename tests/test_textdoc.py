@@ -70,3 +70,50 @@ def test_workspace_makes_line_documents_with_its_encoding():
     doc = ws.get_text_document("file:///w/todo.md")
     assert isinstance(doc, LineTextDocument)
     assert ws.position_encoding == "utf-8" and ws.root_uri == "file:///w"
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXT, edits(), ENCODINGS)
+def test_unread_text_and_line_edits_tell_the_truth(text, changes, encoding):
+    """Without anyone reading `source` between changes (the text is joined only at the end),
+    the text before each change stays readable and each LineEdit states the change."""
+    codec = PositionCodec(encoding=encoding)
+    ours = LineTextDocument("file:///w/todo.md", text, version=1, position_codec=codec)
+    theirs = TextDocument("file:///w/todo.md", text, version=1, position_codec=codec)
+    for start, end, new_text in changes:
+        if (end.line, end.character) < (start.line, start.character):
+            start, end = end, start
+        change = t.TextDocumentContentChangePartial(range=t.Range(start=start, end=end),
+                                                    text=new_text)
+        before, previous = ours.key, theirs.source
+        ours.apply_change(change)
+        theirs.apply_change(change)
+        assert ours.key is not before
+        assert ours.text_at(before) == previous
+        edit = ours.line_edit
+        if edit is not None:
+            lines = theirs.lines
+            assert (edit.before, edit.after) == (before, ours.key)
+            assert edit.line == lines[edit.number] and edit.lines == len(lines)
+            assert edit.length == len(theirs.source)
+            assert edit.ends_with_break == (lines[-1] != lines[-1].splitlines()[0])
+            assert len(previous.splitlines()) == len(lines)
+            assert [ln for i, ln in enumerate(previous.splitlines(True)) if i != edit.number] \
+                == [ln for i, ln in enumerate(lines) if i != edit.number]
+    assert ours.source == theirs.source and ours.lines == theirs.lines
+
+
+def test_typing_joins_nothing_until_the_text_is_read():
+    doc = LineTextDocument("file:///w/todo.md", "- [ ] a\n\r- [ ] b\n", version=1)
+    for n in range(3):
+        doc.apply_change(t.TextDocumentContentChangePartial(
+            range=t.Range(start=t.Position(line=0, character=7 + n),
+                          end=t.Position(line=0, character=7 + n)), text="z"))
+    assert doc._source == "- [ ] a\n\r- [ ] b\n"  # not joined yet
+    assert doc.source == "- [ ] azzz\n\r- [ ] b\n"
+    # emptying the line after a "\r" must not glue "\r" and "\n" into one line ending
+    doc = LineTextDocument("file:///w/todo.md", "a\rb\nc", version=1)
+    doc.apply_change(t.TextDocumentContentChangePartial(
+        range=t.Range(start=t.Position(line=1, character=0), end=t.Position(line=1, character=1)),
+        text=""))
+    assert doc.lines == ("a\r\n", "c") and doc.line_edit is None

@@ -229,14 +229,18 @@ class PlanServer(LanguageServer):
     def document_line(self, uri: str, line: int) -> str | None:
         """One line of a document (None if there is no such document). pygls's doc.lines
         splits the whole text on every call; this keeps the split of the last text asked."""
+        role = self.role_of_uri(uri)
+        if role in ("todo", "plan"):
+            doc, fs = self.open_document(uri), self.state.state[role]
+            key = getattr(doc, "key", None)
+            # the planning files are split already: no join of an open checklist's text
+            lines = self.state.current_lines(role) if doc is None or (
+                key is not None and fs.key is key) else None
+            if lines is not None:
+                return lines[line] if 0 <= line < len(lines) else ""
         text = self.document_text(uri)
         if text is None:
             return None
-        role = self.role_of_uri(uri)
-        parsed = {"todo": self.state.snapshot.todo, "plan": self.state.snapshot.plan}.get(role)
-        if parsed is not None and self.state.state[role].text is text:
-            lines = parsed.blocks.lines  # the planning files are split already
-            return lines[line] if 0 <= line < len(lines) else ""
         if self._split[0] is not text:
             self._split = (text, split_lines(text))
         lines = self._split[1]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as t
 from pygls.workspace import PositionCodec
 
-from plan_ls.features.checklists import checklist_for
+from plan_ls.features.checklists import checklist_doc
 from plan_ls.features.edits import versioned_edit
 from plan_ls.features.feature import Feature
 from plan_ls.features.positions import codec_of
@@ -52,10 +52,9 @@ def _action(title: str, uri: str, version: int | None, lines: list[str],
 
 def checklist_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
     uri = params.text_document.uri
-    found = checklist_for(ls, uri)
-    if found is None:
+    todo = checklist_doc(ls, uri)
+    if todo is None:
         return []
-    todo, _text = found
     lines = todo.blocks.source_lines()  # already split: splitting a big text costs ms
     version = ls.document_version(uri)
     codec = codec_of(ls)

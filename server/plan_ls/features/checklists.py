@@ -35,6 +35,15 @@ def checklist_for(ls: PlanServer, uri: str) -> tuple[TodoDoc, str] | None:
     return ls.get_feature(Checklists).checklist_for(ls, uri)
 
 
+def checklist_doc(ls: PlanServer, uri: str) -> TodoDoc | None:
+    """The parsed checklist that `checklist_for` gives, without its text: an open checklist
+    edited in place has its text joined only when someone reads it (textdoc.py)."""
+    if "todo" in ls.roles_of_uri(uri):
+        return ls.state.snapshot.todo if ls.state.state["todo"].has_text else None
+    found = checklist_for(ls, uri)
+    return found[0] if found else None
+
+
 def _checklist_for(ls: PlanServer, cache: dict[str, tuple[str, TodoDoc]],
                    uri: str) -> tuple[TodoDoc, str] | None:
     role = ls.role_of_uri(uri)

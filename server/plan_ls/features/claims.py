@@ -18,7 +18,7 @@ from lsprotocol import types as t
 
 from plan_ls.confinement import OutsideWorkspace
 from plan_ls.features.arguments import command, path_field
-from plan_ls.features.checklists import checklist_for
+from plan_ls.features.checklists import checklist_doc, checklist_for
 from plan_ls.features.edits import (
     StaleEdit,
     apply_text_edits,
@@ -127,9 +127,11 @@ class Claims(Feature):
         return await _write(ls, args, None)
 
 
-def _target(ls: PlanServer, uri: str, line: int) -> tuple[Target, str, list[str]] | None:
-    """The item or step a claim at `line` of `uri` applies to, the text it is in and that
-    text's lines (already split by the parse: splitting a big file again costs ms)."""
+def _target(ls: PlanServer, uri: str, line: int,
+            text_needed: bool = True) -> tuple[Target, str, list[str]] | None:
+    """The item or step a claim at `line` of `uri` applies to, the text it is in ("" unless
+    `text_needed`: a checklist's text may cost a join) and that text's lines (already split by
+    the parse: splitting a big file again costs ms)."""
     from plan_ls.sync.claims import plan_target, todo_target
 
     if ls.role_of_uri(uri) == "plan":
@@ -137,6 +139,11 @@ def _target(ls: PlanServer, uri: str, line: int) -> tuple[Target, str, list[str]
         plan = ls.state.snapshot.plan
         target = plan_target(ls.state.snapshot, line)
         lines = plan.blocks.source_lines() if plan is not None else []
+    elif not text_needed:
+        todo = checklist_doc(ls, uri)
+        if todo is None:
+            return None
+        target, text, lines = todo_target(todo, line), "", todo.blocks.source_lines()
     else:
         found = checklist_for(ls, uri)
         if found is None:
@@ -159,7 +166,7 @@ def _edit(lines: list[str], target: Target, name: str | None) -> TextEdit | None
 
 def _actions(ls: PlanServer, params: t.CodeActionParams, name: str | None) -> list[t.CodeAction]:
     uri = params.text_document.uri
-    found = _target(ls, uri, params.range.start.line)
+    found = _target(ls, uri, params.range.start.line, text_needed=False)
     if found is None:
         return []
     target, _text, lines = found

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +95,16 @@ class Documents(Feature):
         if role is None:
             return
         doc = ls.workspace.get_text_document(uri)
-        if ls.state.editor_text(role, doc.source, doc.version, _changed_line(doc, params)):
+        if isinstance(doc, LineTextDocument):
+            hint = _changed_line(doc, params)
+            edit = doc.line_edit if hint is not None else None
+            # with a one-line edit the text is joined only if the plan state needs it
+            text: str | Callable[[], str] = doc.source if edit is None \
+                else functools.partial(doc.text_at, doc.key)
+            changed = ls.state.editor_text(role, text, doc.version, edit or hint, key=doc.key)
+        else:
+            changed = ls.state.editor_text(role, doc.source, doc.version)
+        if changed:
             ls.plan_changed()
         elif isinstance(params, t.DidOpenTextDocumentParams):
             # an editor that opens a file wants its diagnostics
@@ -157,4 +168,4 @@ def _reapply_open_documents(ls: PlanServer) -> None:
         uri = doc.uri
         role = ls.role_of_uri(uri)
         if role is not None:
-            ls.state.editor_text(role, doc.source, doc.version)
+            ls.state.editor_text(role, doc.source, doc.version, key=getattr(doc, "key", None))

@@ -27,6 +27,7 @@ from plan_ls.features.generate import (
     values_for,
 )
 from plan_ls.server import PlanServer
+from plan_ls.textdoc import LineTextDocument
 
 # llm.generation, llm.templates and llm.transcript are imported on first use.
 
@@ -172,7 +173,11 @@ def is_transcript(ls: PlanServer, uri: str) -> bool:
     if path == interview_path(ls):  # both resolved already (path_of, confine)
         return True
     doc = ls.open_document(uri)
-    return doc is not None and looks_like_transcript(doc.source)
+    if doc is None:
+        return False
+    # the title is on the first line: no need to join a whole big document for it
+    first = doc.line(0) if isinstance(doc, LineTextDocument) else doc.source
+    return looks_like_transcript(first or "")
 
 
 def interview_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:

@@ -48,22 +48,25 @@ class StepMentions(Feature):
         ls = self.server
         snap = ls.state.snapshot
         role = ls.role_of_uri(uri)
+        text: str | None = None
         if role in ("plan", "todo"):
-            text = ls.state.state[role].text
+            fs = ls.state.state[role]
             parsed = snap.plan if role == "plan" else snap.todo
-            if text is None or parsed is None:
+            if not fs.has_text or parsed is None:
                 return None
+            key: object = (fs, fs.revision)  # reading fs.text could join a whole checklist
         else:
             if ls.path_of(uri) is None:
                 return None
-            text = ls.document_text(uri)
+            key = text = ls.document_text(uri)
             if text is None:
                 return None
             parsed = None
         cached = self._cache.get(uri)
-        if cached is not None and cached[0] is text and cached[1] is snap.plan:
+        if cached is not None and (cached[0] is key or (
+                isinstance(key, tuple) and cached[0] == key)) and cached[1] is snap.plan:
             return cached[2], cached[3]
-        lines = parsed.blocks.source_lines() if parsed is not None else split_lines(text)
+        lines = parsed.blocks.source_lines() if parsed is not None else split_lines(text or "")
         if not mentions:
             return lines, []
         found = self._rescan(cached, lines) if cached is not None and cached[1] is snap.plan \
@@ -72,7 +75,7 @@ class StepMentions(Feature):
             found = find_mentions(lines, snap.plan) if snap.plan is not None else []
         if len(self._cache) > 64:
             self._cache.clear()
-        self._cache[uri] = (text, snap.plan, lines, found, list(lines))
+        self._cache[uri] = (key, snap.plan, lines, found, list(lines))
         return lines, found
 
     def _rescan(self, cached: tuple, lines: list[str]) -> list[Mention] | None:

@@ -27,8 +27,8 @@ class _Published:
     """What was last sent to the client, so that a change sends only what it changed."""
 
     def __init__(self) -> None:
-        # uri -> (the text, the role's findings, the diagnostics) last published
-        self.diagnostics: dict[str, tuple[str | None, tuple, list[t.Diagnostic]]] = {}
+        # uri -> ((FileState, its revision) of the text, the findings, the diagnostics) last sent
+        self.diagnostics: dict[str, tuple[tuple[object, int], tuple, list[t.Diagnostic]]] = {}
         self.findings: tuple[object, tuple[Finding, ...]] | None = None  # by snapshot.findings
         self.shown: tuple[object, int] | None = None  # (snapshot, revision) of what follows
         self.progress: dict | None = None
@@ -79,7 +79,10 @@ def _publish(ls: PlanServer, sent: _Published, force: bool) -> None:
         found = by_role.get(role, ())
         uri = ls.uri_of(fs.path)
         last = sent.diagnostics.get(uri)
-        if not force and last is not None and last[0] is fs.text and last[1] == found:
+        # the text as (its FileState, revision): reading fs.text could join a whole file
+        text_id = (fs, fs.revision)
+        same_text = last is not None and last[0][0] is fs and last[0][1] == fs.revision
+        if not force and same_text and last[1] == found:
             continue
         if fs.error:
             diags = [t.Diagnostic(range=t.Range(start=t.Position(line=0, character=0),
@@ -91,14 +94,14 @@ def _publish(ls: PlanServer, sent: _Published, force: bool) -> None:
                 range=finding_range(lines[f.file], f.line, f.start, f.end, codec),
                 message=f.message, severity=_SEVERITY[f.severity], source="plan-ls",
                 code=f.code) for f in found]
-        if not force and last is not None and last[0] is fs.text and last[2] == diags:
-            sent.diagnostics[uri] = (fs.text, found, diags)
+        if not force and same_text and last[2] == diags:
+            sent.diagnostics[uri] = (text_id, found, diags)
             continue
-        sent.diagnostics[uri] = (fs.text, found, diags)
+        sent.diagnostics[uri] = (text_id, found, diags)
         ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
             uri=uri, diagnostics=diags, version=fs.version))
     uris = list(dict.fromkeys(ls.uri_of(ls.state.state[r].path) for r in ("todo", "plan", "spec")
-                              if ls.state.state[r].text is not None))
+                              if ls.state.state[r].has_text))
     shown = (snap, snap.revision)
     if sent.shown is not None and sent.shown[0] is shown[0] and sent.shown[1] == shown[1] \
             and sent.progress is not None and sent.progress["files"] == uris:

@@ -12,7 +12,9 @@ sits in, and a checklist file created later (generated, or written by hand) take
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from plan_ls.confinement import OutsideWorkspace, confine_markdown, resolve
@@ -23,21 +25,51 @@ from plan_ls.model.spec import SpecDoc, parse_spec
 from plan_ls.model.text import normalize_newlines, split_lines, strip_bom
 from plan_ls.model.todo import TodoDoc, parse_todo
 from plan_ls.settings import FileSettings
+from plan_ls.sync.line_edit import LineEdit
 
 ROLES = ("todo", "plan", "spec")
 # Parsing markdown costs ~50 µs a line: past a few MB a planning file is no longer usable
 # live, so it gets a clear message instead of a frozen editor.
 PLAN_FILE_LIMIT = 4_000_000
+_REVISIONS = itertools.count(1)
 
 
 @dataclass
 class FileState:
     path: Path
-    text: str | None = None  # None: missing or unreadable
     version: int | None = None  # the editor's version while open
     open_in_editor: bool = False
     error: str | None = None  # why the file could not be read
     refused: str | None = None  # confinement refused the path: never read or written
+    # a new number on every assignment of the text, unique across FileStates (a settings
+    # change makes new ones): what a parse was made from
+    revision: int = field(default_factory=lambda: next(_REVISIONS))
+    key: object = None  # the editor's key of the text (see LineEdit); None: not the editor's
+    _text: str | None = None
+    _read: Callable[[], str] | None = None  # makes the text, when it is read at all
+
+    @property
+    def text(self) -> str | None:
+        """The file's text; None: missing or unreadable."""
+        if self._read is not None:
+            self._text, self._read = self._read(), None
+        return self._text
+
+    @text.setter
+    def text(self, value: str | None) -> None:
+        self._text, self._read = value, None
+        self.revision = next(_REVISIONS)
+
+    @property
+    def has_text(self) -> bool:
+        """`text is not None`, without making a deferred text."""
+        return self._read is not None or self._text is not None
+
+    def defer_text(self, read: Callable[[], str]) -> None:
+        """Set the text to what `read()` returns, called only when someone reads it: a
+        keystroke in a big checklist need not join its 50,000 lines."""
+        self._text, self._read = None, read
+        self.revision = next(_REVISIONS)
 
 
 def _one_changed_line(old_lines: list[str], body: str, hint: tuple[int, str] | None,
@@ -76,7 +108,7 @@ class PlanState:
         self.files = files or FileSettings()
         self.state: dict[str, FileState] = {}
         self._parsed: dict[str, TodoDoc | PlanDoc | SpecDoc | None] = {}
-        self._parsed_text: dict[str, str | None] = {}
+        self._parsed_rev: dict[str, int | None] = {}  # the FileState.revision each parsed
         self.snapshot = PlanSnapshot.build(None, None)
         self._dirty = True  # the snapshot needs a build
         self._roles_by_path: dict[Path, str | None] = {}
@@ -146,6 +178,15 @@ class PlanState:
         if files is not None:
             self.files = files
         self._reset_paths()
+
+    def current_lines(self, role: str) -> list[str] | None:
+        """The lines (without endings, by LSP's rule, the BOM left out) of `role`'s current
+        text as its parse split them, without making the text; None when there is no text or
+        no parse of the current one yet."""
+        doc = self._parsed.get(role)
+        if doc is None or self._parsed_rev.get(role) != self.state[role].revision:
+            return None
+        return doc.blocks.lines
 
     def path_of(self, role: str) -> Path:
         """The file that plays `role` now (the plan's file for "todo" when the plan holds its
@@ -218,57 +259,113 @@ class PlanState:
             fs.text, fs.error = None, str(exc)
         return (fs.text, fs.error) != before
 
-    def editor_text(self, role: str, text: str, version: int | None,
-                    changed_line: tuple[int, str] | None = None) -> bool:
+    def editor_text(self, role: str, text: str | Callable[[], str], version: int | None,
+                    changed_line: tuple[int, str] | LineEdit | None = None,
+                    key: object = None) -> bool:
         """The editor opened or changed a planning file. Returns True when the text changed.
 
-        `changed_line`: (line, its new text with or without its ending) when the change was
-        inside that one line; a hint that saves comparing every line, checked before use."""
+        `text`: the text, or a function that makes it (called only when the change cannot be
+        applied from `changed_line` alone). `key`: the editor's key of this text (see
+        `LineEdit`). `changed_line`: (line, its new text with or without its ending) when the
+        change was inside that one line, a hint that saves comparing every line, checked
+        before use; or a LineEdit, which with `key` saves even making the text."""
         fs = self.state[role]
         fs.open_in_editor = True
         fs.version = version
-        if len(text) > PLAN_FILE_LIMIT:
-            error = (f"{fs.path.name} is {len(text) / 1e6:.1f} MB, over the "
-                     f"{PLAN_FILE_LIMIT / 1e6:.0f} MB that plan-ls reads: split it")
-            changed = fs.error != error
-            fs.text, fs.error = None, error
-            self._dirty |= changed
+        if isinstance(changed_line, LineEdit):
+            edit, changed_line = changed_line, (changed_line.number, changed_line.line)
+            key = edit.after
+            if not isinstance(text, str) and role == "todo" and fs.error is None \
+                    and edit.length <= PLAN_FILE_LIMIT and fs.key is not None \
+                    and fs.key is edit.before:
+                found = self._proven_line(edit)
+                doc = self._parsed.get("todo")
+                same = found is not None and isinstance(doc, TodoDoc) \
+                    and doc.blocks.lines[found[0]] == found[1]
+                if found is not None and (
+                        same or self._edit_in_place(fs.revision, None, found=found)):
+                    fs.defer_text(text)  # the parsed checklist is current: no text needed
+                    fs.key = key
+                    self._parsed_rev["todo"] = fs.revision
+                    return not same
+        if not isinstance(text, str):
+            text = text()
+        try:
+            if len(text) > PLAN_FILE_LIMIT:
+                error = (f"{fs.path.name} is {len(text) / 1e6:.1f} MB, over the "
+                         f"{PLAN_FILE_LIMIT / 1e6:.0f} MB that plan-ls reads: split it")
+                changed = fs.error != error
+                fs.text, fs.error = None, error
+                self._dirty |= changed
+                return changed
+            changed = fs.text != text or fs.error is not None
+            if changed and role == "todo" and fs.error is None \
+                    and self._edit_in_place(fs.revision, text, changed_line):
+                fs.text = text
+                self._parsed_rev["todo"] = fs.revision
+                return True
+            if changed:  # the same text keeps its revision: the parse of it stays current
+                fs.text, fs.error = text, None
+                self._dirty = True
             return changed
-        changed = fs.text != text or fs.error is not None
-        if changed and role == "todo" and fs.error is None \
-                and self._edit_in_place(fs.text, text, changed_line):
-            fs.text = text
-            return True
-        fs.text, fs.error = text, None
-        self._dirty |= changed
-        return changed
+        finally:
+            fs.key = key
 
-    def _edit_in_place(self, old_text: str | None, new_text: str,
-                       changed_line: tuple[int, str] | None = None) -> bool:
-        """The fast path for the most common edits of a big checklist: one item's line
-        changed and nothing else. Updates the parsed todo and the snapshot without a parse."""
+    def _proven_line(self, edit: LineEdit) -> tuple[int, str] | None:
+        """(number, new text) of the changed line of the parsed checklist, as `edit` proves
+        it, or None when the proof does not carry over to the checklist's lines: when a line
+        ending that str.splitlines knows and LSP does not (a form feed, U+2028...) numbers
+        the lines apart, or the byte order mark changes."""
         doc = self._parsed.get("todo")
-        if self._dirty or old_text is None or self._parsed_text.get("todo") is not old_text \
+        if self._dirty or not isinstance(doc, TodoDoc) \
+                or self._parsed_rev.get("todo") != self.state["todo"].revision:
+            return None
+        old_lines = doc.blocks.lines
+        # the same count by both rules proves that no line ending only splitlines knows
+        if len(old_lines) != edit.lines + edit.ends_with_break or not 0 <= edit.number < len(
+                old_lines):
+            return None
+        parts = split_lines(edit.line)
+        if len(parts) > 2 or (len(parts) == 2 and parts[1] != ""):
+            return None
+        line = parts[0] if parts else ""
+        if edit.number == 0:
+            if line.startswith("\ufeff") != doc.blocks.bom:
+                return None
+            line = line.removeprefix("\ufeff")
+        return edit.number, line
+
+    def _edit_in_place(self, old_revision: int, new_text: str | None,
+                       changed_line: tuple[int, str] | None = None,
+                       found: tuple[int, str] | None = None) -> bool:
+        """The fast path for the most common edits of a big checklist: one item's line
+        changed and nothing else. Updates the parsed todo and the snapshot without a parse.
+        `old_revision`: the revision of the todo text before the change; `found`: the changed
+        line, already proven (then `new_text` may be None)."""
+        doc = self._parsed.get("todo")
+        if self._dirty or self._parsed_rev.get("todo") != old_revision \
                 or not isinstance(doc, TodoDoc):
             return False
-        body, bom = strip_bom(new_text)
         old_lines = doc.blocks.lines
-        if bom != doc.blocks.bom:
-            return False
-        found = _one_changed_line(old_lines, normalize_newlines(body), changed_line, bom)
         if found is None:
-            return False
+            if new_text is None:
+                return False
+            body, bom = strip_bom(new_text)
+            if bom != doc.blocks.bom:
+                return False
+            found = _one_changed_line(old_lines, normalize_newlines(body), changed_line, bom)
+            if found is None:
+                return False
         number, line = found
         before = old_lines[number]  # to undo, should the snapshot refuse the edit
         updated = doc.update_item_line(number, line)
         if updated is None:
             return False
         if not self.snapshot.item_edited(*updated):
-            self._parsed_text["todo"] = None  # the doc was touched: parse it again
+            self._parsed_rev["todo"] = None  # the doc was touched: parse it again
             doc.blocks.lines[number] = before
             self._dirty = True
             return False
-        self._parsed_text["todo"] = new_text
         self.generation += 1
         return True
 
@@ -287,12 +384,13 @@ class PlanState:
         fs = self.state[role] if role else None
         if role is None or fs is None or fs.open_in_editor:
             return None
-        old = fs.text
+        old = fs.revision if fs.text is not None else None
         if not self._read_disk(role):
             return None
         # an agent checking one item off is a one-line change: no full parse for that
-        if role == "todo" and fs.error is None and fs.text is not None \
+        if role == "todo" and fs.error is None and fs.text is not None and old is not None \
                 and self._edit_in_place(old, fs.text):
+            self._parsed_rev["todo"] = fs.revision
             return role
         self._dirty = True
         return role
@@ -322,12 +420,13 @@ class PlanState:
 
     # --- the snapshot ---------------------------------------------------------------------
     def _doc(self, role: str):
-        text = self.state[role].text
-        if self._parsed_text.get(role, "\0") is text:
+        fs = self.state[role]
+        if role in self._parsed and self._parsed_rev.get(role) == fs.revision:
             return self._parsed.get(role)
+        text = fs.text
         parser = {"todo": parse_todo, "plan": parse_plan, "spec": parse_spec}[role]
         doc = parser(text) if text is not None else None
-        self._parsed[role], self._parsed_text[role] = doc, text
+        self._parsed[role], self._parsed_rev[role] = doc, fs.revision
         return doc
 
     def rebuild(self) -> PlanSnapshot:
@@ -352,7 +451,7 @@ class PlanState:
         file that exists but cannot be read (binary, too large), so that a client does not
         report "no drift" for a checklist it never saw."""
         data = self.snapshot.status_json(
-            *(str(self.state[r].path) if self.state[r].text is not None else None for r in ROLES))
+            *(str(self.state[r].path) if self.state[r].has_text else None for r in ROLES))
         data["unreadable"] = [{"path": str(self.state[r].path), "reason": self.state[r].error}
                               for r in ROLES if self.state[r].error]
         return data
