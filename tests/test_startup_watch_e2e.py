@@ -55,4 +55,6 @@ async def test_files_written_before_the_watch_is_up_are_seen(client: LanguageCli
     note = client.progress_notes[-1]
     assert (note.done, note.total, note.nextStep.number) == (1, 2, "1")
     assert len(note.files) == 3  # spec.md too
-    assert [p.name for p in client.project.iterdir() if p.suffix == ".tmp"] == []
+    # the killed writer's temporary file is removed once the watch is up
+    await wait_until(lambda: not [p for p in client.project.iterdir() if p.suffix == ".tmp"],
+                     timeout=5)

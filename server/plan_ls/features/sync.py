@@ -107,10 +107,12 @@ async def _read_again_when_watching(ls: PlanServer, sync: _SyncState,
     started = await asyncio.to_thread(watcher.wait_started, 60.0)
     if not started or sync.watcher is not watcher:  # stopped or replaced meanwhile
         return
+    for folder in sorted({p.parent for p in paths}):  # before the news goes out
+        await asyncio.to_thread(clean_stale_temp_files, folder, True)
+    if sync.watcher is not watcher:
+        return
     # the settings file too: it may have changed while no watch was in place
     _on_disk(ls, sync, paths | ({ls.root / CONFIG_FILE} if ls.root is not None else set()))
-    for folder in sorted({p.parent for p in paths}):
-        await asyncio.to_thread(clean_stale_temp_files, folder, True)
 
 
 def _on_disk(ls: PlanServer, sync: _SyncState, paths: set[Path]) -> None:
