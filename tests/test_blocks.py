@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 
 from plan_ls.model import blocks
 from plan_ls.model.blocks import parse_blocks
@@ -19,6 +19,9 @@ def same(text: str) -> None:
 
 @settings(max_examples=1500, deadline=None)
 @given(markdown_texts)
+# front matter whose first "---" lookalike is indented 4 (a code block, which does not close
+# it): the real end is further down, past a heading that must not be cut (found by this test)
+@example("---\n# not a heading\n    ---\n# Heading\n\n\n\n\n---\n")
 def test_sectioned_parse_equals_whole_parse(text):
     same(text)
 

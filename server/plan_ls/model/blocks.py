@@ -91,10 +91,12 @@ _BOUNDARY = re.compile(
     re.M | re.I,
 )
 _HTML_END = {"<!--": "-->", "<?": "?>", "<![cdata[": "]]>"}
-# A text that opens with a dash line may hold front matter up to the next line that starts
-# with "---" or "..." (however indented): nothing in between is cut, whatever the plugin's
-# exact rules turn out to be. Without such a line, nothing at all is cut.
-_FRONT_MATTER = re.compile(r"\A-{3,}[ \t]*\n(?:.*?\n)?[ \t]*(?:---|\.\.\.)[^\n]*(?:\n|\Z)", re.S)
+# Front matter ends where mdit-py-plugins' front_matter rule closes it: the first line of at
+# least as many dashes as the opener (indented at most 3 spaces: 4 make a code block, which
+# does not close it) or of `...` at the margin, then only spaces or tabs. Nothing before that
+# line is cut; a text that opens with a dash line and has no such line is not cut at all.
+_FRONT_MATTER = re.compile(
+    r"\A(-{3,})[ \t]*\n(?:.*?\n)??(?: {0,3}\1-*[ \t]*|\.\.\.[ \t]*)(?:\n|\Z)", re.S)
 _DASH_START = re.compile(r"\A-{3,}[ \t]*(?:\n|\Z)")
 
 
