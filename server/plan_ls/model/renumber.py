@@ -114,48 +114,96 @@ def _edits(lines: list[str], own: NumberSpan | None, mentions: list[Mention], st
 _SEPARATOR = re.compile(r"[ \t]*(?:[:.)\-–—][ \t]*)?(?:\*\*|__)?[ \t]*(?:[:.)\-–—][ \t]*)?")
 
 
-def _whole_numbers(plan: PlanDoc, plan_lines: list[str], first: int) -> list[NumberSpan]:
-    """The number spans of the steps from index `first` on, when each is a whole number
-    written in the plan; RenameRefused otherwise (dotted or per-phase numbering)."""
-    spans = []
-    for step in plan.steps[first:]:
-        span = step_number_span(plan_lines, step)
-        if span is None or not step.key.isdigit():
-            raise RenameRefused(f"{step.name} is not numbered 1, 2, 3 … in the plan: "
-                                "renumber it by hand")
-        spans.append(span)
-    return spans
+def _parent_last(key: str) -> tuple[str, int] | None:
+    """A whole or dotted key split at its last component: "1.3" -> ("1", 3), "4" -> ("", 4);
+    None for keys that are not digits and dots ("P0", "2/1", a range)."""
+    parent, _, last = key.rpartition(".")
+    if not last.isdigit() or not all(p.isdigit() for p in parent.split(".") if parent):
+        return None
+    return parent, int(last)
 
 
-def _shift(plan: PlanDoc, plan_lines: list[str], files: Mapping[str, list[str]], after: int,
+def _bump(written: str, delta: int) -> str:
+    """`written` ("3", "03", "1.2", "01.09") with `delta` added to its last component, whose
+    zero padding is kept: "03" + 1 -> "04", "1.09" + 1 -> "1.10"."""
+    head, dot, last = written.rpartition(".")
+    return head + dot + format_like(last, str(int(last) + delta))
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """The steps that renumber together around a step: in a whole-numbered plan every step
+    from it on; in a dotted one its siblings ("1.1", "1.2", ... under "1"), never "2.1"."""
+
+    parent: str  # "" for whole numbers, "1" for the group of 1.1, 1.2, ...
+    last: int  # the last component of the step's own number
+    spans: dict[int, NumberSpan]  # step index -> where its number is written, for the group
+
+
+def _group(plan: PlanDoc, plan_lines: list[str], step: Step) -> _Group:
+    """The numbering group of `step` (see _Group), with where each member's number is
+    written. RenameRefused for numbering this cannot keep: per-phase numbers, a whole-numbered
+    plan whose later steps are not whole numbers, a dotted step whose siblings have children
+    ("1.2.1" under "1.2": their numbers would have to change too), or numbers not written."""
+    split = _parent_last(step.key)
+    if split is None:
+        raise RenameRefused(f"{step.name} is not numbered 1, 2, 3 … or 1.1, 1.2, … in the "
+                            "plan: renumber it by hand")
+    parent, last = split
+    if parent:  # dotted: the siblings, wherever they stand in the plan
+        members = [s for s in plan.steps if (_parent_last(s.key) or ("", 0))[0] == parent
+                   and "." in s.key]
+        keys = {s.key for s in members}
+        for s in plan.steps:
+            owner = next((k for k in keys if s.key.startswith(k + ".")), None)
+            if owner is not None:
+                raise RenameRefused(f"{s.name} is numbered under {owner}: renumber "
+                                    f"{parent}.x by hand")
+    else:
+        members = plan.steps[step.index:]
+        for s in members:
+            if not s.key.isdigit():
+                raise RenameRefused(f"{s.name} is not numbered 1, 2, 3 … in the plan: "
+                                    "renumber it by hand")
+    spans = {}
+    for s in members:
+        span = step_number_span(plan_lines, s)
+        if span is None:
+            raise RenameRefused(f"{s.name} has no number written in the plan to change")
+        spans[s.index] = span
+    return _Group(parent, last, spans)
+
+
+def _shift(plan: PlanDoc, plan_lines: list[str], files: Mapping[str, list[str]], step: Step,
            delta: int) -> dict[str, list[TextEdit]]:
-    """Edits adding `delta` (1: a step is inserted after index `after`) to the numbers of the
-    steps after index `after` and to every mention of them. A mention of a missing step
-    whose number a step would take moves too, so that it names no step after the shift
-    either; other mentions of missing steps stay as written. (With `delta` -1, a step removed
-    at index `after`, the steps take numbers that were taken already: no missing step's.)"""
-    threshold = int(plan.steps[after].key) if after >= 0 else 0
-    spans = _whole_numbers(plan, plan_lines, after + 1)
-    taken = {int(s.key) + delta for s in plan.steps[after + 1:]} | {threshold + 1}
+    """Edits adding `delta` (1: a step is inserted after `step`) to the last number component
+    of the steps of `step`'s group (_group) numbered after it, and to every mention of them.
+    A mention of a missing step whose number a step would take moves too, so that it names
+    no step after the shift either; other mentions of missing steps stay as written. (With
+    `delta` -1, `step` removed, the steps take numbers that were taken already.)"""
+    group = _group(plan, plan_lines, step)
+    later = {i for i in group.spans
+             if (_parent_last(plan.steps[i].key) or ("", 0))[1] > group.last}
+    taken = {(_parent_last(plan.steps[i].key) or ("", 0))[1] + delta for i in later} \
+        | {group.last + 1}
     out: dict[str, list[TextEdit]] = {}
-
-    def moved(number: str) -> str:
-        return format_like(number, str(int(normalize_number(number)) + delta))
 
     for key, lines in {"plan": plan_lines, **files}.items():
         edits: dict[tuple[int, int], TextEdit] = {}
         if key == "plan":
-            for span in spans:
+            for i in sorted(later):
+                span = group.spans[i]
                 written = lines[span.line][span.start:span.end]
                 edits[(span.line, span.start)] = TextEdit(span.line, span.start, span.end,
-                                                          moved(written))
+                                                          _bump(written, delta))
         for m in find_mentions(lines, plan):
-            later = m.step is not None and m.step > after
-            dangling = delta > 0 and m.step is None and normalize_number(m.number).isdigit() \
-                and int(normalize_number(m.number)) in taken
-            if (later or dangling) and (m.line, m.num_start) not in edits:
+            split = _parent_last(normalize_number(m.number))
+            dangling = delta > 0 and m.step is None and split is not None \
+                and split[0] == group.parent and split[1] in taken \
+                and ("." in m.number) == bool(group.parent)
+            if (m.step in later or dangling) and (m.line, m.num_start) not in edits:
                 edits[(m.line, m.num_start)] = TextEdit(m.line, m.num_start, m.num_end,
-                                                        moved(m.number))
+                                                        _bump(m.number, delta))
         if edits:
             out[key] = sorted(edits.values(), key=lambda e: (e.line, e.start))
     return out
@@ -166,19 +214,18 @@ def insert_step_after(plan: PlanDoc, step: Step, plan_lines: list[str],
                       title: str = "New step") -> dict[str, list[TextEdit]]:
     """Edits that insert a step skeleton (its label, written the way `step`'s is, and an
     empty `text` fence) after `step`, numbered one more than `step`, and add one to the
-    numbers of the steps after it and of every mention of them. Raises RenameRefused for
-    plans whose steps from `step` on are not whole numbers written in the plan."""
-    span = _whole_numbers(plan, plan_lines, step.index)[0]
-    out = _shift(plan, plan_lines, files, step.index, 1)
+    numbers of the steps after it and of every mention of them; in a dotted plan only within
+    `step`'s group (after 1.2: a new 1.3, 1.3 -> 1.4, but 2.1 stays). Raises RenameRefused
+    for numbering this cannot keep (see _group)."""
+    span = _group(plan, plan_lines, step).spans[step.index]
+    out = _shift(plan, plan_lines, files, step, 1)
     label_line = plan_lines[span.line]
     written = label_line[span.start:span.end]
     separator = _SEPARATOR.match(label_line, span.end).group(0) or " "  # type: ignore[union-attr]
     if step.kind == "fence":  # the label is the fence's first line: the skeleton is a fence
-        skeleton = [plan_lines[step.line], label_line[:span.start] + format_like(
-            written, str(int(step.key) + 1)) + separator + title, "```"]
+        skeleton = [plan_lines[step.line], label_line[:span.start] + _bump(written, 1) + separator + title, "```"]
     else:
-        skeleton = [label_line[:span.start] + format_like(written, str(int(step.key) + 1))
-                    + separator + title, "", "```text", "", "```"]
+        skeleton = [label_line[:span.start] + _bump(written, 1) + separator + title, "", "```text", "", "```"]
     nxt = plan.steps[step.index + 1] if step.index + 1 < len(plan.steps) else None
     at = step.end_line if nxt is None or step.end_line <= nxt.line else nxt.line
     last = len(plan_lines) - 1
@@ -269,11 +316,11 @@ def remove_step(plan: PlanDoc, step: Step, plan_lines: list[str],
     a struck mention names no step, and the checklist items under it belong to none (the
     diagnostics say so). The checklist's own text stays. Raises RenameRefused for the only
     step, for a step whose section holds checklist boxes (a plan that holds its own
-    checklist: removing them would lose the user's progress), or for plans whose steps from
-    `step` on are not whole numbers written in the plan."""
+    checklist: removing them would lose the user's progress), or for numbering this cannot
+    keep (see _group; in a dotted plan only `step`'s group is renumbered)."""
     if len(plan.steps) < 2:
         raise RenameRefused(f"{step.name} is the plan's only step")
-    _whole_numbers(plan, plan_lines, step.index)
+    _group(plan, plan_lines, step)
     nxt = plan.steps[step.index + 1] if step.index + 1 < len(plan.steps) else None
     stop = min(step.end_line, len(plan_lines))
     if nxt is not None:
@@ -282,7 +329,7 @@ def remove_step(plan: PlanDoc, step: Step, plan_lines: list[str],
         if _CHECKBOX.match(plan_lines[n]):
             raise RenameRefused(f"{step.name} holds checklist items (line {n + 1}): move or "
                                 "delete them first")
-    out = _shift(plan, plan_lines, files, step.index, -1)
+    out = _shift(plan, plan_lines, files, step, -1)
     last = len(plan_lines) - 1
     if stop > last:  # the last step: cut from the end of the text before it
         before = step.line - 1
