@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -152,24 +154,62 @@ _WORDS = st.sampled_from(["set", "up", "café", "store", "🚀", "page", "tests"
 
 @st.composite
 def plans(draw):
-    scheme = draw(st.sampled_from(sorted(_SCHEMES)))
-    count = draw(st.integers(2, 7))
+    """(plan text, todo text, a step index, a number 8-99): whole-numbered plans in each
+    labelling of _SCHEMES, and dotted ones ("## Step 1.2: x", numbers restarting under each
+    group), with mentions of their steps and of some missing ones."""
+    scheme = draw(st.sampled_from(sorted(_SCHEMES) + ["dotted"]))
+    if scheme == "dotted":  # groups of 1-3 steps: 1.1, 1.2, 2.1, ...
+        sizes = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3).filter(
+            lambda s: sum(s) >= 2))
+        numbers = [f"{g}.{k}" for g, size in enumerate(sizes, 1) for k in range(1, size + 1)]
+        missing = [f"{g}.{size + 1}" for g, size in enumerate(sizes, 1)] + \
+            [f"{len(sizes) + 1}.1"]
+    else:
+        count = draw(st.integers(2, 7))
+        numbers = [str(n) for n in range(1, count + 1)]
+        missing = [str(count + 1), str(count + 2)]
     word = "Prompt" if scheme in ("padded", "bold") else "Step"
+    label = _SCHEMES.get(scheme, lambda n, title: f"## Step {n}: {title}")
+    refs = st.sampled_from(numbers + missing)  # sometimes a step the plan lacks
     parts = ["# Plan", ""]
-    for n in range(1, count + 1):
+    for n in numbers:
         title = " ".join(draw(st.lists(_WORDS, min_size=1, max_size=3)))
-        ref = draw(st.integers(1, count + 2))  # sometimes a step the plan lacks
-        parts += [_SCHEMES[scheme](n, title), "", "```text",
-                  f"Do {title}; builds on {word} {ref}.", "```", ""]
+        parts += [label(int(n) if n.isdigit() else n, title), "", "```text",
+                  f"Do {title}; builds on {word} {draw(refs)}.", "```", ""]
     plan_text = "\n".join(parts)
     todo_lines = ["# Todo", ""]
     for _ in range(draw(st.integers(0, 8))):
-        ref = draw(st.integers(1, count + 1))
         todo_lines.append(f"- [ ] {' '.join(draw(st.lists(_WORDS, max_size=2)))} "
-                          f"({draw(st.sampled_from(['step', 'Step', 'prompt']))} {ref})")
+                          f"({draw(st.sampled_from(['step', 'Step', 'prompt']))} "
+                          f"{draw(refs)})")
     ending = draw(st.sampled_from(["\n", "\r\n"]))
     todo_text = ending.join(todo_lines) + ending
-    return plan_text, todo_text, draw(st.integers(0, count - 1)), draw(st.integers(8, 99))
+    return plan_text, todo_text, draw(st.integers(0, len(numbers) - 1)), \
+        draw(st.integers(8, 99))
+
+
+def _parents(plan) -> list[str]:
+    """Each step's group: "1" for 1.2, "" for a whole number."""
+    return [s.key.rpartition(".")[0] for s in plan.steps]
+
+
+def _consecutive(plan) -> bool:
+    """Whether each group's steps are numbered 1, 2, 3 … in order (whole or dotted)."""
+    seen: dict[str, int] = {}
+    for s in plan.steps:
+        parent, _, last = s.key.rpartition(".")
+        seen[parent] = seen.get(parent, 0) + 1
+        if last != str(seen[parent]):
+            return False
+    return True
+
+
+def _number_edit(old: str, new: str) -> bool:
+    """Whether an edit changes only a step number, in its scheme: digits for digits, or the
+    last component of a dotted number ("1.3" -> "1.4")."""
+    number = re.compile(r"\d+(?:\.\d+)*")
+    return bool(number.fullmatch(old) and number.fullmatch(new)
+                and old.rpartition(".")[0] == new.rpartition(".")[0])
 
 
 @settings(max_examples=150, deadline=None)
@@ -181,11 +221,13 @@ def test_rename_property(case):
     todo_lines = parse_todo(todo_text).blocks.source_lines()
     before = {"plan": find_mentions(plan_lines, plan), "todo": find_mentions(todo_lines, plan)}
     keys = [s.key for s in plan.steps]
+    parent = _parents(plan)[index]
+    new = f"{parent}.{new}" if parent else str(new)  # in the plan's scheme
     try:
-        edits = rename_step(plan, plan.steps[index], str(new), plan_lines, {"todo": todo_lines})
+        edits = rename_step(plan, plan.steps[index], new, plan_lines, {"todo": todo_lines})
     except RenameRefused as exc:  # only ever because a dangling mention uses the number
         assert "that the plan lacks" in str(exc)
-        assert any(m.step is None and int(m.number) == new for ms in before.values() for m in ms)
+        assert any(m.step is None and m.number == new for ms in before.values() for m in ms)
         return
     texts = {"plan": plan_text, "todo": todo_text}
     after_texts = {k: apply_edits(v, edits.get(k, [])) for k, v in texts.items()}
@@ -204,7 +246,7 @@ def test_rename_property(case):
     for k, file_edits in edits.items():
         old_lines = texts[k].split("\n")
         for e in file_edits:
-            assert old_lines[e.line][e.start:e.end].isdigit() and e.text.isdigit()
+            assert _number_edit(old_lines[e.line][e.start:e.end], e.text)
         by_line: dict[int, list] = {}
         for e in sorted(file_edits, key=lambda e: (e.line, e.start)):
             by_line.setdefault(e.line, []).append(e)
@@ -254,7 +296,9 @@ def test_insert_step_property(case):
     after_texts = {k: apply_edits(v, edits.get(k, [])) for k, v in texts.items()}
     after = parse_plan(after_texts["plan"])
     # numbered consecutively, in the file's scheme, with the new step after the chosen one
-    assert [s.key for s in after.steps] == [str(n) for n in range(1, len(plan.steps) + 2)]
+    assert _consecutive(after)
+    parents = _parents(plan)
+    assert _parents(after) == parents[:index + 1] + parents[index:]
     assert {s.kind for s in after.steps} == {s.kind for s in plan.steps}
     assert after.steps[index + 1].title == "New step"
     # every mention names the same step as before (shifted past the new one), or none
@@ -274,7 +318,7 @@ def test_insert_step_property(case):
     for k, file_edits in edits.items():
         for e in file_edits:
             if "\n" not in e.text:
-                assert texts[k].split("\n")[e.line][e.start:e.end].isdigit() and e.text.isdigit()
+                assert _number_edit(texts[k].split("\n")[e.line][e.start:e.end], e.text)
 
 
 @settings(max_examples=150, deadline=None)
@@ -334,7 +378,9 @@ def test_remove_step_property(case):
     after_texts = {k: apply_edits(v, edits.get(k, [])) for k, v in texts.items()}
     after = parse_plan(after_texts["plan"])
     # numbered consecutively in the file's scheme; the removed step's title is gone
-    assert [s.key for s in after.steps] == [str(n) for n in range(1, len(plan.steps))]
+    assert _consecutive(after)
+    parents = _parents(plan)
+    assert _parents(after) == parents[:index] + parents[index + 1:]
     assert {s.kind for s in after.steps} == {s.kind for s in plan.steps}
     assert [s.title for s in after.steps] == titles[:index] + titles[index + 1:]
     # every mention names the same step as before (shifted down past the removed one), or,
@@ -378,7 +424,7 @@ def test_remove_step_property(case):
             if e is cut:
                 continue
             old = old_lines[e.line][e.start:e.end]
-            assert (old.isdigit() and e.text.isdigit()) or e.text == f"~~{old}~~"
+            assert _number_edit(old, e.text) or e.text == f"~~{old}~~"
 
 
 def test_remove_step_strikes_its_mentions_and_refuses_to_drop_boxes():
@@ -402,3 +448,59 @@ def test_remove_step_strikes_its_mentions_and_refuses_to_drop_boxes():
     with pytest.raises(RenameRefused, match="only step"):
         single = parse_plan("## Step 1: A\n\n```text\nx\n```\n")
         remove_step(single, single.steps[0], single.blocks.source_lines(), {})
+
+
+# --- numbering schemes kept: dotted ------------------------------------------------------------
+
+_DOTTED = ("## Step 1.1: Dig\n\n```text\nx\n```\n\n## Step 1.2: Pour\n\n```text\nafter Step 1.1;"
+           " before Step 1.3 and Step 2.1; step 1.4 is not written\n```\n\n"
+           "## Step 1.3: Cure\n\n```text\nc\n```\n\n## Step 2.1: Paint\n\n```text\n"
+           "on what step 1.3 cured\n```\n")
+_DOTTED_TODO = "- [ ] a (Step 1.3)\n- [ ] b (step 2.1)\n- [ ] c (Step 1.2)\n"
+
+
+def test_insert_in_a_dotted_plan_renumbers_only_the_group():
+    from plan_ls.model.renumber import insert_step_after
+
+    plan = parse_plan(_DOTTED)
+    edits = insert_step_after(plan, plan.steps[1], plan.blocks.source_lines(),
+                              {"todo": lines_of(_DOTTED_TODO)})
+    assert apply_edits(_DOTTED, edits["plan"]) == _DOTTED.replace(
+        "Step 1.3 and", "Step 1.4 and").replace("step 1.4 is", "step 1.5 is").replace(
+        "## Step 1.3: Cure", "## Step 1.3: New step\n\n```text\n\n```\n\n## Step 1.4: Cure"
+    ).replace("what step 1.3", "what step 1.4")
+    assert apply_edits(_DOTTED_TODO, edits["todo"]) == _DOTTED_TODO.replace("1.3", "1.4")
+
+
+def test_remove_and_move_in_a_dotted_plan():
+    from plan_ls.model.renumber import move_step_down, remove_step
+
+    plan = parse_plan(_DOTTED)
+    lines = plan.blocks.source_lines()
+    edits = remove_step(plan, plan.steps[0], lines, {"todo": lines_of(_DOTTED_TODO)})
+    assert apply_edits(_DOTTED, edits["plan"]) == (
+        "## Step 1.1: Pour\n\n```text\nafter ~~Step 1.1~~; before Step 1.2 and Step 2.1; "
+        "step 1.4 is not written\n```\n\n## Step 1.2: Cure\n\n```text\nc\n```\n\n"
+        "## Step 2.1: Paint\n\n```text\non what step 1.2 cured\n```\n")
+    assert apply_edits(_DOTTED_TODO, edits["todo"]) == \
+        "- [ ] a (Step 1.2)\n- [ ] b (step 2.1)\n- [ ] c (Step 1.1)\n"
+    edits = move_step_down(plan, plan.steps[1], lines, {"todo": lines_of(_DOTTED_TODO)})
+    assert apply_edits(_DOTTED_TODO, edits["todo"]) == \
+        "- [ ] a (Step 1.2)\n- [ ] b (step 2.1)\n- [ ] c (Step 1.3)\n"
+
+
+def test_dotted_steps_with_children_are_refused():
+    from plan_ls.model.renumber import insert_step_after
+
+    text = ("## Step 1.1: A\n\nx\n\n## Step 1.2: B\n\ny\n\n## Step 1.2.1: C\n\nz\n")
+    plan = parse_plan(text)
+    assert [s.key for s in plan.steps] == ["1.1", "1.2", "1.2.1"]
+    with pytest.raises(RenameRefused, match="Step 1.2.1 is numbered under 1.2"):
+        insert_step_after(plan, plan.steps[0], plan.blocks.source_lines(), {})
+
+
+def test_bump_keeps_the_padding_of_the_last_component():
+    from plan_ls.model.renumber import _bump
+
+    assert [_bump(w, d) for w, d in [("03", 1), ("1.09", 1), ("01.10", -1), ("2.3", 1),
+                                     ("9", 1)]] == ["04", "1.10", "01.09", "2.4", "10"]
