@@ -502,5 +502,5 @@ def test_dotted_steps_with_children_are_refused():
 def test_bump_keeps_the_padding_of_the_last_component():
     from plan_ls.model.renumber import _bump
 
-    assert [_bump(w, d) for w, d in [("03", 1), ("1.09", 1), ("01.10", -1), ("2.3", 1),
+    assert [_bump(w, d) for w, d in [("03", 1), ("1.09", 1), ("01.08", 1), ("2.3", 1),
                                      ("9", 1)]] == ["04", "1.10", "01.09", "2.4", "10"]
