@@ -504,3 +504,42 @@ def test_bump_keeps_the_padding_of_the_last_component():
 
     assert [_bump(w, d) for w, d in [("03", 1), ("1.09", 1), ("01.08", 1), ("2.3", 1),
                                      ("9", 1)]] == ["04", "1.10", "01.09", "2.4", "10"]
+
+
+# --- numbering schemes kept: numbers restarting in every phase ---------------------------------
+
+_PHASED = ("# Plan\n\n## Phase 1: Ground\n\n### Step 1: Dig\n\nsee Step 2\n\n### Step 2: Pour\n\n"
+           "x\n\n## Phase 2: House\n\n### Step 1: Walls\n\ny\n\n### Step 2: Roof\n\n"
+           "on Step 1 and Step 2\n")
+
+
+def test_per_phase_insert_and_remove_stay_in_the_phase():
+    from plan_ls.model.renumber import insert_step_after, remove_step
+
+    plan = parse_plan(_PHASED)
+    assert [s.key for s in plan.steps] == ["1/1", "1/2", "2/1", "2/2"]
+    lines = plan.blocks.source_lines()
+    edits = insert_step_after(plan, plan.steps[0], lines, {})
+    assert apply_edits(_PHASED, edits["plan"]) == _PHASED.replace(
+        "see Step 2\n\n### Step 2: Pour",
+        "see Step 3\n\n### Step 2: New step\n\n```text\n\n```\n\n### Step 3: Pour")
+    edits = remove_step(plan, plan.steps[2], lines, {})
+    assert apply_edits(_PHASED, edits["plan"]) == _PHASED.replace(
+        "### Step 1: Walls\n\ny\n\n### Step 2: Roof\n\non Step 1 and Step 2",
+        "### Step 1: Roof\n\non ~~Step 1~~ and Step 1")
+    after = parse_plan(apply_edits(_PHASED, edits["plan"]))
+    assert [s.key for s in after.steps] == ["1/1", "1/2", "2/1"]
+
+
+def test_per_phase_mentions_outside_the_plan_are_refused_when_affected():
+    from plan_ls.model.renumber import insert_step_after, remove_step
+
+    plan = parse_plan(_PHASED)
+    lines = plan.blocks.source_lines()
+    with pytest.raises(RenameRefused, match="line 1 of the todo mentions '2'.*which phase"):
+        insert_step_after(plan, plan.steps[2], lines, {"todo": ["- [ ] x (Step 2)"]})
+    with pytest.raises(RenameRefused, match="line 2 of the todo mentions '1'"):
+        remove_step(plan, plan.steps[0], lines, {"todo": ["# Todo", "- [ ] x (Step 1)"]})
+    # a mention of a number below the change names the same step whichever phase it means
+    edits = insert_step_after(plan, plan.steps[3], lines, {"todo": ["- [ ] x (Step 2)"]})
+    assert "todo" not in edits

@@ -115,8 +115,12 @@ _SEPARATOR = re.compile(r"[ \t]*(?:[:.)\-–—][ \t]*)?(?:\*\*|__)?[ \t]*(?:[:.
 
 
 def _parent_last(key: str) -> tuple[str, int] | None:
-    """A whole or dotted key split at its last component: "1.3" -> ("1", 3), "4" -> ("", 4);
-    None for keys that are not digits and dots ("P0", "2/1", a range)."""
+    """A whole, dotted or per-phase key split at its last component: "1.3" -> ("1", 3),
+    "4" -> ("", 4), "2/1" (Phase 2 / Step 1) -> ("2/", 1); None for keys that are not digits
+    and dots ("P0", a range)."""
+    if "/" in key:
+        phase, _, last = key.rpartition("/")
+        return (phase + "/", int(last)) if last.isdigit() else None
     parent, _, last = key.rpartition(".")
     if not last.isdigit() or not all(p.isdigit() for p in parent.split(".") if parent):
         return None
@@ -150,7 +154,9 @@ def _group(plan: PlanDoc, plan_lines: list[str], step: Step) -> _Group:
         raise RenameRefused(f"{step.name} is not numbered 1, 2, 3 … or 1.1, 1.2, … in the "
                             "plan: renumber it by hand")
     parent, last = split
-    if parent:  # dotted: the siblings, wherever they stand in the plan
+    if parent.endswith("/"):  # numbers restarting in every phase: the phase's steps
+        members = [s for s in plan.steps if (_parent_last(s.key) or ("", 0))[0] == parent]
+    elif parent:  # dotted: the siblings, wherever they stand in the plan
         members = [s for s in plan.steps if (_parent_last(s.key) or ("", 0))[0] == parent
                    and "." in s.key]
         keys = {s.key for s in members}
@@ -167,21 +173,84 @@ def _group(plan: PlanDoc, plan_lines: list[str], step: Step) -> _Group:
                                     "renumber it by hand")
     spans = {}
     for s in members:
-        span = step_number_span(plan_lines, s)
+        span = _phase_span(plan_lines, s) if parent.endswith("/") else \
+            step_number_span(plan_lines, s)
         if span is None:
             raise RenameRefused(f"{s.name} has no number written in the plan to change")
         spans[s.index] = span
     return _Group(parent, last, spans)
 
 
+def _phase_span(lines: list[str], step: Step) -> NumberSpan | None:
+    """Where a per-phase step ("Phase 2 / Step 1", key "2/1") writes its own number: the
+    "1" of its label line ("### Step 1: x")."""
+    from plan_ls.model.plan import _LABEL
+
+    own = step.key.rpartition("/")[2]
+    if step.line >= len(lines):
+        return None
+    for m in _LABEL.finditer(lines[step.line]):
+        if normalize_number(m.group("num")) == own:
+            return NumberSpan(step.line, m.start("num"), m.end("num"))
+    return None
+
+
+def _phase_of_line(plan: PlanDoc) -> list[tuple[int, int, str]]:
+    """(first line, end line, normalised number) of each numbered phase heading, the way
+    plan._qualify_by_phase reads them."""
+    from plan_ls.model.plan import _GROUP
+
+    out = []
+    for h in plan.blocks.headings:
+        m = _GROUP.match(h.text)
+        if m and m.group("num"):
+            out.append((h.line, h.end_line, normalize_number(m.group("num").rstrip(".:"))))
+    return out
+
+
+def _named(plan: PlanDoc, group: _Group, key: str, lines: list[str], bound: int,
+           what: str) -> list[tuple[Mention, str, int | None]]:
+    """Each mention in a file (`key`) with the key it names in `group`'s numbering and its
+    step (None: no such step). In a plan whose numbers restart in every phase, a mention
+    in the plan names its own phase's step ("Step 2" in Phase 1 is Phase 1 / Step 2), as the
+    labels there do; a mention outside every phase, or in another file, names no step the
+    model can tell, so one whose number the change could affect (`bound` or more) raises
+    RenameRefused naming its line, rather than being changed (or left) silently."""
+    mentions = find_mentions(lines, plan)
+    if not group.parent.endswith("/"):
+        return [(m, normalize_number(m.number), m.step) for m in mentions]
+    phases = _phase_of_line(plan) if key == "plan" else []
+    out: list[tuple[Mention, str, int | None]] = []
+    for m in mentions:
+        number = normalize_number(m.number)
+        owner = None
+        for start, end, num in phases:  # the innermost phase around the mention
+            if start < m.line < end or (start == m.line and m.start > 0):
+                owner = num
+        if owner is not None:
+            mkey = f"{owner}/{number}"
+            found = plan.by_key.get(mkey)
+            out.append((m, mkey, found[0] if found else None))
+            continue
+        if number.isdigit() and int(number) >= bound:
+            raise RenameRefused(
+                f"line {m.line + 1} of the {key} mentions {m.number!r}, and every phase "
+                f"numbers its steps from 1: which phase's step it names cannot be told, "
+                f"so {what} would change it silently. Qualify or renumber it by hand")
+        out.append((m, number, m.step))
+    return out
+
+
 def _shift(plan: PlanDoc, plan_lines: list[str], files: Mapping[str, list[str]], step: Step,
            delta: int) -> dict[str, list[TextEdit]]:
     """Edits adding `delta` (1: a step is inserted after `step`) to the last number component
-    of the steps of `step`'s group (_group) numbered after it, and to every mention of them.
-    A mention of a missing step whose number a step would take moves too, so that it names
-    no step after the shift either; other mentions of missing steps stay as written. (With
-    `delta` -1, `step` removed, the steps take numbers that were taken already.)"""
+    of the steps of `step`'s group (_group) numbered after it, and to every mention of them
+    (_named: in a per-phase plan, those of the plan in the step's phase). A mention of a
+    missing step whose number a step would take moves too, so that it names no step after
+    the shift either; other mentions of missing steps stay as written. (With `delta` -1,
+    `step` removed, the steps take numbers that were taken already.)"""
     group = _group(plan, plan_lines, step)
+    what = f"{'inserting after' if delta > 0 else 'removing'} {step.name}"
     later = {i for i in group.spans
              if (_parent_last(plan.steps[i].key) or ("", 0))[1] > group.last}
     taken = {(_parent_last(plan.steps[i].key) or ("", 0))[1] + delta for i in later} \
@@ -196,12 +265,13 @@ def _shift(plan: PlanDoc, plan_lines: list[str], files: Mapping[str, list[str]],
                 written = lines[span.line][span.start:span.end]
                 edits[(span.line, span.start)] = TextEdit(span.line, span.start, span.end,
                                                           _bump(written, delta))
-        for m in find_mentions(lines, plan):
-            split = _parent_last(normalize_number(m.number))
-            dangling = delta > 0 and m.step is None and split is not None \
+        for m, mkey, mstep in _named(plan, group, key, lines,
+                                     group.last + (1 if delta > 0 else 0), what):
+            split = _parent_last(mkey)
+            dangling = delta > 0 and mstep is None and split is not None \
                 and split[0] == group.parent and split[1] in taken \
-                and ("." in m.number) == bool(group.parent)
-            if (m.step in later or dangling) and (m.line, m.num_start) not in edits:
+                and ("." in m.number) == bool(group.parent.rstrip("/"))
+            if (mstep in later or dangling) and (m.line, m.num_start) not in edits:
                 edits[(m.line, m.num_start)] = TextEdit(m.line, m.num_start, m.num_end,
                                                         _bump(m.number, delta))
         if edits:
@@ -320,7 +390,6 @@ def remove_step(plan: PlanDoc, step: Step, plan_lines: list[str],
     keep (see _group; in a dotted plan only `step`'s group is renumbered)."""
     if len(plan.steps) < 2:
         raise RenameRefused(f"{step.name} is the plan's only step")
-    _group(plan, plan_lines, step)
     nxt = plan.steps[step.index + 1] if step.index + 1 < len(plan.steps) else None
     stop = min(step.end_line, len(plan_lines))
     if nxt is not None:
@@ -341,10 +410,11 @@ def remove_step(plan: PlanDoc, step: Step, plan_lines: list[str],
     else:
         cut = TextEdit(step.line, 0, 0, "", end_line=stop)
         gone = range(step.line, stop)
+    group = _group(plan, plan_lines, step)
     for key, lines in {"plan": plan_lines, **files}.items():
         edits = [e for e in out.get(key, []) if key != "plan" or e.line not in gone]
-        for m in find_mentions(lines, plan):
-            if m.step == step.index and not (key == "plan" and step.line <= m.line < stop):
+        for m, _, mstep in _named(plan, group, key, lines, group.last, f"removing {step.name}"):
+            if mstep == step.index and not (key == "plan" and step.line <= m.line < stop):
                 edits.append(TextEdit(m.line, m.start, m.end,
                                       f"~~{lines[m.line][m.start:m.end]}~~"))
         if key == "plan":
