@@ -157,7 +157,9 @@ def plans(draw):
     """(plan text, todo text, a step index, a number 8-99): whole-numbered plans in each
     labelling of _SCHEMES, and dotted ones ("## Step 1.2: x", numbers restarting under each
     group), with mentions of their steps and of some missing ones."""
-    scheme = draw(st.sampled_from(sorted(_SCHEMES) + ["dotted"]))
+    scheme = draw(st.sampled_from(sorted(_SCHEMES) + ["dotted", "phased"]))
+    if scheme == "phased":  # "## Phase 1" with Step 1, 2, ..., "## Phase 2" from Step 1 again
+        return draw(phased_plans())
     if scheme == "dotted":  # groups of 1-3 steps: 1.1, 1.2, 2.1, ...
         sizes = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3).filter(
             lambda s: sum(s) >= 2))
@@ -188,16 +190,58 @@ def plans(draw):
         draw(st.integers(8, 99))
 
 
+@st.composite
+def phased_plans(draw):
+    """Like plans(), with numbers restarting in every phase (keys "1/1", "1/2", "2/1"); a
+    mention in the plan names a step of its own phase, one in the checklist any phase's."""
+    sizes = draw(st.lists(st.integers(1, 3), min_size=2, max_size=3))
+    parts = ["# Plan", ""]
+    for g, size in enumerate(sizes, 1):
+        parts += [f"## Phase {g}: {draw(_WORDS)}", ""]
+        for k in range(1, size + 1):
+            title = " ".join(draw(st.lists(_WORDS, min_size=1, max_size=3)))
+            parts += [f"### Step {k}: {title}", "", "```text",
+                      f"Do {title}; builds on Step {draw(st.integers(1, size + 1))}.", "```",
+                      ""]
+    todo_lines = ["# Todo", ""]
+    for _ in range(draw(st.integers(0, 2))):
+        todo_lines.append(f"- [ ] {draw(_WORDS)} (step {draw(st.integers(1, max(sizes)))})")
+    ending = draw(st.sampled_from(["\n", "\r\n"]))
+    return "\n".join(parts), ending.join(todo_lines) + ending, \
+        draw(st.integers(0, sum(sizes) - 1)), draw(st.integers(8, 99))
+
+
+def _named_steps(plan, lines: list[str], in_plan: bool) -> list[int | None]:
+    """The step each mention of `lines` names: in a per-phase plan, a mention in the plan
+    names its own phase's step (read from the "## Phase N" heading above it)."""
+    mentions = find_mentions(lines, plan)
+    if not any("/" in s.key for s in plan.steps):
+        return [m.step for m in mentions]
+    out = []
+    for m in mentions:
+        phase = next((ln.split()[2].rstrip(":") for ln in reversed(lines[:m.line + 1])
+                      if ln.startswith("## Phase ")), None) if in_plan else None
+        found = plan.by_key.get(f"{phase}/{int(m.number)}") if phase else None
+        out.append(found[0] if found else None)
+    return out
+
+
+def _is_phased(plan) -> bool:
+    return any("/" in s.key for s in plan.steps)
+
+
 def _parents(plan) -> list[str]:
-    """Each step's group: "1" for 1.2, "" for a whole number."""
-    return [s.key.rpartition(".")[0] for s in plan.steps]
+    """Each step's group: "1" for 1.2 and for Phase 1 / Step 2 ("1/2"), "" for a whole
+    number."""
+    return [re.split(r"[./](?=\d+$)", s.key)[0] if re.search(r"[./]", s.key) else ""
+            for s in plan.steps]
 
 
 def _consecutive(plan) -> bool:
-    """Whether each group's steps are numbered 1, 2, 3 … in order (whole or dotted)."""
+    """Whether each group's steps are numbered 1, 2, 3 … in order (whole, dotted, phased)."""
     seen: dict[str, int] = {}
-    for s in plan.steps:
-        parent, _, last = s.key.rpartition(".")
+    for s, parent in zip(plan.steps, _parents(plan)):
+        last = re.split(r"[./]", s.key)[-1]
         seen[parent] = seen.get(parent, 0) + 1
         if last != str(seen[parent]):
             return False
@@ -221,6 +265,10 @@ def test_rename_property(case):
     todo_lines = parse_todo(todo_text).blocks.source_lines()
     before = {"plan": find_mentions(plan_lines, plan), "todo": find_mentions(todo_lines, plan)}
     keys = [s.key for s in plan.steps]
+    if _is_phased(plan):  # renaming a per-phase number is not offered
+        with pytest.raises(RenameRefused, match="no number written"):
+            rename_step(plan, plan.steps[index], str(new), plan_lines, {"todo": todo_lines})
+        return
     parent = _parents(plan)[index]
     new = f"{parent}.{new}" if parent else str(new)  # in the plan's scheme
     try:
@@ -290,8 +338,15 @@ def test_insert_step_property(case):
     plan = parse_plan(plan_text)
     plan_lines = plan.blocks.source_lines()
     todo_lines = parse_todo(todo_text).blocks.source_lines()
-    before = {"plan": find_mentions(plan_lines, plan), "todo": find_mentions(todo_lines, plan)}
-    edits = insert_step_after(plan, plan.steps[index], plan_lines, {"todo": todo_lines})
+    before = {"plan": _named_steps(plan, plan_lines, True),
+              "todo": _named_steps(plan, todo_lines, False)}
+    try:
+        edits = insert_step_after(plan, plan.steps[index], plan_lines, {"todo": todo_lines})
+    except RenameRefused as exc:  # only a checklist mention that could name a moved step
+        last = int(re.split(r"[./]", plan.steps[index].key)[-1])
+        assert _is_phased(plan) and "which phase" in str(exc)
+        assert any(int(m.number) > last for m in find_mentions(todo_lines, plan))
+        return
     texts = {"plan": plan_text, "todo": todo_text}
     after_texts = {k: apply_edits(v, edits.get(k, [])) for k, v in texts.items()}
     after = parse_plan(after_texts["plan"])
@@ -306,10 +361,10 @@ def test_insert_step_property(case):
     for k in texts:
         lines = parse_todo(after_texts[k]).blocks.source_lines() if k == "todo" else \
             after.blocks.source_lines()
-        now = [m.step for m in find_mentions(lines, after)
+        now = [step for m, step in zip(find_mentions(lines, after),
+                                       _named_steps(after, lines, k == "plan"))
                if not (k == "plan" and m.line == new_label)]
-        assert now == [None if m.step is None else m.step + (m.step > index)
-                       for m in before[k]]
+        assert now == [None if step is None else step + (step > index) for step in before[k]]
     # only numbers change, besides the one inserted block
     inserts = [e for e in edits["plan"] if "\n" in e.text]
     assert len(inserts) == 1
@@ -334,6 +389,10 @@ def test_move_step_property(case):
     todo_lines = parse_todo(todo_text).blocks.source_lines()
     titles = [s.title for s in plan.steps]
     before = {"plan": find_mentions(plan_lines, plan), "todo": find_mentions(todo_lines, plan)}
+    if _is_phased(plan):  # moving a step of a per-phase plan is not offered
+        with pytest.raises(RenameRefused, match="cannot be swapped"):
+            move_step_down(plan, plan.steps[index], plan_lines, {"todo": todo_lines})
+        return
     edits = move_step_down(plan, plan.steps[index], plan_lines, {"todo": todo_lines})
     texts = {"plan": plan_text, "todo": todo_text}
     after_texts = {k: apply_edits(v, edits.get(k, [])) for k, v in texts.items()}
@@ -373,14 +432,24 @@ def test_remove_step_property(case):
     todo_lines = parse_todo(todo_text).blocks.source_lines()
     titles = [s.title for s in plan.steps]
     before = {"plan": find_mentions(plan_lines, plan), "todo": find_mentions(todo_lines, plan)}
-    edits = remove_step(plan, step, plan_lines, {"todo": todo_lines})
+    named = {"plan": _named_steps(plan, plan_lines, True),
+             "todo": _named_steps(plan, todo_lines, False)}
+    try:
+        edits = remove_step(plan, step, plan_lines, {"todo": todo_lines})
+    except RenameRefused as exc:  # only a checklist mention that could name a moved step
+        last = int(re.split(r"[./]", step.key)[-1])
+        assert _is_phased(plan) and "which phase" in str(exc)
+        assert any(int(m.number) >= last for m in find_mentions(todo_lines, plan))
+        return
     texts = {"plan": plan_text, "todo": todo_text}
     after_texts = {k: apply_edits(v, edits.get(k, [])) for k, v in texts.items()}
     after = parse_plan(after_texts["plan"])
     # numbered consecutively in the file's scheme; the removed step's title is gone
     assert _consecutive(after)
     parents = _parents(plan)
-    assert _parents(after) == parents[:index] + parents[index + 1:]
+    # (a per-phase plan left with steps in one phase only is read as numbered 1, 2, 3 …)
+    assert _parents(after) == parents[:index] + parents[index + 1:] or \
+        _is_phased(plan) and not _is_phased(after)
     assert {s.kind for s in after.steps} == {s.kind for s in plan.steps}
     assert [s.title for s in after.steps] == titles[:index] + titles[index + 1:]
     # every mention names the same step as before (shifted down past the removed one), or,
@@ -388,13 +457,13 @@ def test_remove_step_property(case):
     for k in texts:
         lines = parse_todo(after_texts[k]).blocks.source_lines() if k == "todo" else \
             after.blocks.source_lines()
-        kept = [m for m in before[k] if not (k == "plan" and step.line <= m.line < step.end_line)]
-        now = [m.step for m in find_mentions(lines, after)]
-        assert now == [None if m.step is None else m.step - (m.step > index)
-                       for m in kept if m.step != index]
+        kept = [n for m, n in zip(before[k], named[k])
+                if not (k == "plan" and step.line <= m.line < step.end_line)]
+        now = _named_steps(after, lines, k == "plan")
+        assert now == [None if n is None else n - (n > index) for n in kept if n != index]
         struck = [(n, m.group("num")) for n, line in enumerate(lines)
                   for m in REMOVED_MENTION.finditer(line)]
-        assert len(struck) == sum(1 for m in kept if m.step == index)
+        assert len(struck) == sum(1 for n in kept if n == index)
     # the checklist keeps every item; those that named the removed step belong to none and
     # are reported, once per line
     todo_after = parse_todo(after_texts["todo"])

@@ -269,8 +269,7 @@ def _shift(plan: PlanDoc, plan_lines: list[str], files: Mapping[str, list[str]],
                                      group.last + (1 if delta > 0 else 0), what):
             split = _parent_last(mkey)
             dangling = delta > 0 and mstep is None and split is not None \
-                and split[0] == group.parent and split[1] in taken \
-                and ("." in m.number) == bool(group.parent.rstrip("/"))
+                and split[0] == group.parent and split[1] in taken
             if (mstep in later or dangling) and (m.line, m.num_start) not in edits:
                 edits[(m.line, m.num_start)] = TextEdit(m.line, m.num_start, m.num_end,
                                                         _bump(m.number, delta))
