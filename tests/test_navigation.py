@@ -389,11 +389,17 @@ def test_move_step_property(case):
     todo_lines = parse_todo(todo_text).blocks.source_lines()
     titles = [s.title for s in plan.steps]
     before = {"plan": find_mentions(plan_lines, plan), "todo": find_mentions(todo_lines, plan)}
-    if _is_phased(plan):  # moving a step of a per-phase plan is not offered
-        with pytest.raises(RenameRefused, match="cannot be swapped"):
-            move_step_down(plan, plan.steps[index], plan_lines, {"todo": todo_lines})
+    try:
+        edits = move_step_down(plan, plan.steps[index], plan_lines, {"todo": todo_lines})
+    except RenameRefused as exc:  # per phase: across phases, or a checklist mention of either
+        a, b = plan.steps[index].key.split("/"), plan.steps[index + 1].key.split("/")
+        assert _is_phased(plan)
+        if a[0] != b[0]:
+            assert "different phases" in str(exc)
+        else:
+            assert "which phase" in str(exc)
+            assert any(int(m.number) in (int(a[1]), int(b[1])) for m in before["todo"])
         return
-    edits = move_step_down(plan, plan.steps[index], plan_lines, {"todo": todo_lines})
     texts = {"plan": plan_text, "todo": todo_text}
     after_texts = {k: apply_edits(v, edits.get(k, [])) for k, v in texts.items()}
     after = parse_plan(after_texts["plan"])
@@ -404,17 +410,18 @@ def test_move_step_property(case):
     # nothing added or lost, only moved (the generated numbers have one digit each)
     assert len(after_texts["plan"]) == len(plan_text)
 
-    def named(mentions, steps):
-        return [None if m.step is None else steps[m.step].title for m in mentions]
+    def named(plan, lines, in_plan):
+        return [None if n is None else plan.steps[n].title
+                for n in _named_steps(plan, lines, in_plan)]
 
     # in the checklist every mention names the step it named (by title), in place
-    todo_after = find_mentions(parse_todo(after_texts["todo"]).blocks.source_lines(), after)
-    assert named(todo_after, after.steps) == named(before["todo"], plan.steps)
-    assert [m.line for m in todo_after] == [m.line for m in before["todo"]]
+    todo_after = parse_todo(after_texts["todo"]).blocks.source_lines()
+    assert named(after, todo_after, False) == named(plan, todo_lines, False)
+    assert [m.line for m in find_mentions(todo_after, after)] == \
+        [m.line for m in before["todo"]]
     # in the plan the text moved: the same mentions, in another order
-    plan_after = find_mentions(after.blocks.source_lines(), after)
-    assert sorted(map(str, named(plan_after, after.steps))) == \
-        sorted(map(str, named(before["plan"], plan.steps)))
+    assert sorted(map(str, named(after, after.blocks.source_lines(), True))) == \
+        sorted(map(str, named(plan, plan_lines, True)))
 
 
 @settings(max_examples=150, deadline=None)
@@ -612,3 +619,19 @@ def test_per_phase_mentions_outside_the_plan_are_refused_when_affected():
     # a mention of a number below the change names the same step whichever phase it means
     edits = insert_step_after(plan, plan.steps[3], lines, {"todo": ["- [ ] x (Step 2)"]})
     assert "todo" not in edits
+
+
+def test_per_phase_move_swaps_within_the_phase_only():
+    from plan_ls.model.renumber import move_step_down
+
+    plan = parse_plan(_PHASED)
+    lines = plan.blocks.source_lines()
+    edits = move_step_down(plan, plan.steps[0], lines, {"todo": ["- [ ] x (Step 3)"]})
+    assert apply_edits(_PHASED, edits["plan"]) == _PHASED.replace(
+        "### Step 1: Dig\n\nsee Step 2\n\n### Step 2: Pour\n\nx",
+        "### Step 1: Pour\n\nx\n\n### Step 2: Dig\n\nsee Step 1")
+    assert "todo" not in edits
+    with pytest.raises(RenameRefused, match="in different phases"):
+        move_step_down(plan, plan.steps[1], lines, {})
+    with pytest.raises(RenameRefused, match="line 1 of the todo mentions '2'"):
+        move_step_down(plan, plan.steps[2], lines, {"todo": ["- [ ] x (Step 2)"]})

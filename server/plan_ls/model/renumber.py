@@ -8,7 +8,7 @@ gets back model TextEdits per file; nothing is written here.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from plan_ls.model.edit import TextEdit, apply_edits
@@ -208,13 +208,13 @@ def _phase_of_line(plan: PlanDoc) -> list[tuple[int, int, str]]:
     return out
 
 
-def _named(plan: PlanDoc, group: _Group, key: str, lines: list[str], bound: int,
-           what: str) -> list[tuple[Mention, str, int | None]]:
+def _named(plan: PlanDoc, group: _Group, key: str, lines: list[str],
+           affects: Callable[[int], bool], what: str) -> list[tuple[Mention, str, int | None]]:
     """Each mention in a file (`key`) with the key it names in `group`'s numbering and its
     step (None: no such step). In a plan whose numbers restart in every phase, a mention
     in the plan names its own phase's step ("Step 2" in Phase 1 is Phase 1 / Step 2), as the
     labels there do; a mention outside every phase, or in another file, names no step the
-    model can tell, so one whose number the change could affect (`bound` or more) raises
+    model can tell, so one whose number the change could affect (`affects`) raises
     RenameRefused naming its line, rather than being changed (or left) silently."""
     mentions = find_mentions(lines, plan)
     if not group.parent.endswith("/"):
@@ -232,7 +232,7 @@ def _named(plan: PlanDoc, group: _Group, key: str, lines: list[str], bound: int,
             found = plan.by_key.get(mkey)
             out.append((m, mkey, found[0] if found else None))
             continue
-        if number.isdigit() and int(number) >= bound:
+        if number.isdigit() and affects(int(number)):
             raise RenameRefused(
                 f"line {m.line + 1} of the {key} mentions {m.number!r}, and every phase "
                 f"numbers its steps from 1: which phase's step it names cannot be told, "
@@ -255,8 +255,12 @@ def _shift(plan: PlanDoc, plan_lines: list[str], files: Mapping[str, list[str]],
              if (_parent_last(plan.steps[i].key) or ("", 0))[1] > group.last}
     taken = {(_parent_last(plan.steps[i].key) or ("", 0))[1] + delta for i in later} \
         | {group.last + 1}
-    out: dict[str, list[TextEdit]] = {}
+    bound = group.last + (1 if delta > 0 else 0)  # the numbers whose step may change
 
+    def affected(number: int) -> bool:
+        return number >= bound
+
+    out: dict[str, list[TextEdit]] = {}
     for key, lines in {"plan": plan_lines, **files}.items():
         edits: dict[tuple[int, int], TextEdit] = {}
         if key == "plan":
@@ -265,8 +269,7 @@ def _shift(plan: PlanDoc, plan_lines: list[str], files: Mapping[str, list[str]],
                 written = lines[span.line][span.start:span.end]
                 edits[(span.line, span.start)] = TextEdit(span.line, span.start, span.end,
                                                           _bump(written, delta))
-        for m, mkey, mstep in _named(plan, group, key, lines,
-                                     group.last + (1 if delta > 0 else 0), what):
+        for m, mkey, mstep in _named(plan, group, key, lines, affected, what):
             split = _parent_last(mkey)
             dangling = delta > 0 and mstep is None and split is not None \
                 and split[0] == group.parent and split[1] in taken
@@ -328,30 +331,48 @@ def move_step_down(plan: PlanDoc, step: Step, plan_lines: list[str],
     if step.index + 1 >= len(plan.steps):
         raise RenameRefused(f"{step.name} is the last step")
     a, b = step, plan.steps[step.index + 1]
-    span_a, span_b = step_number_span(plan_lines, a), step_number_span(plan_lines, b)
+    phased = "/" in a.key or "/" in b.key
+    if phased:  # numbers restarting per phase: only two steps of one phase swap
+        span_a, span_b = _phase_span(plan_lines, a), _phase_span(plan_lines, b)
+        if a.key.rpartition("/")[0] != b.key.rpartition("/")[0]:
+            raise RenameRefused(f"{a.name} and {b.name} are in different phases: move the "
+                                "step by hand")
+    else:
+        span_a, span_b = step_number_span(plan_lines, a), step_number_span(plan_lines, b)
     if span_a is None or span_b is None or a.end_line > b.line:
         raise RenameRefused(f"{a.name} and {b.name} cannot be swapped here: "
                             "their numbers are not both written in the plan")
-    new_number = {a.index: b.key, b.index: a.key}
+    own_a, own_b = a.key.rpartition("/")[2], b.key.rpartition("/")[2]
+    new_number = {a.index: own_b, b.index: own_a}
+    group = _group(plan, plan_lines, a) if phased else None
 
-    def number_edits(lines: list[str], own: list[tuple[NumberSpan, str]]) -> dict[int, list]:
+    def named(key: str, lines: list[str]) -> list[tuple[Mention, int | None]]:
+        if group is None:
+            return [(m, m.step) for m in find_mentions(lines, plan)]
+        swapped = {int(own_a), int(own_b)}
+        return [(m, n) for m, _, n in _named(plan, group, key, lines, swapped.__contains__,
+                                             f"moving {a.name}")]
+
+    def number_edits(key: str, lines: list[str],
+                     own: list[tuple[NumberSpan, str]]) -> dict[int, list]:
         by_line: dict[int, dict[int, TextEdit]] = {}
         for span, number in own:
             written = lines[span.line][span.start:span.end]
             by_line.setdefault(span.line, {})[span.start] = TextEdit(
                 span.line, span.start, span.end, format_like(written, number))
-        for m in find_mentions(lines, plan):
-            if m.step in new_number and m.num_start not in by_line.get(m.line, {}):
+        for m, named_step in named(key, lines):
+            if named_step in new_number and m.num_start not in by_line.get(m.line, {}):
                 by_line.setdefault(m.line, {})[m.num_start] = TextEdit(
-                    m.line, m.num_start, m.num_end, format_like(m.number, new_number[m.step]))
+                    m.line, m.num_start, m.num_end,
+                    format_like(m.number, new_number[named_step]))
         return {n: list(edits.values()) for n, edits in by_line.items()}
 
     out: dict[str, list[TextEdit]] = {}
     for key, lines in files.items():
-        edits = [e for es in number_edits(lines, []).values() for e in es]
+        edits = [e for es in number_edits(key, lines, []).values() for e in es]
         if edits:
             out[key] = sorted(edits, key=lambda e: (e.line, e.start))
-    plan_edits = number_edits(plan_lines, [(span_a, b.key), (span_b, a.key)])
+    plan_edits = number_edits("plan", plan_lines, [(span_a, own_b), (span_b, own_a)])
 
     def renumbered(n: int) -> str:
         line_edits = [TextEdit(0, e.start, e.end, e.text) for e in plan_edits.get(n, [])]
@@ -412,7 +433,8 @@ def remove_step(plan: PlanDoc, step: Step, plan_lines: list[str],
     group = _group(plan, plan_lines, step)
     for key, lines in {"plan": plan_lines, **files}.items():
         edits = [e for e in out.get(key, []) if key != "plan" or e.line not in gone]
-        for m, _, mstep in _named(plan, group, key, lines, group.last, f"removing {step.name}"):
+        for m, _, mstep in _named(plan, group, key, lines, lambda n: n >= group.last,
+                                  f"removing {step.name}"):
             if mstep == step.index and not (key == "plan" and step.line <= m.line < stop):
                 edits.append(TextEdit(m.line, m.start, m.end,
                                       f"~~{lines[m.line][m.start:m.end]}~~"))
