@@ -265,15 +265,23 @@ def test_rename_property(case):
     todo_lines = parse_todo(todo_text).blocks.source_lines()
     before = {"plan": find_mentions(plan_lines, plan), "todo": find_mentions(todo_lines, plan)}
     keys = [s.key for s in plan.steps]
-    if _is_phased(plan):  # renaming a per-phase number is not offered
-        with pytest.raises(RenameRefused, match="no number written"):
-            rename_step(plan, plan.steps[index], str(new), plan_lines, {"todo": todo_lines})
-        return
+    named = {"plan": _named_steps(plan, plan_lines, True),
+             "todo": _named_steps(plan, todo_lines, False)}
     parent = _parents(plan)[index]
-    new = f"{parent}.{new}" if parent else str(new)  # in the plan's scheme
+    phased = _is_phased(plan)
+    new = f"{parent}.{new}" if parent and not phased else str(new)  # in the plan's scheme
+    new_key = f"{parent}/{new}" if phased else new
     try:
         edits = rename_step(plan, plan.steps[index], new, plan_lines, {"todo": todo_lines})
     except RenameRefused as exc:  # only ever because a dangling mention uses the number
+        if phased and "would repeat across phases" in str(exc):  # it would stop being one
+            assert len({k.split("/")[1] for i, k in enumerate(keys) if i != index}) == \
+                len(keys) - 1
+            return
+        if phased and "which phase" in str(exc):  # or a checklist mention of the old one
+            old = plan.steps[index].key.split("/")[1]
+            assert any(m.number == old for m in before["todo"])
+            return
         assert "that the plan lacks" in str(exc)
         assert any(m.step is None and m.number == new for ms in before.values() for m in ms)
         return
@@ -281,14 +289,16 @@ def test_rename_property(case):
     after_texts = {k: apply_edits(v, edits.get(k, [])) for k, v in texts.items()}
     renamed = parse_plan(after_texts["plan"])
     # the step has its new number, every other step keeps its own
-    assert [s.key for s in renamed.steps] == [str(new) if i == index else k
-                                              for i, k in enumerate(keys)]
+    if _is_phased(renamed) or not phased:
+        assert [s.key for s in renamed.steps] == [new_key if i == index else k
+                                                  for i, k in enumerate(keys)]
     # every mention still names the step it named (a missing step stays missing)
     for k in texts:
         lines = parse_todo(after_texts[k]).blocks.source_lines() if k == "todo" else \
             renamed.blocks.source_lines()
         after = find_mentions(lines, renamed)
-        assert [(m.line, m.step) for m in after] == [(m.line, m.step) for m in before[k]]
+        assert [m.line for m in after] == [m.line for m in before[k]]
+        assert _named_steps(renamed, lines, k == "plan") == named[k]
     # nothing but the numbers changed: each edit replaces digits with digits, and the lines
     # are the same once the edited spans are cut out
     for k, file_edits in edits.items():
@@ -635,3 +645,17 @@ def test_per_phase_move_swaps_within_the_phase_only():
         move_step_down(plan, plan.steps[1], lines, {})
     with pytest.raises(RenameRefused, match="line 1 of the todo mentions '2'"):
         move_step_down(plan, plan.steps[2], lines, {"todo": ["- [ ] x (Step 2)"]})
+
+
+def test_per_phase_rename_stays_in_the_phase():
+    plan = parse_plan(_PHASED)
+    lines = plan.blocks.source_lines()
+    target = rename_target(plan, lines, [], 14, 9, in_plan=True)  # "### Step 1: Walls"
+    assert target is not None and (target.step.key, target.number) == ("2/1", "1")
+    edits = rename_step(plan, target.step, "7", lines, {})
+    assert apply_edits(_PHASED, edits["plan"]) == _PHASED.replace(
+        "### Step 1: Walls", "### Step 7: Walls").replace("on Step 1 and", "on Step 7 and")
+    with pytest.raises(RenameRefused, match="Phase 2 / Step 2 already has the number 2"):
+        rename_step(plan, target.step, "2", lines, {})
+    with pytest.raises(RenameRefused, match="line 1 of the todo mentions '1'"):
+        rename_step(plan, target.step, "7", lines, {"todo": ["- [ ] x (step 1)"]})

@@ -47,7 +47,8 @@ def rename_target(plan: PlanDoc, plan_lines: list[str], mentions: list[Mention],
     if in_plan:
         step = plan.step_on_line(line)
         if step is not None:
-            span = step_number_span(plan_lines, step)
+            span = _phase_span(plan_lines, step) if "/" in step.key else \
+                step_number_span(plan_lines, step)
             if span is not None and span.line == line and span.start <= column <= span.end:
                 return RenameTarget(step, span.line, span.start, span.end,
                                     plan_lines[line][span.start:span.end])
@@ -72,6 +73,8 @@ def rename_step(plan: PlanDoc, step: Step, new_number: str, plan_lines: list[str
     new_number = new_number.strip()
     if not _NEW_NUMBER.fullmatch(new_number):
         raise RenameRefused(f"{new_number!r} is not a step number (like 4 or 2.1)")
+    if "/" in step.key:
+        return _rename_in_phase(plan, step, new_number, plan_lines, files)
     span = step_number_span(plan_lines, step)
     if span is None:
         raise RenameRefused(f"{step.name} has no number written in the plan to change")
@@ -93,6 +96,51 @@ def rename_step(plan: PlanDoc, step: Step, new_number: str, plan_lines: list[str
     for key in files:
         out[key] = _edits(files[key], None, found[key], step, new_number)
     return {k: v for k, v in out.items() if v}
+
+
+def _rename_in_phase(plan: PlanDoc, step: Step, new_number: str, plan_lines: list[str],
+                     files: Mapping[str, list[str]]) -> dict[str, list[TextEdit]]:
+    """rename_step for a step of a plan whose numbers restart per phase ("Phase 2 / Step 1"):
+    a whole number, unique in its phase; the plan's mentions in that phase follow (_named),
+    and a mention elsewhere of the old or the new number is refused (which phase's?)."""
+    phase, _, old = step.key.rpartition("/")
+    if not new_number.isdigit():
+        raise RenameRefused(f"{step.name} is numbered within its phase: give it a whole "
+                            "number")
+    new_key = f"{phase}/{normalize_number(new_number)}"
+    if new_key == step.key:
+        return {}
+    clash = plan.by_key.get(new_key)
+    if clash:
+        raise RenameRefused(f"{plan.steps[clash[0]].name} already has the number {new_number}")
+    unqualified = [normalize_number(new_number) if s is step else s.key.rpartition("/")[2]
+                   for s in plan.steps]
+    if len(set(unqualified)) == len(unqualified):  # the plan would be read as one numbering
+        raise RenameRefused(f"with {step.name} numbered {new_number}, no step number would "
+                            "repeat across phases, and every mention would be read anew: "
+                            "renumber by hand")
+    group = _group(plan, plan_lines, step)
+    touched = {int(old), int(normalize_number(new_number))}
+    out: dict[str, list[TextEdit]] = {}
+    for key, lines in {"plan": plan_lines, **files}.items():
+        edits: dict[tuple[int, int], TextEdit] = {}
+        if key == "plan":
+            own = group.spans[step.index]
+            edits[(own.line, own.start)] = TextEdit(
+                own.line, own.start, own.end,
+                format_like(lines[own.line][own.start:own.end], new_number))
+        for m, mkey, mstep in _named(plan, group, key, lines, touched.__contains__,
+                                     f"renaming {step.name}"):
+            if mstep is None and mkey == new_key:  # would silently start naming the step
+                raise RenameRefused(f"line {m.line + 1} of the {key} names a step "
+                                    f"{m.number} that the phase lacks; renaming onto it "
+                                    f"would link that line to {step.name}")
+            if mstep == step.index and (m.line, m.num_start) not in edits:
+                edits[(m.line, m.num_start)] = TextEdit(m.line, m.num_start, m.num_end,
+                                                        format_like(m.number, new_number))
+        if edits:
+            out[key] = sorted(edits.values(), key=lambda e: (e.line, e.start))
+    return out
 
 
 def _edits(lines: list[str], own: NumberSpan | None, mentions: list[Mention], step: Step,
