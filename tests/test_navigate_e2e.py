@@ -534,3 +534,23 @@ async def test_remove_step_renumbers_and_strikes_its_mentions(client: LanguageCl
         position=t.Position(line=todo_lines.index("- [ ] Render — after ~~step 2~~ ✨"),
                             character=7)))
     assert hover is not None and "Page" in str(hover.contents)
+
+
+async def test_insert_step_keeps_a_dotted_numbering(client: LanguageClient):
+    root = client.project
+    plan_path = root / "prompt_plan.md"
+    dotted = ("# Plan\n\n## Step 1.1: Sift\n\n```text\nx\n```\n\n## Step 1.2: Weigh\n\n```text\n"
+              "before Step 1.3 and Step 2.1\n```\n\n## Step 1.3: Mix\n\n```text\ny\n```\n\n"
+              "## Step 2.1: Bake\n\n```text\nafter Step 1.3\n```\n")
+    plan_path.write_text(dotted, encoding="utf-8")
+    plan_uri = open_doc(client, plan_path)
+    line = dotted.split("\n").index("## Step 1.2: Weigh")
+    actions = await client.text_document_code_action_async(t.CodeActionParams(
+        text_document=doc_id(plan_uri), range=t.Range(start=t.Position(line=line, character=0),
+                                                      end=t.Position(line=line, character=0)),
+        context=t.CodeActionContext(diagnostics=[])))
+    [insert] = [a for a in actions if a.title.startswith("Insert step after")]
+    assert insert.title == "Insert step after Step 1.2"
+    new_plan = apply_to_text(dotted, edits_by_uri(insert.edit)[plan_uri][1], client.encoding)
+    assert new_plan == dotted.replace("Step 1.3", "Step 1.4").replace(
+        "## Step 1.4: Mix", "## Step 1.3: New step\n\n```text\n\n```\n\n## Step 1.4: Mix")

@@ -25,7 +25,8 @@ class Reshape(Feature):
 
     def actions(self, ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
         """The reshaping actions on the line that names a step, each offered only where the
-        plan's numbering allows it (whole numbers written in the plan for an insert)."""
+        plan's numbering allows it (whole, dotted or per-phase numbers written in the plan,
+        and no mention that cannot be told apart: see model.renumber)."""
         from plan_ls.model.renumber import (
             RenameRefused,
             insert_step_after,
