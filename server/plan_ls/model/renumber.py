@@ -1,7 +1,10 @@
 """Renaming a step's number: the step's own label and every mention of it, as minimal edits.
 
 Only the digits change: "## Step 3: Title" -> "## Step 4: Title", "(step 03)" -> "(step 04)"
-(a zero-padded mention keeps its width). Pure: the caller passes the lines of each file and
+(a zero-padded mention keeps its width). Numbering schemes are kept: dotted numbers renumber
+their last component within their group (1.2 -> 1.3, never 2.1), and numbers restarting in
+every phase within their phase, where a mention in the plan names its own phase's step and
+one the model cannot place (the checklist's "Step 2") is refused rather than guessed. Pure: the caller passes the lines of each file and
 gets back model TextEdits per file; nothing is written here.
 """
 
@@ -185,17 +188,18 @@ def _bump(written: str, delta: int) -> str:
 @dataclass(frozen=True, slots=True)
 class _Group:
     """The steps that renumber together around a step: in a whole-numbered plan every step
-    from it on; in a dotted one its siblings ("1.1", "1.2", ... under "1"), never "2.1"."""
+    from it on; in a dotted one its siblings ("1.1", "1.2", ... under "1"), never "2.1"; in a
+    plan whose numbers restart per phase, the steps of its phase ("Phase 2 / Step 1" ...)."""
 
-    parent: str  # "" for whole numbers, "1" for the group of 1.1, 1.2, ...
+    parent: str  # "" for whole numbers, "1" for the group of 1.1, 1.2, ..., "2/" for Phase 2
     last: int  # the last component of the step's own number
     spans: dict[int, NumberSpan]  # step index -> where its number is written, for the group
 
 
 def _group(plan: PlanDoc, plan_lines: list[str], step: Step) -> _Group:
     """The numbering group of `step` (see _Group), with where each member's number is
-    written. RenameRefused for numbering this cannot keep: per-phase numbers, a whole-numbered
-    plan whose later steps are not whole numbers, a dotted step whose siblings have children
+    written. RenameRefused for numbering this cannot keep: a whole-numbered plan whose later
+    steps are not whole numbers ("P0", a range), a dotted step whose siblings have children
     ("1.2.1" under "1.2": their numbers would have to change too), or numbers not written."""
     split = _parent_last(step.key)
     if split is None:
