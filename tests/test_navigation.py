@@ -659,3 +659,15 @@ def test_per_phase_rename_stays_in_the_phase():
         rename_step(plan, target.step, "2", lines, {})
     with pytest.raises(RenameRefused, match="line 1 of the todo mentions '1'"):
         rename_step(plan, target.step, "7", lines, {"todo": ["- [ ] x (step 1)"]})
+
+
+def test_per_phase_mention_qualified_by_its_phase_names_that_phase():
+    from plan_ls.model.renumber import insert_step_after
+
+    text = _PHASED.replace("on Step 1 and Step 2", "on Step 1 and Phase 1, Step 2")
+    plan = parse_plan(text)
+    edits = insert_step_after(plan, plan.steps[0], plan.blocks.source_lines(), {})
+    after = apply_edits(text, edits["plan"])
+    assert "see Step 3" in after and "on Step 1 and Phase 1, Step 3" in after
+    edits = insert_step_after(plan, plan.steps[2], plan.blocks.source_lines(), {})
+    assert "on Step 1 and Phase 1, Step 2" in apply_edits(text, edits["plan"])

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from plan_ls.model.edit import TextEdit, apply_edits
 from plan_ls.model.navigation import Mention, NumberSpan, find_mentions, step_number_span
-from plan_ls.model.plan import PlanDoc, Step, normalize_number
+from plan_ls.model.plan import GROUP_WORDS, PlanDoc, Step, normalize_number
 
 _NEW_NUMBER = re.compile(r"[A-Z]?\d+(?:\.\d+)*", re.I)
 
@@ -260,6 +260,10 @@ def _phase_of_line(plan: PlanDoc) -> list[tuple[int, int, str]]:
     return out
 
 
+_QUALIFIER = re.compile(rf"\b(?:{GROUP_WORDS})[ \t]+(?P<num>\d+)[ \t]*[,/:\-–—]?[ \t]*$",
+                        re.I)  # a phase named right before a mention ("Phase 1 / Step 2")
+
+
 def _named(plan: PlanDoc, group: _Group, key: str, lines: list[str],
            affects: Callable[[int], bool], what: str) -> list[tuple[Mention, str, int | None]]:
     """Each mention in a file (`key`) with the key it names in `group`'s numbering and its
@@ -279,6 +283,9 @@ def _named(plan: PlanDoc, group: _Group, key: str, lines: list[str],
         for start, end, num in phases:  # the innermost phase around the mention
             if start < m.line < end or (start == m.line and m.start > 0):
                 owner = num
+        qualified = _QUALIFIER.search(lines[m.line], 0, m.start)  # "Phase 1, Step 2"
+        if qualified:
+            owner = normalize_number(qualified.group("num"))
         if owner is not None:
             mkey = f"{owner}/{number}"
             found = plan.by_key.get(mkey)
