@@ -77,6 +77,30 @@ async def start(client: LanguageClient, ws: Path, options: dict[str, Any],
     client.encoding = str(result.capabilities.position_encoding or "utf-16")
 
 
+async def start_on_spec(client: LanguageClient, fake: Any, tmp_path: Path, spec: str) -> None:
+    """A session on a copy of the greenfield sample with no plan and no checklist (kept as
+    sample-*.md) and `spec` as spec.md, the model at the fake endpoint `fake`."""
+    from tests.lsp_client import copy_sample
+
+    ws = copy_sample("greenfield", tmp_path)
+    for name in ("prompt_plan.md", "todo.md"):
+        (ws / name).rename(ws / f"sample-{name}")
+    (ws / "spec.md").write_text(spec, encoding="utf-8")
+    client.ws, client.fake = ws, fake
+    await start(client, ws, llm_options(fake.url))
+
+
+async def generate_plan(client: LanguageClient) -> dict:
+    """planLs.generatePlan from the spec of a `start_on_spec` session."""
+    return await run(client, "planLs.generatePlan", uri=(client.ws / "spec.md").as_uri())
+
+
+def plan_text(client: LanguageClient) -> str | None:
+    """prompt_plan.md of a `start_on_spec` session, None while it does not exist."""
+    path = client.ws / "prompt_plan.md"
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
 async def configure(client: LanguageClient, url: str, **llm: Any) -> None:
     client.workspace_did_change_configuration(t.DidChangeConfigurationParams(
         settings={"planLs": llm_options(url, **llm)}))

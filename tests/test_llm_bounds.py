@@ -21,14 +21,14 @@ from tests.llm_harness import (
     KEY,
     apply_all,
     configure,
-    llm_options,
+    generate_plan,
     make_llm_client,
-    run,
-    start,
+    plan_text,
+    start_on_spec,
     texts,
     wait_until,
 )
-from tests.lsp_client import SERVER, copy_sample, open_doc
+from tests.lsp_client import SERVER, open_doc
 
 SPEC = "# Spec\n\nA kitchen timer that speaks the minutes left.\n"
 PLAN = "".join(f"## Step {n}: Piece {n}\n\n```text\nWrite the tests for piece {n}, make them "
@@ -41,23 +41,9 @@ MARK = "> ✂ **plan-ls: cut off here**"
 @pytest_lsp.fixture(config=ClientServerConfig(
     server_command=SERVER, client_factory=make_llm_client, server_env=ENV))
 async def client(lsp_client: LanguageClient, fake_openai: FakeOpenAI, tmp_path):  # noqa: F811
-    ws = copy_sample("greenfield", tmp_path)
-    for name in ("prompt_plan.md", "todo.md"):
-        (ws / name).rename(ws / f"sample-{name}")
-    (ws / "spec.md").write_text(SPEC, encoding="utf-8")
-    lsp_client.ws, lsp_client.fake = ws, fake_openai
-    await start(lsp_client, ws, llm_options(fake_openai.url))
+    await start_on_spec(lsp_client, fake_openai, tmp_path, SPEC)
     yield
     await asyncio.wait_for(lsp_client.shutdown_session(), 10)
-
-
-async def generate_plan(client: LanguageClient) -> dict:
-    return await run(client, "planLs.generatePlan", uri=(client.ws / "spec.md").as_uri())
-
-
-def plan_text(client: LanguageClient) -> str | None:
-    path = client.ws / "prompt_plan.md"
-    return path.read_text(encoding="utf-8") if path.exists() else None
 
 
 def everything_said(client: LanguageClient) -> str:

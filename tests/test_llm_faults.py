@@ -19,14 +19,14 @@ from tests.llm_harness import (
     KEY_ENV,
     apply_all,
     configure,
-    llm_options,
+    generate_plan,
     make_llm_client,
-    run,
-    start,
+    plan_text,
+    start_on_spec,
     texts,
     wait_until,
 )
-from tests.lsp_client import SERVER, copy_sample, open_doc
+from tests.lsp_client import SERVER, open_doc
 
 SPEC = "# Spec\n\nA habit tracker.\n"
 PLAN = "".join(f"## Step {n}: Part {n}\n\n```text\nBuild part {n} with tests, then wire it in.\n"
@@ -37,23 +37,9 @@ CUT = "plan-ls: cut off here"
 @pytest_lsp.fixture(config=ClientServerConfig(
     server_command=SERVER, client_factory=make_llm_client, server_env=ENV))
 async def client(lsp_client: LanguageClient, fake_openai: FakeOpenAI, tmp_path):  # noqa: F811
-    ws = copy_sample("greenfield", tmp_path)
-    for name in ("prompt_plan.md", "todo.md"):
-        (ws / name).rename(ws / f"sample-{name}")
-    (ws / "spec.md").write_text(SPEC, encoding="utf-8")
-    lsp_client.ws, lsp_client.fake = ws, fake_openai
-    await start(lsp_client, ws, llm_options(fake_openai.url))
+    await start_on_spec(lsp_client, fake_openai, tmp_path, SPEC)
     yield
     await asyncio.wait_for(lsp_client.shutdown_session(), 5)
-
-
-async def generate_plan(client: LanguageClient) -> dict:
-    return await run(client, "planLs.generatePlan", uri=(client.ws / "spec.md").as_uri())
-
-
-def plan_text(client: LanguageClient) -> str | None:
-    path = client.ws / "prompt_plan.md"
-    return path.read_text(encoding="utf-8") if path.exists() else None
 
 
 def last_error(client: LanguageClient) -> str:

@@ -3,39 +3,21 @@ and names after "(@" (those claiming in this plan, and the user's own)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from lsprotocol import types as t
 
+from plan_ls.features.claims import Claims
 from plan_ls.features.feature import Feature
 from plan_ls.features.navigate import StepMentions
 from plan_ls.features.positions import client_column, codec_of, server_column
 from plan_ls.server import PlanServer
 
-if TYPE_CHECKING:
-    pass
-
-
 
 class Completion(Feature):
     """`textDocument/completion` in the plan and the checklist."""
 
-    def __init__(self, server: PlanServer) -> None:
-        super().__init__(server)
-        self._user: tuple[tuple, str | None] = ((), None)  # (setting, root) -> name
-
     def register(self) -> None:
         self.feature(t.TEXT_DOCUMENT_COMPLETION, self.complete, t.CompletionOptions(
             trigger_characters=[" ", "@"]))
-
-    def user(self) -> str | None:
-        """The user's name for claims, resolved again only when the setting or root change."""
-        from plan_ls.sync.claims import default_user
-        ls = self.server
-        key = (ls.settings.user, ls.root)
-        if self._user[0] != key:
-            self._user = (key, default_user(ls.root, ls.settings.user))
-        return self._user[1]
 
     def complete(self, ls: PlanServer, params: t.CompletionParams) -> list[t.CompletionItem]:
         """Steps after a step word; claim names after "(@"; nothing elsewhere."""
@@ -82,7 +64,8 @@ class Completion(Feature):
         """name -> (rank for sorting, what it is): the user first, then who claims what."""
         snap = ls.state.snapshot
         names: dict[str, tuple[int, str]] = {}
-        me = self.user()
+        # the claims feature's name: git is asked off the loop (None until it answered)
+        me = ls.get_feature(Claims).user.get(ls)
         if me:
             names[me] = (0, "you (planLs.user)")
         claims: dict[str, int] = {}
