@@ -62,12 +62,6 @@ class Settings:
     # where progress shows: code lenses ("lens"), inlay hints ("inlay") or "both"
     progressDisplay: Literal["lens", "inlay", "both"] = "lens"  # noqa: N815 - JSON key
 
-    @classmethod
-    def from_dict(cls, data: Any) -> Settings:
-        """Build settings from a client's JSON, leaving out unknown keys and wrong types
-        (`structure_settings` says which)."""
-        return structure_settings(data, "planLs")[0]
-
 
 def _strict(kind: type) -> Any:
     """cattrs's default hooks convert (`str(5)`, `int("7")`); settings must be of the type."""
