@@ -26,6 +26,7 @@ from plan_ls.model.text import normalize_newlines, split_lines, strip_bom
 from plan_ls.model.todo import TodoDoc, parse_todo
 from plan_ls.settings import FileSettings
 from plan_ls.sync.line_edit import LineEdit
+from plan_ls.sync.plans import PlanRef
 
 ROLES = ("todo", "plan", "spec")
 # Parsing markdown costs ~50 µs a line: past a few MB a planning file is no longer usable
@@ -103,9 +104,14 @@ def _one_changed_line(old_lines: list[str], body: str, hint: tuple[int, str] | N
 
 
 class PlanState:
-    def __init__(self, root: Path | None, files: FileSettings | None = None) -> None:
+    def __init__(self, root: Path | None, files: FileSettings | None = None,
+                 ref: PlanRef | None = None) -> None:
+        """The state of one plan of the workspace at `root`: the plan `ref` names (its files
+        are taken as they are), or else the prompt-plan files that `files` name or that are
+        found where plans live."""
         self.root = resolve(root) if root is not None else None
         self.files = files or FileSettings()
+        self.ref = ref
         self.state: dict[str, FileState] = {}
         self._parsed: dict[str, TodoDoc | PlanDoc | SpecDoc | None] = {}
         self._parsed_rev: dict[str, int | None] = {}  # the FileState.revision each parsed
@@ -141,7 +147,17 @@ class PlanState:
                     paths[role] = confine_markdown(self.root, default, default)
                 except OutsideWorkspace as again:  # the default is a symlink out
                     paths[role], refused[role] = self.root / default, str(again)
-        if self.root is not None:
+        if self.root is not None and self.ref is not None:
+            for role in ROLES:
+                if role in self.ref.files:
+                    try:
+                        paths[role] = confine_markdown(self.root, self.ref.files[role], role)
+                        refused.pop(role, None)
+                    except OutsideWorkspace as exc:
+                        refused[role] = str(exc)
+                else:
+                    paths[role] = self.ref.folder / getattr(defaults, role)
+        elif self.root is not None:
             from plan_ls.sync.discover import discover
 
             present = {role: p if role not in refused and p.is_file() else None
