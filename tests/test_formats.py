@@ -200,6 +200,25 @@ def test_kiro_sub_tasks_at_column_zero_and_requirement_spellings():
     assert nxt(s) == "2"
 
 
+def test_kiro_hard_cases_from_real_files():
+    # an empty list item between tasks splits the list; a task box at [-] over finished
+    # sub-tasks is finished; a numbered checklist after a heading is no second set of tasks
+    text = ("- [x] 1. Scaffold\n  - [x] 1.1 Folders\n\n-\n\n- [-] 2. Pages\n"
+            "  - [x] 2.1 Home\n  - [x] 2.2 About\n\n- [ ] 3. Deploy\n\n## Sign-off\n\n"
+            "- [x] 1. Reviewed by the team\n")
+    s = snap(text, "kiro")
+    assert steps(s) == ["1", "2", "3"]
+    assert links(s) == {1: "1", 2: "1", 6: "2", 7: "2", 8: "2", 10: "3", 14: None}
+    assert s.finished(1) and nxt(s) == "3"
+
+
+def test_a_box_glued_to_a_full_width_bracket_is_an_item():
+    text = "### 1) Verify\n- [x]（Plan#2）record the results\n- [ ] archive the change\n"
+    s = snap(text, "openspec")
+    assert [(it.line + 1, it.done) for it in s.todo.items] == [(2, True), (3, False)]
+    assert links(s) == {2: "1", 3: "1"}
+
+
 # --- OpenSpec -------------------------------------------------------------------------------
 
 def test_openspec_numbered_sections_are_the_steps():

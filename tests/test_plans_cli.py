@@ -103,6 +103,9 @@ def test_the_plans_setting_names_more_places(tmp_path):
     assert got == {".": "prompt_plan", "work/alpha": "spec-kit", "work/gamma": "kiro"}
     refs = discover_plans(tmp_path, globs=["elsewhere/**/tasks.md"])
     assert "elsewhere/notes" in [r.id for r in refs]
+    write(tmp_path, ".plans/one/tasks.md", ALBUMS)  # a hidden folder the setting names
+    assert "elsewhere/notes" not in [r.id for r in discover_plans(tmp_path, globs=[".plans/*/"])]
+    assert ".plans/one" in [r.id for r in discover_plans(tmp_path, globs=[".plans/*/"])]
 
 
 def test_select_plan_by_id_or_unique_suffix(workspace):
@@ -167,6 +170,8 @@ def test_plan_option_selects_one_plan(workspace):
     # a plan's folder given as the directory selects it
     out = run("status", str(workspace / "specs" / "001-albums"), "--json")
     assert [p["id"] for p in json.loads(out.stdout)["plans"]] == ["specs/001-albums"]
+    out = run("status", str(workspace / ".kiro/specs/login/tasks.md"), "--json")
+    assert [p["id"] for p in json.loads(out.stdout)["plans"]] == [".kiro/specs/login"]
 
 
 def test_next_and_check_take_a_plan(workspace):
