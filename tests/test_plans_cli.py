@@ -103,6 +103,10 @@ def test_the_plans_setting_names_more_places(tmp_path):
     assert got == {".": "prompt_plan", "work/alpha": "spec-kit", "work/gamma": "kiro"}
     refs = discover_plans(tmp_path, globs=["elsewhere/**/tasks.md"])
     assert "elsewhere/notes" in [r.id for r in refs]
+    write(tmp_path, "roadmaps/q3.md", PLAN)  # a plan of its own name
+    q3 = next(r for r in discover_plans(tmp_path, globs=["roadmaps/*.md"]) if r.id == "roadmaps")
+    assert (q3.format, {k: p.name for k, p in q3.files.items()}) == ("prompt_plan",
+                                                                     {"plan": "q3.md"})
     write(tmp_path, ".plans/one/tasks.md", ALBUMS)  # a hidden folder the setting names
     assert "elsewhere/notes" not in [r.id for r in discover_plans(tmp_path, globs=[".plans/*/"])]
     assert ".plans/one" in [r.id for r in discover_plans(tmp_path, globs=[".plans/*/"])]

@@ -84,10 +84,11 @@ def discover_plans(root: Path, files: FileSettings | None = None,
         root = resolve(root)
     except OutsideWorkspace:
         return []
-    folders = _walk(root, [g for g in globs if g and g.strip()])
+    named: dict[Path, Path] = {}  # folder -> the markdown file a glob named in it
+    folders = _walk(root, [g for g in globs if g and g.strip()], named)
     refs: dict[Path, PlanRef] = {}
     for folder, (fmt, archived) in folders.items():
-        ref = _ref(root, folder, fmt, archived)
+        ref = _ref(root, folder, fmt, archived, named.get(folder))
         if ref is not None:
             refs[folder] = ref
     claimed = [f for f, r in refs.items() if r.format != "prompt_plan"]
@@ -111,23 +112,34 @@ def _primary(root: Path, files: FileSettings | None, claimed: list[Path]) -> Pla
              if fs.refused is None and fs.path.is_file()}
     if state.checklist_in_plan:
         found.pop("todo", None)
-    found = {role: p for role, p in found.items()
-             if not any(c == p.parent or c in p.parents for c in claimed)}
+    settings = files or FileSettings()
+    found = {role: p for role, p in found.items()  # what the settings name always stays
+             if p == (root / getattr(settings, role)).resolve()
+             or not any(c == p.parent or c in p.parents for c in claimed)}
     if "plan" not in found and "todo" not in found:
         return None
     return PlanRef(ROOT_ID, "prompt_plan", state.root or root, found)
 
 
-def _ref(root: Path, folder: Path, fmt: Format, archived: bool) -> PlanRef | None:
+def _ref(root: Path, folder: Path, fmt: Format, archived: bool,
+         named: Path | None = None) -> PlanRef | None:
     """The plan in `folder` read as `fmt`, with the files of its roles that exist (inside
-    the root); None when it has none of them."""
+    the root); None when it has none of them. `named`: a markdown file that a `plans` glob
+    named in a folder without the usual names: the plan (the checklist when its name says
+    todo)."""
     from plan_ls.confinement import OutsideWorkspace, confine_markdown
 
     found: dict[str, Path] = {}
+    if named is not None and fmt == "prompt_plan":
+        try:
+            found["todo" if "todo" in named.name.lower() else "plan"] = confine_markdown(
+                root, named, named.name)
+        except OutsideWorkspace:
+            pass
     for role, names in _ROLES[fmt].items():
         for name in names:
             path = folder / name
-            if path.is_file():
+            if role not in found and path.is_file():
                 try:
                     found[role] = confine_markdown(root, path, name)
                 except OutsideWorkspace:  # a symlink out of the workspace: not read
@@ -155,8 +167,10 @@ def detect_format(folder: Path) -> Format | None:
     return None
 
 
-def _walk(root: Path, globs: list[str]) -> dict[Path, tuple[Format, bool]]:
-    """Plan folders under `root`: {folder: (format, archived)}."""
+def _walk(root: Path, globs: list[str],
+          named: dict[Path, Path]) -> dict[Path, tuple[Format, bool]]:
+    """Plan folders under `root`: {folder: (format, archived)}. A markdown file that a glob
+    matches in a folder with no plan by the usual names goes into `named`."""
     from plan_ls.sync.pathfilter import PathFilter
 
     path_filter = PathFilter(root, [])
@@ -193,8 +207,9 @@ def _walk(root: Path, globs: list[str]) -> dict[Path, tuple[Format, bool]]:
                 if spec is not None and entry.name.lower().endswith((".md", ".markdown")) \
                         and spec.match_file(child) and folder not in out:
                     fmt = detect_format(folder)
-                    if fmt is not None:
-                        out[folder] = (fmt, False)
+                    if fmt is None:  # a plan of its own name: "plans/roadmap.md"
+                        fmt, named[folder] = "prompt_plan", Path(entry.path)
+                    out[folder] = (fmt, False)
                 elif _PROMPT_PLAN.fullmatch(entry.name.lower()) and folder not in out:
                     out[folder] = ("prompt_plan", False)
                 continue
@@ -206,8 +221,8 @@ def _walk(root: Path, globs: list[str]) -> dict[Path, tuple[Format, bool]]:
             if found is not None:
                 out[path] = found
                 continue  # a plan's folder holds no other plans
-            named = child in explicit
-            if depth < MAX_DEPTH and (named or (
+            asked = child in explicit
+            if depth < MAX_DEPTH and (asked or (
                     (not entry.name.startswith(".") or entry.name == ".kiro")
                     and not path_filter.prunes(entry.path))):
                 queue.append((path, child, depth + 1))
