@@ -248,10 +248,10 @@ class _Rebuild:
         ma: list[str] = []
         mb: list[str] = []
         mo: list[str] = []
-        where: list[tuple[int, int, int]] = []  # per clean line: its index in ma, mb, mo
+        where: list[tuple[int, int, int]] = []  # per segment: where it starts in ma, mb, mo
         for seg in segments:
+            where.append((len(ma), len(mb), len(mo)))
             if isinstance(seg, str):
-                where.append((len(ma), len(mb), len(mo)))
                 ma.append(seg)
                 mb.append(seg)
                 mo.append(seg)
@@ -264,34 +264,27 @@ class _Rebuild:
 
         # the base lines no merged line stands for; a change made to one of them is a
         # delete/modify conflict, written where the line was
-        counterparts: list[tuple[int | None, int | None, int | None]] = []
-        for ia, ib, _io in where:
-            counterparts.append(self._counterparts(m2a.get(ia), m2b.get(ib)))
-        pos_a = pos_b = pos_o = 0
-        for seg in segments:
+        counterparts: dict[int, tuple[int | None, int | None, int | None]] = {}
+        for n, (seg, (pa, pb, po)) in enumerate(zip(segments, where)):
             if isinstance(seg, str):
+                counterparts[n] = self._counterparts(m2a.get(pa), m2b.get(pb))
                 continue
             for k in range(len(seg.ours)):
-                if (j := m2a.get(pos_a + k)) is not None and j in self.a2o:
+                if (j := m2a.get(pa + k)) is not None and j in self.a2o:
                     self.used_o.add(self.a2o[j])
             for k in range(len(seg.theirs)):
-                if (j := m2b.get(pos_b + k)) is not None and j in self.b2o:
+                if (j := m2b.get(pb + k)) is not None and j in self.b2o:
                     self.used_o.add(self.b2o[j])
             for k in range(len(seg.base or ())):
-                if (j := m2o.get(pos_o + k)) is not None:
+                if (j := m2o.get(po + k)) is not None:
                     self.used_o.add(j)
-            pos_a, pos_b, pos_o = (pos_a + len(seg.ours), pos_b + len(seg.theirs),
-                                   pos_o + len(seg.base or ()))
-        self.used_o.update(o for o, _a, _b in counterparts if o is not None)
+        self.used_o.update(o for o, _a, _b in counterparts.values() if o is not None)
         orphans = [i for i in range(len(self.o)) if i not in self.used_o and self._changed(i)]
 
         pending: list[tuple[str, str]] = []  # a run of lines whose markers conflict
-        clean = 0
-        pos_a = pos_b = pos_o = 0
-        for seg in segments:
+        for n, (seg, (pa, pb, po)) in enumerate(zip(segments, where)):
             if isinstance(seg, str):
-                o, a, b = counterparts[clean]
-                clean += 1
+                o, a, b = counterparts[n]
                 if o is not None:
                     while orphans and orphans[0] < o:
                         self._flush(pending)
@@ -304,13 +297,10 @@ class _Rebuild:
                     self.out.append(line)
                 continue
             self._flush(pending)
-            ours = [self._raw(self.a, m2a.get(pos_a + k), ln) for k, ln in enumerate(seg.ours)]
-            theirs = [self._raw(self.b, m2b.get(pos_b + k), ln)
-                      for k, ln in enumerate(seg.theirs)]
+            ours = [self._raw(self.a, m2a.get(pa + k), ln) for k, ln in enumerate(seg.ours)]
+            theirs = [self._raw(self.b, m2b.get(pb + k), ln) for k, ln in enumerate(seg.theirs)]
             base = None if seg.base is None else [
-                self._raw(self.o, m2o.get(pos_o + k), ln) for k, ln in enumerate(seg.base)]
-            pos_a, pos_b, pos_o = (pos_a + len(seg.ours), pos_b + len(seg.theirs),
-                                   pos_o + len(seg.base or ()))
+                self._raw(self.o, m2o.get(po + k), ln) for k, ln in enumerate(seg.base)]
             self._conflict(ours, base, theirs, seg.ending)
         self._flush(pending)
         for i in orphans:
