@@ -128,8 +128,11 @@ def repository_root(path: Path) -> Path | None:
 
 
 def driver_command() -> str:
-    """How git should start the driver: `plan-ls` when that is on PATH, else this Python."""
-    if shutil.which("plan-ls"):
+    """How git should start the driver: `plan-ls` when the one on PATH is this installation,
+    else this installation's Python (a venv that is not activated when git runs)."""
+    found = shutil.which("plan-ls")
+    here = Path(sys.executable).parent.resolve()
+    if found and Path(found).resolve().parent == here:
         return "plan-ls merge-driver %O %A %B %P"
     return f"{shlex.quote(sys.executable)} -m plan_ls merge-driver %O %A %B %P"
 
