@@ -19,8 +19,10 @@ three-way from its counterparts in the base and the two sides:
 Counterparts are found with difflib (`SequenceMatcher`, no junk heuristic) between the merged
 text and each side's normalised text, and between the base and each side; a hunk that replaces
 n lines by n lines pairs them in order, so a line whose text one side edited still takes the
-other side's tick. Works on any markdown checklist line (`- [ ]`, `* [x]`, `1. [ ]`, a bare
-`[ ]`, any one-character marker) and on any line that ends in claims (a plan step's heading).
+other side's tick; in a hunk of another size, the lines that are one line edited (difflib's
+similarity above 0.6) pair up. Works on any markdown checklist line (`- [ ]`, `* [x]`,
+`1. [ ]`, a bare `[ ]`, any one-character marker) and on any line that ends in claims (a plan
+step's heading).
 
 Byte-exact: lines split on "\\n" only (as git does), each keeps its ending (CRLF or LF, none
 on a last line without one), a BOM stays on the first line, and unchanged bytes are copied.
@@ -195,7 +197,31 @@ def _align(x: Sequence[str], y: Sequence[str], pair_replaced: bool) -> dict[int,
         if op == "equal" or (op == "replace" and pair_replaced and i2 - i1 == j2 - j1):
             for k in range(i2 - i1):
                 pairs[head + i1 + k] = head + j1 + k
+        elif op == "replace" and pair_replaced and (i2 - i1) * (j2 - j1) <= _SIMILAR_WORK:
+            for i, j in _similar(mid_x[i1:i2], mid_y[j1:j2]):
+                pairs[head + i1 + i] = head + j1 + j
     return pairs
+
+
+_SIMILAR = 0.6  # difflib's ratio above which two lines of a hunk are one line edited
+_SIMILAR_WORK = 4096  # line pairs compared at most per hunk (a rewrite of a whole section)
+
+
+def _similar(x: Sequence[str], y: Sequence[str]) -> list[tuple[int, int]]:
+    """In a hunk that replaces some lines by a different number of lines, the pairs that are
+    one line edited (in order, each line at most once), as difflib's Differ pairs them."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for i, line in enumerate(x):
+        best, best_j = _SIMILAR, -1
+        for j in range(start, len(y)):
+            ratio = difflib.SequenceMatcher(None, line, y[j], autojunk=False).ratio()
+            if ratio > best:
+                best, best_j = ratio, j
+        if best_j >= 0:
+            out.append((i, best_j))
+            start = best_j + 1
+    return out
 
 
 def merge_marker(o: str | None, a: str | None, b: str | None) -> str | None:
