@@ -30,6 +30,14 @@ def add_commands(sub: Any) -> None:
                    help="conflict labels: ours, then base, then theirs (as git merge-file)")
     p.set_defaults(func=run_merge_driver)
 
+    p = sub.add_parser("release", help="remove the claim on a step of the plan",
+                       epilog="exit status: 0 released (or it was not claimed), 2 bad usage")
+    p.add_argument("step", metavar="STEP", help="the step's number (3, 1.2)")
+    p.add_argument("dir", nargs="?", default=".", help="the project (default: .)")
+    p.add_argument("--push", action="store_true",
+                   help="release it on the remote branch (commit only that, push)")
+    p.set_defaults(func=run_release)
+
 
 def run_merge_driver(args: argparse.Namespace) -> int:
     """Merge BASE, OURS and THEIRS into OURS; on any failure of the line merge, fall back to
@@ -85,3 +93,72 @@ def run_init_git(directory: Path) -> int:
     for phrase in done or ["the merge driver was already set up"]:
         print(f"plan-ls: {phrase}")
     return 0
+
+
+def claim_on_remote(root: Path, files: Any, name: str | None, number: str | None = None):
+    """`next --claim NAME --push` (number None) or `release NUMBER --push` (name None): the
+    step as claimed or released on the remote, None when no open unclaimed step is left, or
+    an exit status (2) after saying what went wrong."""
+    from plan_ls.sync.claims import ClaimError
+    from plan_ls.sync.git import GitError
+    from plan_ls.sync.remote import PushRefused, claim_next, claim_number, push_plan_change
+
+    change = claim_next(name) if number is None and name else claim_number(number or "", name)
+    try:
+        pushed = push_plan_change(root, files, change)
+    except (GitError, ClaimError, PushRefused, OSError) as exc:
+        return usage_error(str(exc))
+    if pushed is None:
+        return None
+    if not pushed.local_updated:
+        print("plan-ls: warning: the claim is pushed, but this branch could not take it: run "
+              "`git pull --rebase`", file=sys.stderr)
+    return pushed.step
+
+
+def run_release(args: argparse.Namespace) -> int:
+    """Remove the claim on step STEP: in the plan on disk, or with --push on the remote."""
+    from plan_ls.cli import project_settings
+
+    root = Path(args.dir)
+    if not root.is_dir():
+        return usage_error(f"{args.dir}: not a directory")
+    root, settings = project_settings(root)
+    number = args.step.removeprefix("step:").strip()
+    if args.push:
+        step = claim_on_remote(root, settings.files, None, number)
+        if isinstance(step, int):
+            return step
+        print(f"plan-ls: step {number} is not claimed on the remote" if step is None
+              else f"plan-ls: step {step.number} released on the remote", file=sys.stderr)
+        return 0
+    return _release_here(root, settings.files, number)
+
+
+def _release_here(root: Path, files: Any, number: str) -> int:
+    from plan_ls.fileio import FileChanged, replace_if_unchanged
+    from plan_ls.sync.claims import claim_text
+    from plan_ls.sync.lock import LockTimeout
+    from plan_ls.sync.state import PlanState
+
+    for _ in range(3):
+        state = PlanState(root, files)
+        state.load_all_from_disk()
+        plan = state.snapshot.plan
+        step = plan.find(number) if plan is not None else None
+        if step is None:
+            return usage_error(f"no step {number} in the plan")
+        if step.claim is None:
+            print(f"plan-ls: step {step.number} is not claimed", file=sys.stderr)
+            return 0
+        try:
+            replace_if_unchanged(state.path_of("plan"), state.state["plan"].text or "",
+                                 lambda raw, line=step.line: claim_text(raw, line, None) or raw,
+                                 lock_root=state.root, lock_timeout=10.0)
+        except FileChanged:
+            continue
+        except (LockTimeout, OSError) as exc:
+            return usage_error(f"{state.path_of('plan').name}: not written: {exc}")
+        print(f"plan-ls: step {step.number} released (was @{step.claim})", file=sys.stderr)
+        return 0
+    return usage_error("the plan kept changing while plan-ls wrote it; nothing was written")
