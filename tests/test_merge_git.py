@@ -194,6 +194,8 @@ def test_pull_rebase_between_two_clones_of_a_bare_remote(tmp_path: Path) -> None
         "- [ ] grammar", "- [x] grammar").replace("- [ ] colours", "- [ ] colours (@one) (@two)")
     assert (two / "todo.md").read_text() == want
     assert git(two, "status", "--porcelain").stdout == ""
+    check = plan_ls(two, "check")
+    assert "todo.md:10: warning: This item is claimed by 2 names: @one, @two" in check.stdout
     git(two, "push", "-q")
     git(one, "pull", "-q", "--rebase")
     assert (one / "todo.md").read_text() == want
