@@ -199,3 +199,23 @@ def test_pull_rebase_between_two_clones_of_a_bare_remote(tmp_path: Path) -> None
     git(two, "push", "-q")
     git(one, "pull", "-q", "--rebase")
     assert (one / "todo.md").read_text() == want
+
+
+def test_status_says_when_the_driver_is_missing(tmp_path: Path) -> None:
+    from plan_ls.sync.git import driver_state
+
+    repo = new_repo(tmp_path / "repo")
+    plan = repo / "prompt_plan.md"
+    assert driver_state(repo, plan) == "attributes"
+    assert "run `plan-ls init --git` and commit" in plan_ls(repo, "status").stdout
+    init_git(repo)
+    assert driver_state(repo, plan) == "ok"
+    assert "git:" not in plan_ls(repo, "status").stdout
+    git(repo, "add", ".gitattributes")
+    git(repo, "commit", "-qm", "attributes")
+    git(tmp_path, "clone", "-q", str(repo), "clone")  # a clone gets the attributes only
+    assert driver_state(tmp_path / "clone", tmp_path / "clone" / "prompt_plan.md") == "config"
+    assert "this clone lacks the plan-ls merge driver" in \
+        plan_ls(tmp_path / "clone", "status").stdout
+    (tmp_path / "plain").mkdir()
+    assert driver_state(tmp_path / "plain", tmp_path / "plain" / "prompt_plan.md") is None

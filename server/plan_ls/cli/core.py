@@ -110,6 +110,12 @@ def status(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     print(render_status(data, color=sys.stdout.isatty()))
+    if state.root is not None and data["plan"]["path"]:
+        from plan_ls.cli.git import merge_driver_note
+
+        note = merge_driver_note(state.root, Path(data["plan"]["path"]))
+        if note:
+            print(note)
     return 0
 
 

@@ -162,3 +162,18 @@ def _release_here(root: Path, files: Any, number: str) -> int:
         print(f"plan-ls: step {step.number} released (was @{step.claim})", file=sys.stderr)
         return 0
     return usage_error("the plan kept changing while plan-ls wrote it; nothing was written")
+
+
+def merge_driver_note(root: Path, plan: Path) -> str | None:
+    """A line for `plan-ls status` when git merges of the plan do not use the driver."""
+    from plan_ls.sync.git import driver_state, repository_root
+
+    repo = repository_root(root)
+    state = driver_state(repo, plan) if repo is not None else None
+    if state == "attributes":
+        return (f"git: {plan.name} merges as plain text (neighbouring ticks conflict): "
+                "run `plan-ls init --git` and commit .gitattributes")
+    if state == "config":
+        return ("git: this clone lacks the plan-ls merge driver (.git/config is not shared): "
+                "run `plan-ls init --git`")
+    return None

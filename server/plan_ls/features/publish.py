@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
@@ -36,6 +40,48 @@ class _Published:
         self.lenses: tuple | None = None
 
 
+class _MergeDriver:
+    """Whether git merges the plan with plan-ls's merge driver (sync/git.py `driver_state`:
+    "ok", "attributes", "config", or None outside git), asked in a worker thread (git must
+    not run on the loop) when the root changes and again at most every `AGE` seconds."""
+
+    AGE = 30.0
+
+    def __init__(self) -> None:
+        self.state: str | None = None
+        self.asked: tuple[object, float] | None = None  # (the plan file, when)
+        self.task: asyncio.Task[None] | None = None
+
+    def get(self, ls: PlanServer, publish: Callable[[], None]) -> str | None:
+        """The state as known now; asks git again when it is old, then `publish`es if the
+        answer changed."""
+        plan = ls.state.path_of("plan") if ls.root is not None else None
+        now = time.monotonic()
+        fresh = self.asked is not None and self.asked[0] == plan and \
+            now - self.asked[1] < self.AGE
+        if plan is None or fresh or (self.task is not None and not self.task.done()):
+            return self.state if plan is not None else None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on the server's loop (a unit test)
+            return self.state
+        self.asked = (plan, now)
+        self.task = loop.create_task(self._ask(ls.root, plan, publish))
+        return self.state
+
+    async def _ask(self, root: Path, plan: Path, publish: Callable[[], None]) -> None:
+        from plan_ls.sync.git import driver_state, repository_root
+
+        def ask() -> str | None:
+            repo = repository_root(root)
+            return None if repo is None else driver_state(repo, plan)
+
+        state = await asyncio.to_thread(ask)
+        if state != self.state:
+            self.state = state
+            publish()
+
+
 class Publisher(Feature):
     """Sends diagnostics, planLs/progress and a code-lens refresh after each plan change,
     each only when it changed (a keystroke must not cost the whole plan)."""
@@ -43,6 +89,7 @@ class Publisher(Feature):
     def __init__(self, server: PlanServer) -> None:
         super().__init__(server)
         self.sent = _Published()
+        self.merge_driver = _MergeDriver()
 
     def register(self) -> None:
         self.server.on_plan_changed.append(self.publish)
@@ -53,7 +100,11 @@ class Publisher(Feature):
         editor that opens a file wants its diagnostics). `planLs/progress` goes out when its
         content changed, and a code-lens refresh when what the lenses show changed: typing
         in an item's text or a title sends neither."""
-        _publish(ls, self.sent, force)
+        _publish(ls, self.sent, force, self.merge_driver.get(ls, lambda: self._resend(ls)))
+
+    def _resend(self, ls: PlanServer) -> None:
+        self.sent.shown = None  # the progress changed, though the plan did not
+        self.publish(ls)
 
 
 def publish_plan_state(ls: PlanServer, force: bool = False) -> None:
@@ -61,7 +112,8 @@ def publish_plan_state(ls: PlanServer, force: bool = False) -> None:
     ls.get_feature(Publisher).publish(ls, force)
 
 
-def _publish(ls: PlanServer, sent: _Published, force: bool) -> None:
+def _publish(ls: PlanServer, sent: _Published, force: bool,
+             merge_driver: str | None = None) -> None:
     snap = ls.state.snapshot
     by_role = _findings_by_role(sent, snap.findings)
     lines = {
@@ -114,6 +166,8 @@ def _publish(ls: PlanServer, sent: _Published, force: bool) -> None:
         "total": overall.total,
         "nextStep": {"number": nxt.number, "title": nxt.title} if nxt else None,
         "files": uris,
+        # "attributes"/"config": git merges of the plan may conflict on neighbouring ticks
+        "mergeDriver": merge_driver,
     }
     # clients redraw their plan views on planLs/progress: a claim taken or released changes
     # no count, but it changes what they show
