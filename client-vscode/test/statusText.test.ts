@@ -10,6 +10,14 @@ test('progress with a next step', () => {
   assert.equal(v.hasNext, true);
 });
 
+test('a plan repository without the merge driver is mentioned', () => {
+  const base = { done: 1, total: 2, nextStep: null };
+  assert.match(statusView({ ...base, mergeDriver: 'config' }).tooltip, /plan-ls init --git/);
+  assert.match(statusView({ ...base, mergeDriver: 'attributes' }).tooltip, /merge driver/);
+  assert.doesNotMatch(statusView({ ...base, mergeDriver: 'ok' }).tooltip, /merge driver/);
+  assert.doesNotMatch(statusView({ ...base, mergeDriver: null }).tooltip, /merge driver/);
+});
+
 test('all done', () => {
   const v = statusView({ done: 3, total: 3, nextStep: null });
   assert.equal(v.text, '✓ 3/3 · all done');

@@ -173,7 +173,7 @@ local function pad(text, width)
 end
 
 --- Turns the planLs.status object into lines, and a map of line -> place to jump to.
-local function status_lines(s, next_number)
+local function status_lines(s, next_number, merge_driver)
   local todo, plan = s.todo or {}, s.plan or {}
   local steps, diags = plan.steps or {}, s.diagnostics or {}
   local lines, targets, hls = {}, {}, {}
@@ -182,6 +182,10 @@ local function status_lines(s, next_number)
     head = head .. ' · next: Step ' .. next_number
   end
   lines[1], hls[1] = head, 'Title'
+  if merge_driver == 'attributes' or merge_driver == 'config' then
+    lines[#lines + 1] = 'git merges of the plan lack the plan-ls merge driver: run `plan-ls init --git`'
+    hls[#lines] = 'DiagnosticWarn'
+  end
   -- files that exist but cannot be read: until they can, the counts and the drift are partial
   local unreadable = type(s.unreadable) == 'table' and s.unreadable or {}
   if #unreadable > 0 then
@@ -302,7 +306,7 @@ function M.show_status()
     end
     local p = progress[client.id]
     local nxt = type(p) == 'table' and type(p.nextStep) == 'table' and p.nextStep.number or nil
-    show_status_buffer(status_lines(s, nxt))
+    show_status_buffer(status_lines(s, nxt, type(p) == 'table' and p.mergeDriver or nil))
   end)
 end
 

@@ -29,6 +29,9 @@ export function statusView(progress: Progress | undefined, busy = 0): StatusView
   } else if (total === 0) {
     tooltip = 'Plan: no todo items yet.';
   }
+  if (progress.mergeDriver === 'attributes' || progress.mergeDriver === 'config') {
+    tooltip += '\nGit merges of the plan lack the plan-ls merge driver (neighbouring ticks conflict): run `plan-ls init --git`.';
+  }
   return { text, tooltip: tooltip + busyNote, hasNext: !!next };
 }
 

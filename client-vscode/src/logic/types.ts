@@ -40,6 +40,8 @@ export interface Progress {
   total: number;
   nextStep: { number: string | number; title: string } | null;
   files?: string[];
+  /** whether git merges the plan with plan-ls's merge driver (null: not in git) */
+  mergeDriver?: 'ok' | 'attributes' | 'config' | null;
 }
 
 export interface NextStep {
