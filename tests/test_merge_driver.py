@@ -161,3 +161,14 @@ def test_driver_command_writes_ours_and_exits_with_conflicts(tmp_path: Path) -> 
     assert "<<<<<<< ours\n- [x] b\n=======\n- [-] b\n>>>>>>> theirs\n" in \
         (tmp_path / "A").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["A", "B", "O"]  # no temp left
+
+
+def test_diff3_style_keeps_the_base_section_with_the_bases_boxes(tmp_path: Path) -> None:
+    base = "- [ ] one\n- [ ] two\n- [x] three\n"
+    ours = "- [x] one, quick\n- [ ] two\n- [x] three\n"
+    theirs = "- [ ] one, slow\n- [ ] two\n- [ ] three\n"
+    result = merge_plans(base, ours, theirs, merge_text_with_git(tmp_path, "diff3"))
+    assert result.conflicts == 1
+    assert result.text.splitlines() == [
+        "<<<<<<< ours", "- [x] one, quick", "||||||| base", "- [ ] one", "=======",
+        "- [ ] one, slow", ">>>>>>> theirs", "- [ ] two", "- [ ] three"]

@@ -112,7 +112,7 @@ def merge_files(base: Path, ours: Path, theirs: Path, *, marker_size: int = 7,
 def plain_merge(base: Path, ours: Path, theirs: Path, marker_size: int = 7) -> int:
     """`git merge-file` on the files as they are, the fallback: its exit status."""
     return git(ours.resolve().parent, "merge-file", f"--marker-size={marker_size}",
-               str(ours), str(base), str(theirs), check=False).returncode
+               *(str(p.resolve()) for p in (ours, base, theirs)), check=False).returncode
 
 
 # --- registration -------------------------------------------------------------------------
