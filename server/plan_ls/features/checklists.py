@@ -39,7 +39,8 @@ def checklist_doc(ls: PlanServer, uri: str) -> TodoDoc | None:
     """The parsed checklist that `checklist_for` gives, without its text: an open checklist
     edited in place has its text joined only when someone reads it (textdoc.py)."""
     if "todo" in ls.roles_of_uri(uri):
-        return ls.state.snapshot.todo if ls.state.state["todo"].has_text else None
+        state = ls.state_for(uri)
+        return state.snapshot.todo if state.state["todo"].has_text else None
     found = checklist_for(ls, uri)
     return found[0] if found else None
 
@@ -48,8 +49,9 @@ def _checklist_for(ls: PlanServer, cache: dict[str, tuple[str, TodoDoc]],
                    uri: str) -> tuple[TodoDoc, str] | None:
     role = ls.role_of_uri(uri)
     if "todo" in ls.roles_of_uri(uri):  # todo.md, or a plan that holds its checklist
-        text = ls.state.state["todo"].text
-        todo = ls.state.snapshot.todo
+        state = ls.state_for(uri)
+        text = state.state["todo"].text
+        todo = state.snapshot.todo
         if text is None or todo is None:
             return None
         return todo, text

@@ -31,7 +31,7 @@ class HoverFeature(Feature):
         other markdown checklist; else the first provider's."""
         uri, line = params.text_document.uri, params.position.line
         role = ls.role_of_uri(uri)
-        snap = ls.state.snapshot
+        snap = ls.state_for(uri).snapshot
         if role == "plan":
             step = snap.plan.step_on_line(line) if snap.plan else None
             text = step_hover(snap, step) if step else None
