@@ -66,12 +66,14 @@ FEATURES = (
     "plan_ls.features.completion:Completion",
     "plan_ls.features.inlay:InlayHints",
     "plan_ls.features.reshape:Reshape",
+    "plan_ls.features.kiro:Kiro",
 )
 
 CodeActionProvider = Callable[["PlanServer", t.CodeActionParams], list[t.CodeAction]]
 CodeLensProvider = Callable[["PlanServer", t.CodeLensParams], list[t.CodeLens]]
 HoverProvider = Callable[["PlanServer", t.HoverParams], "t.Hover | None"]
 DefinitionProvider = Callable[["PlanServer", t.DefinitionParams], "list[t.Location] | None"]
+DiagnosticProvider = Callable[["PlanServer", "PlanState"], "dict[Path, list[t.Diagnostic]]"]
 
 
 class PlanServer(LanguageServer):
@@ -88,8 +90,12 @@ class PlanServer(LanguageServer):
         self.code_action_providers: list[CodeActionProvider] = []
         self.code_lens_providers: list[CodeLensProvider] = []
         self.hover_providers: list[HoverProvider] = []  # asked where hover.py has nothing
+        # asked before hover.py: what the cursor is on (a Kiro requirement id) beats the line
+        self.cursor_hover_providers: list[HoverProvider] = []
         # asked where navigate.py's Definition finds no step (a Kiro requirement id)
         self.definition_providers: list[DefinitionProvider] = []
+        # per plan state: more diagnostics by file (merged with the drift findings)
+        self.diagnostic_providers: list[DiagnosticProvider] = []
         self.on_plan_changed: list[Callable[[PlanServer], None]] = []
         # told the raw settings (client JSON) after each apply_settings
         self.on_settings: list[Callable[[PlanServer, Any], None]] = []

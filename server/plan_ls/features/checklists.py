@@ -40,7 +40,8 @@ def checklist_doc(ls: PlanServer, uri: str) -> TodoDoc | None:
     edited in place has its text joined only when someone reads it (textdoc.py)."""
     if "todo" in ls.roles_of_uri(uri):
         state = ls.state_for(uri)
-        return state.snapshot.todo if state.state["todo"].has_text else None
+        if state.snapshot.todo is not None or state.ref is None:
+            return state.snapshot.todo if state.state["todo"].has_text else None
     found = checklist_for(ls, uri)
     return found[0] if found else None
 
@@ -52,10 +53,14 @@ def _checklist_for(ls: PlanServer, cache: dict[str, tuple[str, TodoDoc]],
         state = ls.state_for(uri)
         text = state.state["todo"].text
         todo = state.snapshot.todo
-        if text is None or todo is None:
+        if text is None:
             return None
-        return todo, text
-    if role == "plan" or not uri.lower().endswith((".md", ".markdown")):
+        if todo is not None:
+            return todo, text
+        # another tool's plan whose boxes no step of ours holds: still a checklist to check off
+        if state.ref is None:
+            return None
+    elif role == "plan" or not uri.lower().endswith((".md", ".markdown")):
         return None
     text = ls.document_text(uri)
     if text is None:

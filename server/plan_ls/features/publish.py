@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
@@ -22,6 +23,7 @@ _SEVERITY = {
     "hint": t.DiagnosticSeverity.Hint,
 }
 PROGRESS = "planLs/progress"
+log = logging.getLogger(__name__)
 
 
 class _Published:
@@ -133,6 +135,7 @@ def _publish_plan(ls: PlanServer, state: PlanState, sent: _Published,
         "plan": snap.plan.blocks.lines if snap.plan else [],
     }
     codec = codec_of(ls)
+    extra = _extra_diagnostics(ls, state)
     files = {role: state.state[role] for role in ("todo", "plan", "spec")}
     if state.todo_home is not None:  # a plan that holds its checklist: one file, one list
         by_role["plan"] = by_role["plan"] + by_role.pop("todo")
@@ -140,7 +143,8 @@ def _publish_plan(ls: PlanServer, state: PlanState, sent: _Published,
 
         files["todo"] = FileState(state.todo_home)  # a checklist file gone: clear its list
     for role, fs in files.items():
-        found = by_role.get(role, ())
+        more = extra.pop(fs.path, [])
+        found = by_role.get(role, ()) + ((tuple(more),) if more else ())
         uri = ls.uri_of(fs.path)
         last = sent.diagnostics.get(uri)
         # the text as (its FileState, revision): reading fs.text could join a whole file
@@ -157,13 +161,20 @@ def _publish_plan(ls: PlanServer, state: PlanState, sent: _Published,
             diags = [t.Diagnostic(
                 range=finding_range(lines[f.file], f.line, f.start, f.end, codec),
                 message=f.message, severity=_SEVERITY[f.severity], source="plan-ls",
-                code=f.code) for f in found]
+                code=f.code) for f in by_role.get(role, ())] + more
         if not force and same_text and last[2] == diags:
             sent.diagnostics[uri] = (text_id, found, diags)
             continue
         sent.diagnostics[uri] = (text_id, found, diags)
         ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
             uri=uri, diagnostics=diags, version=fs.version))
+    for path, diags in extra.items():  # files with no role (requirements.md): theirs alone
+        uri = ls.uri_of(path)
+        last = sent.diagnostics.get(uri)
+        if force or last is None or last[2] != diags:
+            sent.diagnostics[uri] = ((None, 0), (), diags)
+            ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
+                uri=uri, diagnostics=diags))
     uris = list(dict.fromkeys(ls.uri_of(state.state[r].path) for r in ("todo", "plan", "spec")
                               if state.state[r].has_text))
     if state.ref is not None:  # the format's other files: the editor's plan is theirs too
@@ -187,6 +198,18 @@ def _publish_plan(ls: PlanServer, state: PlanState, sent: _Published,
     lens_changed = lenses != sent.lenses
     sent.lenses = lenses
     return True, lens_changed
+
+
+def _extra_diagnostics(ls: PlanServer, state: PlanState) -> dict:
+    """path -> diagnostics that the server's diagnostic providers add for this plan."""
+    out: dict = {}
+    for provider in ls.diagnostic_providers:
+        try:
+            for path, diags in provider(ls, state).items():
+                out.setdefault(path, []).extend(diags)
+        except Exception:  # a broken provider must not stop the drift diagnostics
+            log.exception("diagnostic provider failed")
+    return out
 
 
 def _findings_by_role(sent: _Published, findings: list[Finding]) -> dict[str, tuple]:

@@ -70,8 +70,10 @@ _FORMAT_PLACES: tuple[tuple[Format, str, bool], ...] = (
 # role -> file name, per format: the file holding the steps is the "plan"
 _FORMAT_FILES: dict[str, dict[str, str]] = {
     "spec-kit": {"plan": "tasks.md", "spec": "spec.md", "design": "plan.md"},
-    "kiro": {"plan": "tasks.md", "requirements": "requirements.md", "design": "design.md"},
-    "openspec": {"plan": "tasks.md", "proposal": "proposal.md", "design": "design.md"},
+    "kiro": {"plan": "tasks.md", "spec": "requirements.md", "requirements": "requirements.md",
+             "design": "design.md"},
+    "openspec": {"plan": "tasks.md", "spec": "proposal.md", "proposal": "proposal.md",
+                 "design": "design.md"},
 }
 
 

@@ -456,6 +456,9 @@ class PlanState:
             # prerequisites before the steps is no progress of theirs
             in_plan = todo is not None and plan is not None and any(
                 plan.step_at(item.line) is not None for item in todo.items)
+            # another tool's tasks file is its checklist, whether or not we see steps in it
+            in_plan |= todo is not None and self.ref is not None \
+                and self.ref.format != "prompt_plan"
             todo = todo if in_plan else None
         self.snapshot = PlanSnapshot.build(todo, plan, self._doc("spec"),
                                            checklist_in_plan=in_plan)
