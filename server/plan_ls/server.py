@@ -112,7 +112,7 @@ class PlanServer(LanguageServer):
         if self._plans is None:
             from plan_ls.sync.planset import PlanSet
 
-            self._plans = PlanSet(self.root, self.settings.files)
+            self._plans = PlanSet(self.root, self.settings.files, self.settings.plans)
             for message in self._plans.primary.refused:
                 self.tell_user(message)
         return self._plans
@@ -343,7 +343,7 @@ class PlanServer(LanguageServer):
         self._settings_problems = problems
         if self._plans is None:  # built later with these settings (see `plans`)
             return
-        self.plans.set_root(self.root, settings.files)
+        self.plans.set_root(self.root, settings.files, settings.plans)
         for message in self.state.refused:
             self.tell_user(message)
 

@@ -9,7 +9,7 @@ at most one plan; a request about a file finds its plan with `state_for(path)`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from plan_ls.settings import FileSettings
@@ -20,8 +20,12 @@ from plan_ls.sync.state import PlanState
 class PlanSet:
     """Every plan of the workspace at `root`, keyed by `PlanRef.id`, the primary first."""
 
-    def __init__(self, root: Path | None, files: FileSettings | None = None) -> None:
+    def __init__(self, root: Path | None, files: FileSettings | None = None,
+                 globs: Iterable[str] = ()) -> None:
+        """`files`: the `planLs.files.*` settings (the primary plan's files); `globs`: the
+        `planLs.plans` setting (more places that hold plans)."""
         self.primary = PlanState(root, files)
+        self.globs = list(globs)
         self.others: dict[str, PlanState] = {}  # id -> state, in discovery order
         self._by_path: dict[Path, PlanState] = {}
         self._index()
@@ -30,10 +34,13 @@ class PlanSet:
     def root(self) -> Path | None:
         return self.primary.root
 
-    def set_root(self, root: Path | None, files: FileSettings | None = None) -> None:
+    def set_root(self, root: Path | None, files: FileSettings | None = None,
+                 globs: Iterable[str] | None = None) -> None:
         """The root or the planning-file settings changed: locate the primary's files again
         and discover the other plans anew (call `refresh`)."""
         self.primary.set_root(root, files)
+        if globs is not None:
+            self.globs = list(globs)
         self.others = {}
         self._index()
 
@@ -43,7 +50,7 @@ class PlanSet:
         that are new, unread: the caller reads them (`load_all_from_disk`) and gives them the
         editor's text of their open files."""
         root = self.primary.root
-        refs = discover_plans(root, self.primary.files) if root is not None else []
+        refs = discover_plans(root, self.primary.files, self.globs) if root is not None else []
         primary_paths = {fs.path for fs in self.primary.state.values()}
         others: dict[str, PlanState] = {}
         new: list[PlanState] = []
