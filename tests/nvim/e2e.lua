@@ -214,7 +214,7 @@ check('plan_done_range', function(seen)
   end)
   seen.first = first
   seen.changed = changed_lines(before, lines(todo_buf))
-  wait(2000, function()
+  wait(5000, function()
     return plan_ls.status():find('12/20', 1, true) ~= nil
   end)
   seen.status = plan_ls.status()
