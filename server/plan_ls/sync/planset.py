@@ -72,7 +72,9 @@ class PlanSet:
 
     def _index(self) -> None:
         by_path: dict[Path, PlanState] = {}
-        for state in self:
+        # the other plans first: a file in a plan's own folder is that plan's, even when the
+        # primary's search for a missing spec.md found it there
+        for state in [*self.others.values(), self.primary]:
             for fs in state.state.values():
                 if fs.refused is None:
                     by_path.setdefault(fs.path, state)
