@@ -93,6 +93,17 @@ async def test_mark_done_in_a_spec_kit_feature(client):
         text.replace("- [ ] T002", "- [x] T002")
 
 
+async def test_generation_is_offered_in_the_primary_plans_files_only(client):
+    feature_spec = client.project / TAGS / "spec.md"
+    actions = await client.text_document_code_action_async(
+        actions_at(open_doc(client, feature_spec), 0))
+    assert not [a for a in actions or [] if a.title.startswith("Generate")]
+    root_spec = client.project / "spec.md"
+    actions = await client.text_document_code_action_async(
+        actions_at(open_doc(client, root_spec), 0))
+    assert any(a.title.startswith("Generate prompt plan") for a in actions)
+
+
 async def test_mark_done_on_disk_moves_that_plans_progress_only(client):
     tasks = client.project / SHARE / "tasks.md"
     before = tasks.read_text()
