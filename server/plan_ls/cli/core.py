@@ -92,7 +92,10 @@ def load_plans(directory: str, plan: str | None = None) -> list[tuple[Any, Any]]
         return [(PlanRef(ROOT_ID, "prompt_plan", state.root, {}), state)]
     if not given.is_dir() and not given.is_file():
         raise UsageError(f"{directory}: not a directory")
-    root, settings = project_settings(inside)
+    if fmt in (None, "prompt_plan"):
+        root, settings = project_settings(inside)
+    else:  # a plan's folder: the project above it (its design plan.md is no prompt plan)
+        root, settings = project_settings(_project_above(inside))
     refs = discover_plans(root, settings.files, settings.plans)
     if fmt not in (None, "prompt_plan") and not any(r.folder == inside for r in refs):
         # a plan folder outside the places plans are looked for: that plan, at its root
@@ -122,6 +125,21 @@ def load_plans(directory: str, plan: str | None = None) -> list[tuple[Any, Any]]
         raise UsageError(f"{directory}: no {settings.files.todo} or {settings.files.plan} "
                          "here (nor a checklist, plan or tasks.md in its folders)")
     return out
+
+
+def _project_above(folder: Path) -> Path:
+    """The project a spec-kit, Kiro or OpenSpec plan folder belongs to: the nearest folder
+    above it with a project marker (`.git`, `.plan-ls`), else the folder above the places
+    these tools keep plans (`specs/`, `.kiro/specs/`, `openspec/changes/`)."""
+    from plan_ls.sync.discover import PROJECT_MARKERS
+
+    for up in folder.parents:
+        if any((up / m).exists() for m in PROJECT_MARKERS):
+            return up
+    up = folder.parent
+    while up.name in ("specs", ".kiro", "openspec", "changes", "archive") and up != up.parent:
+        up = up.parent
+    return up
 
 
 def load_state(directory: str):

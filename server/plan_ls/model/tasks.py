@@ -215,6 +215,7 @@ def _box_steps(todo: TodoDoc, taken: list[tuple[int, int]]
     next one or the next heading."""
     lines = todo.blocks.lines
     found: list[tuple[str, str, int]] = []
+    seen: set[str] = set()
     for item in todo.items:
         if item.parent is not None or any(a <= item.line < b for a, b in taken):
             continue
@@ -227,8 +228,9 @@ def _box_steps(todo: TodoDoc, taken: list[tuple[int, int]]
             if m and "." not in m.group("id") and (m.group("sep").strip() or not
                                                    m.group("id").isdigit()):
                 number, rest = m.group("id"), item.text[m.end():]
-        if number is not None:
-            found.append((number, clean_title(rest), item.line))
+        if number is not None and normalize_number(number) not in seen:
+            seen.add(normalize_number(number))  # a later "1." (a checklist after the
+            found.append((number, clean_title(rest), item.line))  # tasks) is no new task
     heading_lines = sorted(h.line for h in todo.headings)
     out = []
     for i, (number, title, line) in enumerate(found):

@@ -165,7 +165,7 @@ def _walk(root: Path, globs: list[str]) -> dict[Path, tuple[Format, bool]]:
     if globs:
         from pathspec import PathSpec
 
-        spec = PathSpec.from_lines("gitwildmatch", globs)
+        spec = PathSpec.from_lines("gitignore", globs)
         for g in globs:
             parts = g.strip().strip("/").split("/")
             for i in range(1, len(parts) + 1):
@@ -199,7 +199,7 @@ def _walk(root: Path, globs: list[str]) -> dict[Path, tuple[Format, bool]]:
                     out[folder] = ("prompt_plan", False)
                 continue
             path = Path(entry.path)
-            found = _known(parts, entry.name)
+            found = known_format(parts, entry.name)
             if found is None and spec is not None and spec.match_file(child + "/"):
                 fmt = detect_format(path)
                 found = (fmt, False) if fmt is not None else None
@@ -214,7 +214,7 @@ def _walk(root: Path, globs: list[str]) -> dict[Path, tuple[Format, bool]]:
     return out
 
 
-def _known(parents: list[str], name: str) -> tuple[Format, bool] | None:
+def known_format(parents: list[str], name: str) -> tuple[Format, bool] | None:
     """The format of a folder where the tools put their plans, from its path alone."""
     if len(parents) >= 1 and parents[-1] == "specs":
         if len(parents) >= 2 and parents[-2] == ".kiro":
