@@ -167,9 +167,10 @@ def _target(ls: PlanServer, uri: str, line: int,
     from plan_ls.sync.claims import plan_target, todo_target
 
     if ls.role_of_uri(uri) == "plan":
-        text = ls.state.state["plan"].text
-        plan = ls.state.snapshot.plan
-        target = plan_target(ls.state.snapshot, line)
+        state = ls.state_for(uri)
+        text = state.state["plan"].text
+        plan = state.snapshot.plan
+        target = plan_target(state.snapshot, line)
         lines = plan.blocks.source_lines() if plan is not None else []
     elif not text_needed:
         todo = checklist_doc(ls, uri)
@@ -243,7 +244,7 @@ async def _write_on_disk(ls: PlanServer, uri: str, text: str, edit: TextEdit) ->
     if path is None:
         return False
     await write_if_unchanged(ls.writable(path), text, [edit], ls.root or path.parent)
-    if ls.state.disk_changed(path):
+    if ls.state_of_path(path).disk_changed(path):
         ls.plan_changed()
     return True
 
