@@ -199,8 +199,15 @@ def status(args: argparse.Namespace) -> int:
         return 0
     if len(plans) > 1:
         print(render_plans([plan_entry(ref, d, root) for (ref, _), d in zip(plans, datas)]))
-        return 0
-    print(render_status(datas[0], color=sys.stdout.isatty()))
+    else:
+        print(render_status(datas[0], color=sys.stdout.isatty()))
+    primary = datas[0]
+    if root is not None and primary["plan"]["path"]:
+        from plan_ls.cli.git import merge_driver_note
+
+        note = merge_driver_note(root, Path(primary["plan"]["path"]))
+        if note:
+            print(note)
     return 0
 
 

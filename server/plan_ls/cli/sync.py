@@ -26,6 +26,9 @@ def add_commands(sub: Any) -> None:
                    help="write (@NAME) on the step's line in the plan, atomically")
     p.add_argument("--json", action="store_true",
                    help="print {number, title, prompt, line, claim, path} instead")
+    p.add_argument("--push", action="store_true",
+                   help="with --claim: claim on the remote branch (fetch, commit only the "
+                        "claim on its tip, push; retried when another claim got in first)")
     p.add_argument("--plan", metavar="ID", help="the plan to use when the project has "
                    "several: its id or the end of it (specs/001-albums, 001-albums)")
     p.set_defaults(func=run_next)
@@ -50,6 +53,8 @@ def run_next(args: argparse.Namespace) -> int:
         if name is None or name != args.claim.lstrip("@"):
             return usage_error(f"{args.claim!r} is not a claim name: use letters, digits, '.', "
                          "'-' or '_' (e.g. bot-1)")
+    if args.push and name is None:
+        return usage_error("--push needs --claim NAME")
     root = Path(args.dir)
     if not root.is_dir():
         return usage_error(f"{args.dir}: not a directory")
@@ -61,8 +66,14 @@ def run_next(args: argparse.Namespace) -> int:
     plan = PlanState(root, settings.files, ref).path_of("plan")
     if not plan.is_file():
         return usage_error(f"{args.dir}: no {plan.name} here")
+    if args.push:
+        from plan_ls.cli.git import claim_on_remote
+
+        pushed = claim_on_remote(root, settings.files, name)
+        if isinstance(pushed, int):
+            return pushed
     try:
-        step = next_step(root, name, settings.files, ref)
+        step = pushed if args.push else next_step(root, name, settings.files, ref)
     except (ClaimError, LockTimeout, OSError) as exc:
         return usage_error(str(exc))
     if step is None:
