@@ -48,6 +48,7 @@ class PlanSnapshot:
     checklist_in_plan: bool = False  # the todo was parsed from the plan's own text
     archived: bool = False  # finished history (an archived OpenSpec change): nothing is next
     _done_ids: set[str] | None = field(default=None, repr=False)
+    _by_id: dict[str, list[TodoItem]] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, todo: TodoDoc | None, plan: PlanDoc | None,
@@ -201,8 +202,13 @@ class PlanSnapshot:
         id that no box carries (nothing of it is open here)."""
         if self.todo is None:
             return True
-        return all(self._item_finished(it) for it in self.todo.items
-                   if (info := self.task(it)) is not None and info.id == task_id)
+        if self._by_id is None:  # an index: next_step asks this for every open dependency
+            self._by_id = {}
+            for it in self.todo.items:
+                info = self.task(it)
+                if info is not None and info.id:
+                    self._by_id.setdefault(info.id, []).append(it)
+        return all(self._item_finished(it) for it in self._by_id.get(task_id, ()))
 
     def blocked(self, step: Step | int) -> bool:
         """Whether every open item of a step waits for a task that is not finished
