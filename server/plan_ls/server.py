@@ -67,12 +67,14 @@ FEATURES = (
     "plan_ls.features.inlay:InlayHints",
     "plan_ls.features.reshape:Reshape",
     "plan_ls.features.kiro:Kiro",
+    "plan_ls.features.tasks:TaskLinks",
 )
 
 CodeActionProvider = Callable[["PlanServer", t.CodeActionParams], list[t.CodeAction]]
 CodeLensProvider = Callable[["PlanServer", t.CodeLensParams], list[t.CodeLens]]
 HoverProvider = Callable[["PlanServer", t.HoverParams], "t.Hover | None"]
 DefinitionProvider = Callable[["PlanServer", t.DefinitionParams], "list[t.Location] | None"]
+DocumentLinkProvider = Callable[["PlanServer", str], "list[t.DocumentLink]"]
 DiagnosticProvider = Callable[["PlanServer", "PlanState"], "dict[Path, list[t.Diagnostic]]"]
 
 
@@ -94,6 +96,8 @@ class PlanServer(LanguageServer):
         self.cursor_hover_providers: list[HoverProvider] = []
         # asked where navigate.py's Definition finds no step (a Kiro requirement id)
         self.definition_providers: list[DefinitionProvider] = []
+        # more document links (spec-kit task ids), beside the answer files' `path:line`
+        self.document_link_providers: list[DocumentLinkProvider] = []
         # per plan state: more diagnostics by file (merged with the drift findings)
         self.diagnostic_providers: list[DiagnosticProvider] = []
         self.on_plan_changed: list[Callable[[PlanServer], None]] = []

@@ -59,7 +59,9 @@ def plan_lenses(ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
     lines = plan.blocks.lines
     out = []
     nxt = snap.next_step()
-    if nxt is not None:
+    if snap.archived:  # an archived OpenSpec change: nothing in it is next
+        out.append(_lens(ls, lines, 0, "Archived: finished history"))
+    elif nxt is not None:
         out.append(_lens(ls, lines, 0, f"Next: {nxt.name} — {nxt.title}", "planLs.openStep",
                          [{"number": nxt.number}]))
     else:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from lsprotocol import types as t
+from pygls.exceptions import JsonRpcInvalidParams
 
 from plan_ls.confinement import OutsideWorkspace
 from plan_ls.features.arguments import command, path_field
@@ -26,6 +27,11 @@ class MarkArgs:
     uri: str = path_field("markdown")  # default: the todo file
     lines: list[int] | None = None  # 0-based LSP lines
     step: str | None = None
+
+
+@attrs.define
+class StatusArgs:
+    plan: str | None = None  # a plan's id, or its end ("001-albums"); None: the primary plan
 
 
 @attrs.define
@@ -52,7 +58,7 @@ class Commands(Feature):
         server = self.server
         command(server, "planLs.markDone", MarkArgs)(self.mark_done)
         command(server, "planLs.markNotDone", MarkArgs)(self.mark_not_done)
-        command(server, "planLs.status")(self.status)
+        command(server, "planLs.status", StatusArgs)(self.status)
         command(server, "planLs.nextStep")(self.next_step)
         command(server, "planLs.openStep", StepArgs)(self.open_step)
         command(server, "planLs.insertPrompt", InsertPromptArgs)(self.insert_prompt)
@@ -65,9 +71,23 @@ class Commands(Feature):
         """Uncheck the items on `args.lines` or of `args.step`: {applied, changed}."""
         return await _mark(ls, args, False)
 
-    def status(self, ls: PlanServer) -> dict[str, Any]:
-        """The same object as `plan-ls status --json`."""
-        return ls.state.status_json()
+    def status(self, ls: PlanServer, args: StatusArgs) -> dict[str, Any]:
+        """The same object as `plan-ls status --json`, of the primary plan; with `args.plan`,
+        of that plan (`plan-ls status --plan ID --json`), with its `id`, `format` and
+        `archived`. A plan that is not there: InvalidParams naming the plans there are."""
+        if args.plan is None:
+            return ls.state.status_json()
+        from plan_ls.sync.plans import PlanNotFound
+        from plan_ls.sync.planset import plan_format, plan_id
+
+        try:
+            state = ls.plans.select(args.plan)
+        except PlanNotFound as exc:
+            raise JsonRpcInvalidParams(f"planLs.status: {exc}") from None
+        data = state.status_json()
+        data.update(id=plan_id(state), format=plan_format(state),
+                    archived=bool(state.ref and state.ref.archived))
+        return data
 
     def next_step(self, ls: PlanServer) -> dict[str, Any] | None:
         """{number, title, prompt, uri, line} of the next open step, or None."""

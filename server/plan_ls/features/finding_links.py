@@ -59,12 +59,15 @@ def links(ls: PlanServer, uri: str) -> list[t.DocumentLink]:
 
 
 class FindingLinks(Feature):
-    """textDocument/documentLink in the answer files."""
+    """textDocument/documentLink: the answer files' `path:line`, and the providers'."""
 
     def register(self) -> None:
         self.feature(t.TEXT_DOCUMENT_DOCUMENT_LINK, self.document_links)
 
     def document_links(self, ls: PlanServer,
                        params: t.DocumentLinkParams) -> list[t.DocumentLink]:
-        """Every `path:line` in the document that names a file of the project."""
-        return links(ls, params.text_document.uri)
+        """Every `path:line` in the document that names a file of the project, and what the
+        server's document_link_providers add (spec-kit task ids)."""
+        uri = params.text_document.uri
+        return links(ls, uri) + [link for provider in ls.document_link_providers
+                                 for link in provider(ls, uri)]

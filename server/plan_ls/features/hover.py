@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 PROMPT_LINES = 4
 ITEMS_SHOWN = 12
+ARCHIVED = "Archived change: finished history, never next"
 
 
 class HoverFeature(Feature):
@@ -40,6 +41,12 @@ class HoverFeature(Feature):
             text = step_hover(snap, step) if step else None
             if text is None and snap.checklist_in_plan:  # a box of the step it sits in
                 text = _todo_hover(snap, line)
+            elif text is not None and snap.checklist_in_plan and snap.todo is not None:
+                item = snap.todo.item_at(line)  # a task line that is also a step (Kiro)
+                if item is not None:
+                    kiro = snap.plan is not None and snap.plan.format == "kiro"
+                    text = "\n\n".join([text, _item_line(item, snap.todo.total, snap.todo.done,
+                                                          kiro=kiro), *task_rows(snap, item)])
         elif role == "todo":
             text = _todo_hover(snap, line)
         else:
@@ -76,7 +83,11 @@ def _todo_hover(snap: PlanSnapshot, line: int) -> str | None:
             parts.append(f"Names step {link.named}, which is not in the plan")
         else:
             parts.append("Not linked to a plan step")
-    parts.append(_item_line(item, todo.total, todo.done))
+    kiro = snap.plan is not None and snap.plan.format == "kiro"
+    parts.append(_item_line(item, todo.total, todo.done, kiro=kiro))
+    parts.extend(task_rows(snap, item))
+    if snap.archived:
+        parts.append(ARCHIVED)
     path = " › ".join(_md(h.text) for h in _context_headings(todo, item, step))
     if path:
         parts.append(f"Under: {path}")
@@ -94,10 +105,40 @@ def _context_headings(todo: TodoDoc, item: TodoItem, step: Step | None) -> list[
     return path
 
 
-def _item_line(item: TodoItem, total: int, done: int) -> str:
-    state = "done" if item.done else item.state
+def _item_line(item: TodoItem, total: int, done: int, kiro: bool = False) -> str:
+    """`kiro`: `[-]` is a task in progress (elsewhere it is a cancelled item)."""
+    state = "done" if item.done else "in progress" if kiro and item.marker == "-" \
+        else item.state.replace("-", " ")
     claim = f" · claimed by @{item.claim}" if item.claim else ""
     return f"Item {item.index + 1} of {total} ({state}{claim}) · {done}/{total} done overall"
+
+
+def task_rows(snap: PlanSnapshot, item: TodoItem) -> list[str]:
+    """What the task formats' marks on `item` say (model/tasks.py): its id, `[P]`, its user
+    story (titled from spec.md), Kiro's optional `*`, and each dependency with its state;
+    why it is not next while a dependency is open."""
+    from plan_ls.model.tasks import story_title
+
+    rows: list[str] = []
+    info = snap.task(item)
+    if info is not None:
+        bits: list[str] = [f"Task **{info.id}**"] if info.id else []
+        if info.parallel:
+            bits.append("[P]: can run in parallel")
+        if info.story:
+            title = story_title(snap.spec, info.story)
+            bits.append(f"user story {info.story}" + (f": {_md(title)}" if title else ""))
+        if info.optional:
+            bits.append("optional: never holds its task open or next")
+        if bits:
+            rows.append(" · ".join(bits))
+        if info.depends:
+            states = {d: snap.task_state(d) for d in info.depends}
+            rows.append("Depends on " + ", ".join(f"{d} ({s})" for d, s in states.items()))
+            waiting = [d for d, s in states.items() if s in ("open", "in progress")]
+            if waiting and not snap.item_finished(item):
+                rows.append(f"Not next: waits for {', '.join(waiting)}")
+    return rows
 
 
 def step_hover(snap: PlanSnapshot, step: Step) -> str:
@@ -105,6 +146,13 @@ def step_hover(snap: PlanSnapshot, step: Step) -> str:
     head = f"**{_md(step.display)}** · {sp.done}/{sp.total} done"
     if step.claim:
         head += f" · claimed by @{step.claim}"
+    if snap.plan is not None and snap.plan.tasks and not snap.archived and snap.blocked(step):
+        waiting = dict.fromkeys(d for it in snap.items_of_step(step) if not snap.item_finished(it)
+                                for d in (snap.task(it).depends if snap.task(it) else ())
+                                if snap.task_state(d) in ("open", "in progress"))
+        head += f"\n\nNot next: its open tasks wait for {', '.join(waiting)}"
+    if snap.archived:
+        head += f"\n\n{ARCHIVED}"
     items = snap.items_of_step(step)
     if not items:
         return head + "\n\nNo todo item is linked to this step."

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from plan_ls.model.links import Link
 from plan_ls.model.plan import _LABEL, PlanDoc
+from plan_ls.model.tasks import dependency_mentions
 from plan_ls.model.todo import TodoDoc
 
 ERROR, WARNING, INFO, HINT = "error", "warning", "information", "hint"
@@ -21,6 +22,22 @@ class Finding:
     severity: str
     message: str
     code: str
+
+
+def unknown_dependencies(plan: PlanDoc) -> list[Finding]:
+    """spec-kit: each id in a "depends on T009" that no task of the file carries (a
+    warning on the id: the task it waits for was renamed, removed or never written)."""
+    ids = {info.id for info in plan.tasks.values() if info.id}
+    out: list[Finding] = []
+    for line, info in plan.tasks.items():
+        if all(d in ids for d in info.depends):
+            continue
+        for start, end, tid in dependency_mentions(plan.blocks.lines[line]):
+            if tid not in ids:
+                out.append(Finding("plan", line, start, end, WARNING,
+                                   f"Depends on {tid}, but no task here has that id",
+                                   "unknown-task"))
+    return out
 
 
 def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) -> list[Finding]:
@@ -38,6 +55,8 @@ def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) ->
             else:
                 seen[step.key] = step.index
         out.extend(claim_findings(todo, plan, links))
+        if plan.tasks and plan.format == "spec-kit":
+            out.extend(unknown_dependencies(plan))
     if todo is None:
         return out
     for bad in todo.malformed:

@@ -162,6 +162,10 @@ class PlanSnapshot:
         return self.plan.tasks.get(item.line) if self.plan is not None and self.plan.tasks \
             else None
 
+    def item_finished(self, item: TodoItem) -> bool:
+        """Whether one item's work is finished (see `finished` for what counts)."""
+        return self._item_finished(item)
+
     def _item_finished(self, item: TodoItem) -> bool:
         if item.done:
             return True
@@ -200,15 +204,33 @@ class PlanSnapshot:
     def task_finished(self, task_id: str) -> bool:
         """Whether every box of the task `task_id` is finished (see `finished`); True for an
         id that no box carries (nothing of it is open here)."""
+        return all(self._item_finished(it) for it in self.task_boxes(task_id))
+
+    def task_boxes(self, task_id: str) -> list[TodoItem]:
+        """The boxes that carry the task id `task_id` ("T007"), in file order; [] for none."""
         if self.todo is None:
-            return True
+            return []
         if self._by_id is None:  # an index: next_step asks this for every open dependency
             self._by_id = {}
             for it in self.todo.items:
                 info = self.task(it)
                 if info is not None and info.id:
                     self._by_id.setdefault(info.id, []).append(it)
-        return all(self._item_finished(it) for it in self._by_id.get(task_id, ()))
+        return self._by_id.get(task_id, [])
+
+    def task_state(self, task_id: str) -> str:
+        """What a dependency's reader needs to know of the task `task_id`: "done" (finished,
+        see `finished`), "in progress" (a box of it is marked so), "open", or "unknown" (no
+        box carries the id)."""
+        boxes = self.task_boxes(task_id)
+        if not boxes:
+            return "unknown"
+        if all(self._item_finished(it) for it in boxes):
+            return "done"
+        if any(it.state == "in-progress" or (it.marker == "-" and self.plan is not None
+                                             and self.plan.format == "kiro") for it in boxes):
+            return "in progress"
+        return "open"
 
     def blocked(self, step: Step | int) -> bool:
         """Whether every open item of a step waits for a task that is not finished

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 
 from plan_ls.model.plan import _CLAIM, PlanDoc, Prompt, Step, clean_title, normalize_number
+from plan_ls.model.spec import SpecDoc
 from plan_ls.model.todo import TodoDoc, parse_todo
 
 TASK_FORMATS = ("spec-kit", "kiro", "openspec")
@@ -44,6 +45,9 @@ _STORY = re.compile(r"\[(?P<story>US\d+)\]")
 _DEPENDS = re.compile(r"depend(?:s|encies|ing)?(?:\s+on)?\s*[:：]?\s*"
                       r"(?P<ids>T\d+(?:(?:\s*[,&/]\s*|\s+and\s+|\s*[-–]\s*)T\d+)*)", re.I)
 _TASK_REF = re.compile(r"T\d+")
+_TASK_MENTION = re.compile(r"(?<![\w-])T\d{2,}(?![\w-])")  # "T007", not "T0x" or "ST007"
+_USER_STORY = re.compile(r"user\s+story\s+(?P<n>\d+)\b\s*[-–—:.]*\s*(?P<title>.*?)"
+                         r"\s*(?:\(priority[^)]*\))?\s*$", re.I)
 _REQUIREMENTS = re.compile(r"_(?:requirements?|需求)\s*[:：]\s*(?P<ids>[^_\n]+)_", re.I)
 _REQ_ID = re.compile(r"\d+(?:\.\d+)*(?:\s*[-–]\s*\d+(?:\.\d+)*)?")
 
@@ -112,6 +116,35 @@ def task_info(text: str, fmt: str, *, optional: bool = False,
             req_line = body_line + n - 1 if n else None
             break
     return TaskInfo(tid, optional, parallel, story, depends, requirements, req_line)
+
+
+def task_mentions(line: str) -> list[tuple[int, int, str]]:
+    """Every spec-kit task id (`T007`) written in `line`: (start, end, id), str indexes."""
+    return [(m.start(), m.end(), m.group()) for m in _TASK_MENTION.finditer(line)]
+
+
+def dependency_mentions(line: str) -> list[tuple[int, int, str]]:
+    """The task ids of a spec-kit line's "depends on T007, T009": (start, end, id), str
+    indexes; [] when the line names no dependency."""
+    d = _DEPENDS.search(line)
+    if d is None:
+        return []
+    base = d.start("ids")
+    return [(base + m.start(), base + m.end(), m.group())
+            for m in _TASK_REF.finditer(d.group("ids"))]
+
+
+def story_title(spec: SpecDoc | None, story: str) -> str | None:
+    """The title spec-kit's spec.md gives user story `story` ("US1"): the text after
+    "User Story 1 -" in a heading, without "(Priority: P1)". None when the spec has none."""
+    if spec is None or not story[2:].isdigit():
+        return None
+    number = str(int(story[2:]))
+    for section in spec.flat():
+        m = _USER_STORY.search(section.title)
+        if m and str(int(m.group("n"))) == number:
+            return m.group("title").strip() or None
+    return None
 
 
 def parse_tasks(text: str, fmt: str) -> PlanDoc:

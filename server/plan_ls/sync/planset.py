@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from plan_ls.settings import FileSettings
-from plan_ls.sync.plans import ROOT_ID, PlanRef, discover_plans
+from plan_ls.sync.plans import ROOT_ID, PlanRef, discover_plans, select_plan
 from plan_ls.sync.state import PlanState
 
 
@@ -100,6 +100,15 @@ class PlanSet:
             out.append((ROOT_ID, self.primary))
         out.extend(self.others.items())
         return out
+
+    def select(self, key: str) -> PlanState:
+        """The state of the plan that `key` names: its id or a unique end of it along whole
+        folder names (sync/plans.py `select_plan`). Raises PlanNotFound (its message names
+        the plans there are) for no plan or several."""
+        states = dict(self.plans())
+        refs = [s.ref or PlanRef(ROOT_ID, "prompt_plan", self.root or Path("."))
+                for s in states.values()]
+        return states[select_plan(refs, key).id]
 
     def watch_names(self) -> list[str]:
         """Every file the watcher must follow, relative to the root."""
