@@ -71,11 +71,11 @@ class Commands(Feature):
         """Uncheck the items on `args.lines` or of `args.step`: {applied, changed}."""
         return await _mark(ls, args, False)
 
-    def status(self, ls: PlanServer, args: StatusArgs) -> dict[str, Any]:
+    def status(self, ls: PlanServer, args: StatusArgs | None = None) -> dict[str, Any]:
         """The same object as `plan-ls status --json`, of the primary plan; with `args.plan`,
         of that plan (`plan-ls status --plan ID --json`), with its `id`, `format` and
         `archived`. A plan that is not there: InvalidParams naming the plans there are."""
-        if args.plan is None:
+        if args is None or args.plan is None:
             return ls.state.status_json()
         from plan_ls.sync.plans import PlanNotFound
         from plan_ls.sync.planset import plan_format, plan_id
