@@ -263,12 +263,15 @@ function registerViewActions({ reg, run }: Ctx): void {
     await run(item.server.folder, command, { uri: toUri(item.server, item.node.path).toString(), line: item.node.line - 1 });
   };
   reg('plan.view.claim', onItemClaim('planLs.claim'));
+  reg('plan.view.startTask', onItemClaim('planLs.startTask'));
   reg('plan.view.release', onItemClaim('planLs.release'));
   reg('plan.view.markStepDone', async (node: unknown) => {
     const v = node as ViewNode | undefined;
     if (!v || v.kind !== 'node' || v.node.kind !== 'step') return;
     const step = v.node as StepNode;
-    await run(v.server.folder, 'planLs.markDone', { uri: fileUri(v.server.folder, 'todo').toString(), step: step.number });
+    // the file that holds the step's boxes: todo.md for the primary plan, tasks.md for the others
+    const uri = step.todoPath ? toUri(v.server, step.todoPath) : fileUri(v.server.folder, 'todo');
+    await run(v.server.folder, 'planLs.markDone', { uri: uri.toString(), step: step.number });
   });
 }
 

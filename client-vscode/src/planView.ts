@@ -17,7 +17,8 @@ export interface PlanNode {
 }
 
 /** A tree node together with the folder it belongs to. */
-export type ViewNode = FolderNode | PlanNode | { kind: 'node'; server: FolderServer; node: TreeNode };
+/** `plan`: the id of the plan the node is of, when it is not the primary plan. */
+export type ViewNode = FolderNode | PlanNode | { kind: 'node'; server: FolderServer; node: TreeNode; plan?: string };
 
 export class PlanView implements vscode.TreeDataProvider<ViewNode> {
   private readonly emitter = new vscode.EventEmitter<ViewNode | undefined>();
@@ -34,10 +35,16 @@ export class PlanView implements vscode.TreeDataProvider<ViewNode> {
       return servers.map((server) => ({ kind: 'folder', server }));
     }
     if (element.kind === 'folder') return this.nodesOf(element.server);
-    if (element.kind === 'plan') return element.info.primary ? this.stepsOf(element.server) : [];
+    if (element.kind === 'plan') {
+      if (element.info.primary) return this.stepsOf(element.server);
+      const plan = element.info.plan.id;
+      return buildPlanTree(element.server.planStatus.get(plan)).map((node) => ({
+        kind: 'node', server: element.server, node, plan,
+      }));
+    }
     const node = element.node;
     if (node.kind === 'step' || node.kind === 'group') {
-      return node.children.map((child) => ({ kind: 'node', server: element.server, node: child }));
+      return node.children.map((child) => ({ kind: 'node', server: element.server, node: child, plan: element.plan }));
     }
     return [];
   }
@@ -74,7 +81,9 @@ export class PlanView implements vscode.TreeDataProvider<ViewNode> {
     item.id = `${folderKey}#${node.id}`;
     item.description = node.description;
     if (node.kind === 'step') {
-      const next = element.server.progress?.nextStep ?? element.server.status?.next_step;
+      const next = element.plan !== undefined
+        ? element.server.planStatus.get(element.plan)?.next_step
+        : element.server.progress?.nextStep ?? element.server.status?.next_step;
       if (next && String(next.number) === node.number) {
         item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
         item.description = `${node.description} · next`;
@@ -108,7 +117,7 @@ function stepIcon(node: StepNode): vscode.ThemeIcon {
 function planTreeItem(info: PlanNodeInfo, server: FolderServer, folderKey: string): vscode.TreeItem {
   const item = new vscode.TreeItem(
     info.label,
-    info.primary ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+    info.primary ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
   );
   item.id = `${folderKey}#${info.id}`;
   item.description = info.description;
@@ -131,7 +140,8 @@ function itemTreeItem(node: ItemNode, server: FolderServer, folderKey: string): 
   item.description = [node.done ? 'done' : 'open', node.claimedBy ? `@${node.claimedBy}` : '']
     .filter(Boolean)
     .join(' · ');
-  item.contextValue = node.done ? 'todoItem.done' : 'todoItem.open';
+  // "todoItem.open.startable": an open Kiro task not started yet (the view offers Start task)
+  item.contextValue = node.done ? 'todoItem.done' : node.startable ? 'todoItem.open.startable' : 'todoItem.open';
   item.tooltip = `${node.done ? '[x]' : '[ ]'} ${node.label}${node.step ? `\nStep ${node.step}` : ''}\nLine ${node.line}`;
   if (node.path) item.command = revealCommand(server, node.path, node.line, 'Open the item');
   return item;

@@ -18,6 +18,7 @@ import {
   State,
 } from 'vscode-languageclient/node';
 import { PlanLanguageClient } from './client';
+import { otherPlanIds } from './logic/planTree';
 import { folderSelector } from './logic/selector';
 import { Resolution } from './logic/serverCommand';
 import { discoverServer, workspacePython } from './logic/serverDiscovery';
@@ -39,6 +40,8 @@ export class FolderServer {
   starting: Promise<PlanLanguageClient | undefined> | undefined;
   progress: Progress | undefined;
   status: PlanStatus | undefined;
+  /** `planLs.status {plan}` of every plan but the primary, by plan id (the Plan view) */
+  planStatus = new Map<string, PlanStatus>();
   failed = false;
   failedWhy: 'notFound' | 'crashed' = 'notFound';
   private restarts: number[] = [];
@@ -224,10 +227,28 @@ export class FolderServer {
         // a server that sends no planLs/progress still gets a status bar
         this.progress = { done: result.todo.done ?? 0, total: result.todo.total ?? 0, nextStep: null };
       }
+      this.planStatus = await this.otherPlansStatus(client);
       this.manager.changed(this);
     } catch (e) {
       this.manager.log(`[${this.folder.name}] planLs.status failed: ${String(e)}`);
     }
+  }
+
+  /** The status of each plan but the primary, for their nodes in the Plan view. */
+  private async otherPlansStatus(client: PlanLanguageClient): Promise<Map<string, PlanStatus>> {
+    const out = new Map<string, PlanStatus>();
+    for (const id of otherPlanIds(this.progress)) {
+      try {
+        const result = (await client.sendRequest(ExecuteCommandRequest.type, {
+          command: 'planLs.status',
+          arguments: [{ plan: id }],
+        })) as PlanStatus | null;
+        if (result) out.set(id, result);
+      } catch (e) {
+        this.manager.log(`[${this.folder.name}] planLs.status of plan ${id} failed: ${String(e)}`);
+      }
+    }
+    return out;
   }
 
   async stop(): Promise<void> {

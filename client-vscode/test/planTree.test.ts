@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { buildPlanTree, claimOf, GroupNode, planNodes, stepAtLine, StepNode } from '../src/logic/planTree';
+import { buildPlanTree, claimOf, GroupNode, ItemNode, otherPlanIds, planNodes, stepAtLine, StepNode } from '../src/logic/planTree';
 import type { PlanStatus } from '../src/logic/types';
 
 const status: PlanStatus = {
@@ -129,4 +129,58 @@ test('one node per plan when the workspace has several, none for one', () => {
   ]);
   assert.deepEqual(planNodes({ done: 1, total: 3, nextStep: null, plans: [plan('.', 'prompt_plan', 1, 3)] }), []);
   assert.deepEqual(planNodes({ done: 1, total: 3, nextStep: null }), []);
+});
+
+test("another plan's steps: its own ids, its format's word, its tasks file for Mark step done", () => {
+  const kiro: PlanStatus = {
+    id: '.kiro/specs/login',
+    format: 'kiro',
+    todo: {
+      path: '/w/.kiro/specs/login/tasks.md',
+      total: 3,
+      done: 1,
+      items: [
+        { line: 3, text: '1. Session store', done: false, step: '1', state: 'in-progress' },
+        { line: 4, text: '1.1 Write the store', done: true, step: '1', state: 'done' },
+        { line: 6, text: '2. Login form', done: false, step: '2', state: 'open' },
+      ],
+    },
+    plan: {
+      path: '/w/.kiro/specs/login/tasks.md',
+      steps: [
+        { number: '1', title: 'Session store', line: 3, todo_total: 2, todo_done: 1 },
+        { number: '2', title: 'Login form', line: 6, todo_total: 1, todo_done: 0 },
+      ],
+    },
+  };
+  const [s1, s2] = buildPlanTree(kiro) as [StepNode, StepNode];
+  assert.equal(s1.label, 'Task 1: Session store');
+  assert.equal(s1.id, '.kiro/specs/login:step:0:1');
+  assert.equal(s1.todoPath, '/w/.kiro/specs/login/tasks.md');
+  const items: ItemNode[] = [...s1.children, ...s2.children];
+  assert.deepEqual(items.map((i) => [i.id, i.startable]), [
+    ['.kiro/specs/login:item:3', false], // in progress already
+    ['.kiro/specs/login:item:4', false], // done
+    ['.kiro/specs/login:item:6', true],
+  ]);
+  // the same steps as spec-kit phases: no Start task there
+  const speckit = buildPlanTree({ ...kiro, id: 'specs/001-a', format: 'spec-kit' }) as StepNode[];
+  assert.equal(speckit[0].label, 'Phase 1: Session store');
+  assert.deepEqual(speckit.flatMap((s) => s.children).map((i) => i.startable), [false, false, false]);
+  // the primary plan keeps its ids and words
+  const primary = buildPlanTree(status)[0] as StepNode;
+  assert.equal(primary.id, 'step:0:1');
+  assert.equal(primary.children[0].id, 'item:3');
+  assert.equal(primary.todoPath, '/w/todo.md');
+});
+
+test('the plans the view asks planLs.status {plan} for: all but the primary', () => {
+  const p = (id: string, format: string) => ({ id, format, done: 0, total: 1, nextStep: null });
+  assert.deepEqual(otherPlanIds({ done: 0, total: 1, nextStep: null,
+    plans: [p('.', 'prompt_plan'), p('.kiro/specs/login', 'kiro'), p('specs/001-a', 'spec-kit')] }),
+  ['.kiro/specs/login', 'specs/001-a']);
+  // without a root plan, every plan's steps come from its own status
+  assert.deepEqual(otherPlanIds({ done: 0, total: 1, nextStep: null,
+    plans: [p('specs/001-a', 'spec-kit'), p('specs/002-b', 'spec-kit')] }), ['specs/001-a', 'specs/002-b']);
+  assert.deepEqual(otherPlanIds({ done: 0, total: 1, nextStep: null, plans: [p('specs/001-a', 'spec-kit')] }), []);
 });

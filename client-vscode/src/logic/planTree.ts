@@ -15,6 +15,8 @@ export interface ItemNode {
   path: string | null;
   step: string | null;
   claimedBy: string | null;
+  /** an open Kiro task that is not started yet: the view offers Start task */
+  startable: boolean;
 }
 
 export interface StepNode {
@@ -27,6 +29,8 @@ export interface StepNode {
   /** 1-based line in the plan file */
   line: number;
   path: string | null;
+  /** the file that holds the step's checkboxes (Mark step done edits it) */
+  todoPath: string | null;
   claimedBy: string | null;
   children: ItemNode[];
 }
@@ -48,10 +52,10 @@ export function claimOf(text: string): string | null {
   return m ? m[1] : null;
 }
 
-function itemNode(item: TodoItem, path: string | null): ItemNode {
+function itemNode(item: TodoItem, path: string | null, prefix: string, kiro: boolean): ItemNode {
   return {
     kind: 'item',
-    id: `item:${item.line}`,
+    id: `${prefix}item:${item.line}`,
     // the claim is shown on its own (description), so the label drops a trailing "(@name)"
     label: item.text.replace(/\s*\(@[^)\s]+\)\s*$/, '').trim() || '(empty item)',
     done: !!item.done,
@@ -59,7 +63,14 @@ function itemNode(item: TodoItem, path: string | null): ItemNode {
     path,
     step: item.step == null ? null : String(item.step),
     claimedBy: item.claim ?? claimOf(item.text),
+    startable: kiro && !item.done && item.state !== 'in-progress',
   };
+}
+
+/** What a plan's format calls its steps (spec-kit: phases; Kiro, OpenSpec: tasks). */
+export function stepWord(format: string | undefined): string {
+  if (format === 'spec-kit') return 'Phase';
+  return format && format !== 'prompt_plan' ? 'Task' : 'Step';
 }
 
 export function stepState(done: number, total: number): StepState {
@@ -69,12 +80,15 @@ export function stepState(done: number, total: number): StepState {
   return 'open';
 }
 
-/** Top-level nodes of the Plan view. */
+/** Top-level nodes of the Plan view: of the primary plan, or of the plan a
+ * `planLs.status {plan}` answer is about (its node ids then start with the plan's id). */
 export function buildPlanTree(status: PlanStatus | null | undefined): TreeNode[] {
   if (!status) return [];
   const todoPath = status.todo?.path ?? null;
   const planPath = status.plan?.path ?? null;
-  const items = (status.todo?.items ?? []).map((i) => itemNode(i, todoPath));
+  const prefix = status.id && status.id !== '.' ? `${status.id}:` : '';
+  const word = stepWord(status.format);
+  const items = (status.todo?.items ?? []).map((i) => itemNode(i, todoPath, prefix, status.format === 'kiro'));
   const steps = status.plan?.steps ?? [];
   const byStep = new Map<string, ItemNode[]>();
   for (const it of items) {
@@ -93,13 +107,14 @@ export function buildPlanTree(status: PlanStatus | null | undefined): TreeNode[]
     const done = s.todo_done ?? children.filter((c) => c.done).length;
     nodes.push({
       kind: 'step',
-      id: `step:${index}:${number}`,
+      id: `${prefix}step:${index}:${number}`,
       number,
-      label: s.title ? `Step ${number}: ${s.title}` : `Step ${number}`,
+      label: s.title ? `${word} ${number}: ${s.title}` : `${word} ${number}`,
       description: total > 0 ? `${done}/${total}` : 'no todo items',
       state: stepState(done, total),
       line: s.line,
       path: planPath,
+      todoPath,
       claimedBy: s.claim ?? claimOf(s.title ?? ''),
       children,
     });
@@ -109,7 +124,7 @@ export function buildPlanTree(status: PlanStatus | null | undefined): TreeNode[]
     const done = orphans.filter((o) => o.done).length;
     nodes.push({
       kind: 'group',
-      id: 'group:unlinked',
+      id: `${prefix}group:unlinked`,
       label: steps.length > 0 ? 'Not linked to a step' : 'Todo items',
       description: `${done}/${orphans.length}`,
       children: orphans,
@@ -141,6 +156,12 @@ export function planNodes(progress: Progress | undefined): PlanNodeInfo[] {
     primary: index === 0 && plan.id === '.',
     plan,
   }));
+}
+
+/** The ids of the plans whose steps the view asks `planLs.status {plan}` for: every plan
+ * node but the primary's (its steps come from the plain `planLs.status`). */
+export function otherPlanIds(progress: Progress | undefined): string[] {
+  return planNodes(progress).filter((n) => !n.primary).map((n) => n.plan.id);
 }
 
 /** The step whose section holds a 1-based line of the plan file, if any. */

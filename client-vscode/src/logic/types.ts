@@ -8,6 +8,8 @@ export interface TodoItem {
   step: string | null;
   /** who claimed the item, when the server reports it */
   claim?: string | null;
+  /** "open" | "done" | "in-progress" | ... (Kiro's `[-]` is "in-progress") */
+  state?: string;
 }
 
 export interface PlanStep {
@@ -33,6 +35,10 @@ export interface PlanStatus {
   next_step?: { number: string | number; title: string } | null;
   /** planning files that exist but cannot be read (binary, too large) */
   unreadable?: { path: string; reason: string }[] | null;
+  /** with `planLs.status {plan}`: the plan's id, format and whether it is archived */
+  id?: string;
+  format?: string;
+  archived?: boolean;
 }
 
 /** One plan of the workspace, as planLs/progress lists it (`plans`). */
