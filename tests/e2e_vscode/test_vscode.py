@@ -795,3 +795,25 @@ def test_f12_from_an_item_opens_the_step_and_the_outline_lists_steps(
     page.locator(".tab.active", has_text="todo.md").wait_for()
     page.locator(".statusbar-item", has_text=re.compile(r"^\s*✓ 1/3")).first.wait_for(
         timeout=15_000)
+
+    # the feature's node expands to its phases and tasks (planLs.status {plan}), and the
+    # inline actions work there as in the root's plan
+    water = plan_pane.locator(".monaco-list-row", has_text="001-water-log").first
+    task = plan_pane.locator(".monaco-list-row", has_text="T002 [P] Record each watering").first
+    try:
+        root_plan = plan_pane.locator(".monaco-list-row", has_text="Prompt plan").first
+        if root_plan.get_attribute("aria-expanded") == "true":
+            root_plan.locator(".monaco-tl-twistie").click()  # room for the feature's rows
+        if water.get_attribute("aria-expanded") != "true":
+            water.locator(".monaco-tl-twistie").click()
+        plan_pane.locator(".monaco-list-row", has_text="Phase 1: Setup").first.wait_for(
+            timeout=20_000)
+        task.wait_for(timeout=20_000)  # the plan's next phase is expanded
+    except Exception as exc:
+        shot("plan-steps-failed")
+        rows = [text_of(r) for r in plan_pane.locator(".monaco-list-row").all()]
+        raise AssertionError(f"the feature's node shows {rows}{diagnostics(code_server)}") from exc
+    click_inline(task, "Mark done", lambda: water.locator(
+        ".label-description", has_text="spec-kit · 1/2").count() > 0, code_server)
+    task.locator(".label-description", has_text="done").wait_for()
+    shot("plan-view-feature-mark-done")
