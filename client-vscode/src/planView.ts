@@ -1,7 +1,7 @@
 // The Plan view in the Explorer: steps with progress, and their todo items.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { buildPlanTree, ItemNode, PlanNodeInfo, planNodes, StepNode, TreeNode } from './logic/planTree';
+import { buildPlanTree, ItemNode, otherPlanIds, PlanNodeInfo, planNodes, StepNode, TreeNode } from './logic/planTree';
 import { FolderServer, Servers } from './servers';
 
 export interface FolderNode {
@@ -52,6 +52,10 @@ export class PlanView implements vscode.TreeDataProvider<ViewNode> {
   private nodesOf(server: FolderServer): ViewNode[] {
     const plans = planNodes(server.progress);
     if (plans.length > 0) return plans.map((info) => ({ kind: 'plan', server, info }));
+    const [only] = otherPlanIds(server.progress); // one plan, not at the root: its own steps
+    if (only !== undefined) {
+      return buildPlanTree(server.planStatus.get(only)).map((node) => ({ kind: 'node', server, node, plan: only }));
+    }
     return this.stepsOf(server);
   }
 

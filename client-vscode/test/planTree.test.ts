@@ -182,5 +182,9 @@ test('the plans the view asks planLs.status {plan} for: all but the primary', ()
   // without a root plan, every plan's steps come from its own status
   assert.deepEqual(otherPlanIds({ done: 0, total: 1, nextStep: null,
     plans: [p('specs/001-a', 'spec-kit'), p('specs/002-b', 'spec-kit')] }), ['specs/001-a', 'specs/002-b']);
-  assert.deepEqual(otherPlanIds({ done: 0, total: 1, nextStep: null, plans: [p('specs/001-a', 'spec-kit')] }), []);
+  // one plan, not at the root: the view shows its steps, from its own status
+  assert.deepEqual(otherPlanIds({ done: 0, total: 1, nextStep: null, plans: [p('specs/001-a', 'spec-kit')] }),
+    ['specs/001-a']);
+  assert.deepEqual(otherPlanIds({ done: 0, total: 1, nextStep: null, plans: [p('.', 'prompt_plan')] }), []);
+  assert.deepEqual(otherPlanIds({ done: 0, total: 1, nextStep: null }), []);
 });

@@ -159,9 +159,10 @@ export function planNodes(progress: Progress | undefined): PlanNodeInfo[] {
 }
 
 /** The ids of the plans whose steps the view asks `planLs.status {plan}` for: every plan
- * node but the primary's (its steps come from the plain `planLs.status`). */
+ * but the root's prompt plan (its steps come from the plain `planLs.status`), also when it
+ * is the only plan (a workspace with one spec-kit feature and nothing at the root). */
 export function otherPlanIds(progress: Progress | undefined): string[] {
-  return planNodes(progress).filter((n) => !n.primary).map((n) => n.plan.id);
+  return (progress?.plans ?? []).filter((p, index) => !(index === 0 && p.id === '.')).map((p) => p.id);
 }
 
 /** The step whose section holds a 1-based line of the plan file, if any. */
