@@ -165,6 +165,23 @@ async def test_spec_kit_unknown_dependency_is_a_warning(client):
     assert warning.range.start.character == tasks.read_text().splitlines()[line].index("T009")
 
 
+async def test_spec_kit_dependency_typed_in_the_editor_is_checked(client):
+    tasks = client.project / ALBUMS / "tasks.md"
+    text = tasks.read_text()
+    uri = open_doc(client, tasks)
+    line = line_of(tasks, "T005 Cache")
+    end = len(text.splitlines()[line])
+    client.text_document_did_change(t.DidChangeTextDocumentParams(  # one keystroke-like edit
+        text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[t.TextDocumentContentChangePartial(
+            range=t.Range(start=t.Position(line=line, character=end),
+                          end=t.Position(line=line, character=end)),
+            text=" (depends on T042)")]))
+    await wait_until(lambda: any("T042" in d.message for d in client.diagnostics.get(uri, [])))
+    hover = await client.text_document_hover_async(hover_at(uri, line, 8))
+    assert "Depends on T042 (unknown)" in hover.contents.value
+
+
 async def test_spec_kit_code_lenses_skip_the_waiting_phase(client):
     got = await lenses(client, f"{ALBUMS}/tasks.md")
     tasks = client.project / ALBUMS / "tasks.md"
