@@ -183,7 +183,9 @@ def test_every_command_answers_and_nothing_outside_changes(sandbox):
     ("planLs.nextQuestion", {"uri": "OUTSIDE"}, "outside the workspace"),
     ("planLs.markDone", {"uri": "SYMLINK"}, "outside the workspace"),
     ("planLs.pack", {"root": ".."}, "outside the workspace"),
-    ("planLs.status", {"surprise": 1}, "takes no arguments"),
+    ("planLs.status", {"surprise": 1}, "unknown argument(s): surprise"),
+    ("planLs.status", {"plan": 3}, "expected a string"),
+    ("planLs.nextStep", {"surprise": 1}, "takes no arguments"),
 ])
 def test_a_wrong_argument_is_refused_with_what_was_expected(sandbox, command, arguments,
                                                             expected):
