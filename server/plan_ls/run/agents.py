@@ -25,6 +25,9 @@ class Preset:
     name: str
     command: str
     about: str  # how it gets its model and its key
+    # the agent's own files in the work tree (caches, histories): never committed with a
+    # step, never a reason to refuse a run (fnmatch patterns, see run/git.py `kept_out`)
+    own_files: tuple[str, ...] = ()
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
@@ -39,7 +42,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
         "(e.g. openai/gpt-4o, sonnet); key: the provider's variable (OPENAI_API_KEY, "
         "ANTHROPIC_API_KEY, ...); an OpenAI-compatible endpoint: OPENAI_API_BASE. Its "
         "commits are off (plan-ls commits when the tests pass) and its history files go "
-        "to the run's folder."),
+        "to the run's folder.",
+        (".aider*",)),
     Preset(
         "claude",
         "claude -p --permission-mode acceptEdits {prompt}",
@@ -69,6 +73,7 @@ class Agent:
 
     name: str
     command: str  # with placeholders
+    own_files: tuple[str, ...] = ()  # see Preset.own_files
 
     def argv(self, prompt_file: PurePath, prompt: str, run_dir: PurePath) -> list[str]:
         """The command line as arguments, placeholders replaced (each stays one argument)."""
@@ -99,7 +104,7 @@ def resolve_agent(spec: str) -> Agent:
         raise AgentError("no agent: give --agent NAME or a command line, or set run.agent "
                          f"(presets: {', '.join(PRESETS)})")
     if spec in PRESETS:
-        return Agent(spec, PRESETS[spec].command)
+        return Agent(spec, PRESETS[spec].command, PRESETS[spec].own_files)
     try:
         words = shlex.split(spec)
     except ValueError as exc:

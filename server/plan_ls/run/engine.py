@@ -93,7 +93,7 @@ class _Runner:
             raise Refused(f"{self.root} is not in a git repository: run with --no-commit")
         if self.repo and not opts.allow_dirty:
             try:
-                dirty = git.uncommitted(self.root)
+                dirty = git.uncommitted(self.root, opts.agent.own_files)
             except git.GitError as exc:
                 raise Refused(str(exc)) from None
             if dirty:
@@ -290,7 +290,8 @@ class _Runner:
         status = PASSED
         if self.opts.commit:
             try:
-                sha, files = git.commit_all(self.root, f"{step.name}: {title}")
+                sha, files = git.commit_all(self.root, f"{step.name}: {title}",
+                                            self.opts.agent.own_files)
                 rec.update(commit=sha, files=files)
                 self.emit({"event": "commit", "step": step.number, "commit": sha,
                            "files": files})
@@ -325,7 +326,8 @@ class _Runner:
         rec = {**rec, "result": result, "duration": round(time.monotonic() - t0, 3)}
         if not rec.get("files") and self.repo:
             try:
-                rec["files"] = git.changed_since(self.root, base or git.head(self.root))
+                rec["files"] = git.changed_since(self.root, base or git.head(self.root),
+                                                 self.opts.agent.own_files)
             except git.GitError:
                 pass
         record.append(self.root, rec)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 # plan-ls's own run files: never a reason to refuse a run, never part of a step's commit
@@ -35,9 +37,21 @@ def is_repository(root: Path) -> bool:
     return out.returncode == 0 and out.stdout.strip() == "true"
 
 
-def uncommitted(root: Path) -> list[str]:
+def kept_out(path: str, patterns: Sequence[str] = ()) -> bool:
+    """Whether `path` (relative, posix) is plan-ls's own run file, or matches one of an
+    agent's `patterns` (fnmatch, against the whole path or its first component, so that
+    `.aider*` covers `.aider.tags.cache.v4/x`)."""
+    if any(path == p.rstrip("/") or path.startswith(p) for p in OWN_FILES):
+        return True
+    first = path.split("/", 1)[0]
+    return any(fnmatch.fnmatchcase(path, pat) or fnmatch.fnmatchcase(first, pat)
+               for pat in patterns)
+
+
+def uncommitted(root: Path, keep_out: Sequence[str] = ()) -> list[str]:
     """The paths (relative to the repository's top) with changes not committed: modified,
-    staged, deleted, or untracked and not ignored; plan-ls's own run files left out."""
+    staged, deleted, or untracked and not ignored; plan-ls's own run files and the paths
+    matching `keep_out` (the agent's own files) left out."""
     out = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all")
     paths = []
     entries = out.stdout.split("\0")
@@ -50,7 +64,7 @@ def uncommitted(root: Path) -> list[str]:
         status, path = entry[:2], entry[3:]
         if "R" in status or "C" in status:
             i += 1  # a rename's second entry is its old name
-        if not any(path == p.rstrip("/") or path.startswith(p) for p in OWN_FILES):
+        if not kept_out(path, keep_out):
             paths.append(path)
     return paths
 
@@ -61,24 +75,29 @@ def head(root: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def commit_all(root: Path, message: str) -> tuple[str | None, list[str]]:
-    """Stage every change under `root` (plan-ls's run files left out) and commit it with
-    `message`. Returns (the new commit, the files it changed); (None, []) when there was
-    nothing to commit. Raises GitError when git refuses (a hook, no identity)."""
+def commit_all(root: Path, message: str,
+               keep_out: Sequence[str] = ()) -> tuple[str | None, list[str]]:
+    """Stage every change under `root` and commit it with `message`, leaving out plan-ls's
+    run files and the paths matching `keep_out`. Returns (the new commit, the files it
+    changed); (None, []) when there was nothing to commit. Raises GitError when git
+    refuses (a hook, no identity)."""
     _git(root, "add", "-A", "--", ".")
-    # then unstaged again: naming them as exclusions in `add` fails when they are ignored
-    _git(root, "reset", "-q", "--", *(p.rstrip("/") for p in OWN_FILES), check=False)
-    staged = _git(root, "diff", "--cached", "--name-only", "-z").stdout.split("\0")
-    files = [f for f in staged if f]
+    staged = [f for f in _git(root, "diff", "--cached", "--name-only", "-z").stdout
+              .split("\0") if f]
+    # unstaged again (naming them as exclusions in `add` fails when they are ignored)
+    out = [f for f in staged if kept_out(f, keep_out)]
+    for i in range(0, len(out), 200):
+        _git(root, "reset", "-q", "--", *out[i:i + 200], check=False)
+    files = [f for f in staged if f not in out]
     if not files:
         return None, []
     _git(root, "commit", "-q", "-m", message)
     return head(root), files
 
 
-def changed_since(root: Path, base: str | None) -> list[str]:
+def changed_since(root: Path, base: str | None, keep_out: Sequence[str] = ()) -> list[str]:
     """Files that differ from commit `base` in the work tree, untracked ones included
-    (plan-ls's run files left out)."""
+    (plan-ls's run files and `keep_out` left out)."""
     files: set[str] = set()
     if base:
         out = _git(root, "diff", "--name-only", "-z", base, "--", ".", *_EXCLUDES,
@@ -87,4 +106,4 @@ def changed_since(root: Path, base: str | None) -> list[str]:
     out = _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", ".",
                *_EXCLUDES, check=False)
     files.update(f for f in out.stdout.split("\0") if f)
-    return sorted(files)
+    return sorted(f for f in files if not kept_out(f, keep_out))
