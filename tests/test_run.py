@@ -284,3 +284,32 @@ def test_summaries():
     assert summarize("2 passed in 0.01s\n", 0) == "2 passed"
     assert summarize("ok\nFAIL: boom\n\n", 2) == "exit 2: FAIL: boom"
     assert summarize("", None) == "stopped"
+
+
+@pytest.mark.parametrize(("text", "paths"), [
+    ("create `src/db/albums.ts` with the schema", ["src/db/albums.ts"]),
+    ("write src/app/main.py and `package.json`", ["src/app/main.py", "package.json"]),
+    ("`src/a.py:12` fails", ["src/a.py"]),
+    ("Node.js, Vue.js, e.g. this, and/or that", []),  # no folder, no code span
+    ("`config.debug` is on", []),  # code, not a file
+    ("see https://example.com/a/b.py", []),
+    ("`/etc/passwd`, `../up.py`, `~/x.py`, `*.py`, `<name>.py`", []),  # not the workspace's
+])
+def test_named_paths(text, paths):
+    from plan_ls.model.paths import named_paths
+
+    assert [p.path for p in named_paths(text)] == paths
+
+
+def test_missing_files_only_for_ticked_items(tmp_path: Path):
+    from plan_ls.model.todo import parse_todo
+    from plan_ls.run.verify import missing_files
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "here.py").write_text("")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "local.md").write_text("")
+    todo = parse_todo("# T\n- [x] `src/here.py`\n- [x] `src/gone.py`\n- [ ] `src/later.py`\n"
+                      "- [x] delete `src/old.py`\n- [x] `local.md` next to the checklist\n")
+    found = missing_files(todo, tmp_path, tmp_path / "docs")
+    assert [(m.line, m.path, m.start, m.end) for m in found] == [(2, "src/gone.py", 7, 18)]

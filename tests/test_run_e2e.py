@@ -133,3 +133,28 @@ async def test_restricted_mode_runs_nothing_the_workspace_names(client: Language
     result = await run_step(client, step="1")
     assert result["status"] == "refused" and "not trusted" in result["message"]
     assert not (client.project / "calc.py").exists() and read_all(client.project) == []
+
+
+async def test_a_ticked_item_naming_a_missing_file_is_flagged(client: LanguageClient):
+    todo = client.project / "todo.md"
+    uri = open_doc(client, todo)
+    text = todo.read_text().replace("- [ ] double() in `double.py`",
+                                    "- [x] double() in `double.py`")
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[t.TextDocumentContentChangeWholeDocument(text=text)]))
+    line = text.split("\n").index("- [x] double() in `double.py`")
+    deadline = time.monotonic() + 5
+    while True:
+        found = [d for d in client.diagnostics.get(uri, []) if d.code == "missing-file"]
+        if found:
+            break
+        assert time.monotonic() < deadline, client.diagnostics.get(uri)
+        await asyncio.sleep(0.02)
+    [d] = found
+    assert d.message == "marked done, but `double.py` does not exist"
+    assert d.severity == t.DiagnosticSeverity.Warning
+    assert (d.range.start.line, d.range.start.character, d.range.end.character) == (
+        line, len("- [x] double() in `"), len("- [x] double() in `double.py"))
+    # an unticked item naming a missing file is open work, not a false completion
+    assert not [d for d in client.diagnostics[uri] if "calc.py" in d.message]

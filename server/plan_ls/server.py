@@ -87,6 +87,9 @@ class PlanServer(LanguageServer):
         self.code_action_providers: list[CodeActionProvider] = []
         self.code_lens_providers: list[CodeLensProvider] = []
         self.hover_providers: list[HoverProvider] = []  # asked where hover.py has nothing
+        # findings that need more than the planning files (e.g. a file on disk), published
+        # with the model's: fn(ls) -> list[model.drift.Finding]
+        self.extra_findings: list[Callable[[PlanServer], list]] = []
         self.on_plan_changed: list[Callable[[PlanServer], None]] = []
         # told the raw settings (client JSON) after each apply_settings
         self.on_settings: list[Callable[[PlanServer, Any], None]] = []

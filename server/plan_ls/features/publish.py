@@ -64,6 +64,9 @@ def publish_plan_state(ls: PlanServer, force: bool = False) -> None:
 def _publish(ls: PlanServer, sent: _Published, force: bool) -> None:
     snap = ls.state.snapshot
     by_role = _findings_by_role(sent, snap.findings)
+    for provider in ls.extra_findings:
+        for f in provider(ls):
+            by_role[f.file] = (*by_role.get(f.file, ()), f)
     lines = {
         "todo": snap.todo.blocks.lines if snap.todo else [],
         "plan": snap.plan.blocks.lines if snap.plan else [],

@@ -7,7 +7,9 @@
   group; the answer is `{status, exit, step, runId, log, message}`;
 - `planLs.cancelRun {}` stops the running step (for clients without a progress UI);
 - `planLs.runLog {}`: `{uri}` of the last run's agent log, for the client to open;
-- the hover of a step ends with its last recorded run.
+- the hover of a step ends with its last recorded run;
+- a warning on a ticked item that names a file which does not exist ("marked done, but
+  `src/db/albums.ts` does not exist"), the commonest false completion (run/verify.py).
 
 Restricted mode: a client that says the workspace is not trusted (`workspaceTrusted:
 false` in its planLs settings, as the VS Code extension does) gets no agent and no test
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 RUN = "planLs.runStep"
 CANCEL = "planLs.cancelRun"
+MISSING_FILES_MAX_ITEMS = 5000  # the check costs ~1 µs per item and a stat per named path
 _REPORT_EVERY = 0.25  # seconds between progress reports of the agent's output
 
 
@@ -63,10 +66,12 @@ class Runs(Feature):
         self.running: _Running | None = None
         self.last_log: Path | None = None
         self._runs_cache: tuple[tuple[int, int] | None, dict[str, dict]] = (None, {})
+        self._missing: tuple[object, list] = (None, [])  # (todo text's identity, findings)
 
     def register(self) -> None:
         server = self.server
         server.code_lens_providers.append(self.lenses)
+        server.extra_findings.append(self.missing_files)
         command(server, RUN, RunStepArgs)(self.run_step)
         command(server, CANCEL)(self.cancel_run)
         command(server, "planLs.runLog")(self.run_log)
@@ -93,6 +98,24 @@ class Runs(Feature):
                                 arguments=[{"step": step.number}])
             out.append(t.CodeLens(range=rng, command=cmd))
         return out
+
+    # --- ticked items naming files that do not exist -------------------------------------
+    def missing_files(self, ls: PlanServer) -> list:
+        """Findings for ticked items naming a missing file; computed again only when the
+        checklist's text changed (a file created meanwhile shows at the next change)."""
+        from plan_ls.model.drift import Finding
+        from plan_ls.run.verify import missing_files
+
+        todo, root = ls.state.snapshot.todo, ls.root
+        if todo is None or root is None or len(todo.items) > MISSING_FILES_MAX_ITEMS:
+            return []  # keystrokes in a huge checklist stay cheap; `plan-ls verify` checks it
+        fs = ls.state.state["todo"]
+        key = (fs.revision, root)
+        if self._missing[0] != key:
+            found = missing_files(todo, root, fs.path.parent)
+            self._missing = (key, [Finding("todo", m.line, m.start, m.end, "warning",
+                                           m.message, "missing-file") for m in found])
+        return self._missing[1]
 
     # --- the last run of a step -------------------------------------------------------------
     def last_run(self, ls: PlanServer, step: Step) -> dict | None:

@@ -9,6 +9,7 @@ of the workspace and are left out.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -36,6 +37,11 @@ class NamedPath:
 
 def named_paths(text: str) -> list[NamedPath]:
     """The workspace paths that `text` (one item's text) names, in order, each once."""
+    return list(_named_paths(text))
+
+
+@functools.lru_cache(maxsize=20_000)  # the server asks again after each keystroke
+def _named_paths(text: str) -> tuple[NamedPath, ...]:
     found: list[NamedPath] = []
     spans: list[tuple[int, int]] = []
     for m in _CODE_SPAN.finditer(text):
@@ -57,7 +63,7 @@ def named_paths(text: str) -> list[NamedPath]:
         if p.path not in seen:
             seen.add(p.path)
             out.append(p)
-    return out
+    return tuple(out)
 
 
 def _is_path(path: str) -> bool:
