@@ -82,8 +82,9 @@ def git(root: Path, *args: str) -> str:
                           text=True, env={**os.environ, **GIT_ENV}).stdout
 
 
-def make_project(root: Path) -> Path:
-    """Write the project into `root`, `git init` it and commit everything."""
+def make_project(root: Path, init: bool = True) -> Path:
+    """Write the project into `root`, `git init` it and commit everything (only write it
+    when not `init`)."""
     (root / "tests").mkdir(parents=True)
     (root / "prompt_plan.md").write_text(PLAN, encoding="utf-8")
     (root / "todo.md").write_text(TODO, encoding="utf-8")
@@ -92,6 +93,8 @@ def make_project(root: Path) -> Path:
     (root / "tests" / "test_smoke.py").write_text("def test_smoke():\n    assert True\n",
                                                   encoding="utf-8")
     (root / ".gitignore").write_text("__pycache__/\n", encoding="utf-8")
+    if not init:
+        return root
     git(root, "init", "-q", "-b", "main")
     git(root, "config", "user.name", "Test")
     git(root, "config", "user.email", "test@example.com")

@@ -313,3 +313,24 @@ def test_missing_files_only_for_ticked_items(tmp_path: Path):
                       "- [x] delete `src/old.py`\n- [x] `local.md` next to the checklist\n")
     found = missing_files(todo, tmp_path, tmp_path / "docs")
     assert [(m.line, m.path, m.start, m.end) for m in found] == [(2, "src/gone.py", 7, 18)]
+
+
+def test_a_project_in_a_folder_of_a_repository(tmp_path: Path):
+    # the repository holds more than the project: changes elsewhere are neither a reason to
+    # refuse nor part of the step's commit, and the run files are recognised as such
+    repo = tmp_path / "mono"
+    project = make_project(repo / "apps" / "calc", init=False)
+    git(project, "init", "-q", "-b", "main", str(repo))
+    git(repo, "config", "user.name", "Test")
+    git(repo, "config", "user.email", "test@example.com")
+    (repo / "other.txt").write_text("v1\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "monorepo")
+    (repo / "other.txt").write_text("v2, staged by someone\n")
+    git(repo, "add", "other.txt")
+    assert run(project, "good").returncode == 0
+    files = set(git(repo, "show", "--name-only", "--format=", "HEAD").split())
+    assert files == {"apps/calc/calc.py", "apps/calc/tests/test_add.py", "apps/calc/todo.md"}
+    assert git(repo, "diff", "--cached", "--name-only").split() == ["other.txt"]
+    proc = run(project, "good")  # the first run's files do not make the tree dirty
+    assert proc.returncode == 0, proc.stderr

@@ -49,10 +49,12 @@ def kept_out(path: str, patterns: Sequence[str] = ()) -> bool:
 
 
 def uncommitted(root: Path, keep_out: Sequence[str] = ()) -> list[str]:
-    """The paths (relative to the repository's top) with changes not committed: modified,
+    """The paths under `root` (relative to it) with changes not committed: modified,
     staged, deleted, or untracked and not ignored; plan-ls's own run files and the paths
-    matching `keep_out` (the agent's own files) left out."""
-    out = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all")
+    matching `keep_out` (the agent's own files) left out. Changes elsewhere in the
+    repository (when `root` is a folder of it) do not count."""
+    prefix = _git(root, "rev-parse", "--show-prefix").stdout.strip()
+    out = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", ".")
     paths = []
     entries = out.stdout.split("\0")
     i = 0
@@ -64,6 +66,7 @@ def uncommitted(root: Path, keep_out: Sequence[str] = ()) -> list[str]:
         status, path = entry[:2], entry[3:]
         if "R" in status or "C" in status:
             i += 1  # a rename's second entry is its old name
+        path = path.removeprefix(prefix)  # porcelain paths start at the repository's top
         if not kept_out(path, keep_out):
             paths.append(path)
     return paths
@@ -82,8 +85,8 @@ def commit_all(root: Path, message: str,
     changed); (None, []) when there was nothing to commit. Raises GitError when git
     refuses (a hook, no identity)."""
     _git(root, "add", "-A", "--", ".")
-    staged = [f for f in _git(root, "diff", "--cached", "--name-only", "-z").stdout
-              .split("\0") if f]
+    staged = [f for f in _git(root, "diff", "--cached", "--name-only", "--relative", "-z",
+                              "--", ".").stdout.split("\0") if f]
     # unstaged again (naming them as exclusions in `add` fails when they are ignored)
     out = [f for f in staged if kept_out(f, keep_out)]
     for i in range(0, len(out), 200):
@@ -91,7 +94,8 @@ def commit_all(root: Path, message: str,
     files = [f for f in staged if f not in out]
     if not files:
         return None, []
-    _git(root, "commit", "-q", "-m", message)
+    # only these paths: what someone staged elsewhere in the repository stays staged
+    _git(root, "commit", "-q", "-m", message, "--", *files)
     return head(root), files
 
 
@@ -100,8 +104,8 @@ def changed_since(root: Path, base: str | None, keep_out: Sequence[str] = ()) ->
     (plan-ls's run files and `keep_out` left out)."""
     files: set[str] = set()
     if base:
-        out = _git(root, "diff", "--name-only", "-z", base, "--", ".", *_EXCLUDES,
-                   check=False)
+        out = _git(root, "diff", "--name-only", "--relative", "-z", base, "--", ".",
+                   *_EXCLUDES, check=False)
         files.update(f for f in out.stdout.split("\0") if f)
     out = _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", ".",
                *_EXCLUDES, check=False)
