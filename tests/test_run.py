@@ -334,3 +334,45 @@ def test_a_project_in_a_folder_of_a_repository(tmp_path: Path):
     assert git(repo, "diff", "--cached", "--name-only").split() == ["other.txt"]
     proc = run(project, "good")  # the first run's files do not make the tree dirty
     assert proc.returncode == 0, proc.stderr
+
+
+def test_run_sources_in_an_untrusted_workspace(tmp_path: Path):
+    """Restricted Mode: only the client's (user's) agent and test command count; the
+    project's settings file and test detection do not."""
+    from types import SimpleNamespace
+
+    from plan_ls.features.run import run_sources
+    from plan_ls.settings import load_settings
+
+    (tmp_path / ".plan-ls").mkdir()
+    (tmp_path / ".plan-ls" / "config.toml").write_text("[run]\nagent = 'repo-agent'\n"
+                                                       "test = 'repo-tests'\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_x.py").write_text("")
+
+    def server(client):
+        settings, problems = load_settings(tmp_path, client)
+        assert problems == []
+        return SimpleNamespace(client_settings=client, settings=settings, root=tmp_path)
+
+    assert run_sources(server(None)) == ("repo-agent", "repo-tests")  # Neovim, the CLI: trusted
+    untrusted = {"planLs": {"workspaceTrusted": False}}
+    assert "not trusted" in run_sources(server(untrusted))
+    mine = {"planLs": {"workspaceTrusted": False, "run": {"agent": "aider"}}}
+    assert "not trusted" in run_sources(server(mine))  # no test command of the user's
+    mine["planLs"]["run"]["test"] = "pytest -q"
+    assert run_sources(server(mine)) == ("aider", "pytest -q")
+    # the section's content as workspace/configuration answers it, without the wrapper
+    assert run_sources(server(mine["planLs"])) == ("aider", "pytest -q")
+
+
+def test_run_settings_are_typed(tmp_path: Path):
+    from plan_ls.settings import load_settings
+
+    (tmp_path / ".plan-ls").mkdir()
+    (tmp_path / ".plan-ls" / "config.toml").write_text("[run]\nagent = 'aider'\n"
+                                                       "retries = 'many'\n")
+    settings, problems = load_settings(tmp_path)
+    assert settings.run.agent == "aider" and settings.run.retries == 2
+    assert problems == [".plan-ls/config.toml: run.retries: expected integer, got the string "
+                        "'many'; using 2"]

@@ -8,6 +8,7 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
 import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
@@ -96,9 +97,11 @@ async def test_lens_run_progress_hover_and_log(client: LanguageClient):
     assert "wrote calc.py" in Path(log["uri"].removeprefix("file://")).read_text()
 
 
+@pytest.mark.parametrize("how", ["progress", "command"])
 @run_settings({"planLs": {"run": {"agent": agent_command("hang"),
                                               "test": TEST_COMMAND}}})
-async def test_cancel_stops_the_agent_and_commits_nothing(client: LanguageClient):
+async def test_cancel_stops_the_agent_and_commits_nothing(client: LanguageClient, how: str):
+    """Cancel on the work-done progress (VS Code), or planLs.cancelRun (:PlanRunStop)."""
     before = git(client.project, "rev-parse", "HEAD").strip()
     task = asyncio.ensure_future(run_step(client))
     runs = client.project / ".plan-ls" / "runs"
@@ -111,7 +114,11 @@ async def test_cancel_stops_the_agent_and_commits_nothing(client: LanguageClient
         pids = [int(p) for p in text.split()] if text.endswith("\n") else []
         await asyncio.sleep(0.05)
     [token] = [k for k in client.progress_reports if str(k).startswith("plan-ls/run/")]
-    client.window_work_done_progress_cancel(t.WorkDoneProgressCancelParams(token=token))
+    if how == "progress":
+        client.window_work_done_progress_cancel(t.WorkDoneProgressCancelParams(token=token))
+    else:
+        assert await client.workspace_execute_command_async(
+            t.ExecuteCommandParams(command="planLs.cancelRun", arguments=[{}])) is True
     result = await asyncio.wait_for(task, 20)
     assert result["status"] == "interrupted" and result["exit"] == 130
     deadline = time.monotonic() + 5
