@@ -237,6 +237,11 @@ class _Runner:
                 if tests.ok:
                     return self._green(step, title, rec, t0, base, claimed)
                 self._record(rec, "failed", t0, base)
+                if tests.exit_code == 127:  # the shell found no such command: no retry helps
+                    self.emit({"event": "step_failed", "step": step.number,
+                               "reason": f"the test command was not found: {opts.test}",
+                               "output": tests.output[-4000:]})
+                    return self._red_end(step, was_done)
                 failure = tests.output[-FEEDBACK_CHARS:]
             self.emit({"event": "step_failed", "step": step.number,
                        "reason": f"the tests are still red after {attempts} attempt"
@@ -269,8 +274,8 @@ class _Runner:
                                on_output=self._output("agent"), timeout=opts.timeout,
                                cancel=self.cancel, grace=opts.grace)
         except OSError as exc:
-            raise Refused(f"cannot start the agent ({argv[0]}): {exc.strerror or exc}") \
-                from None
+            raise Refused(f"cannot start the agent ({argv[0]}): {exc.strerror or exc}; is it "
+                          "installed and on PATH?") from None
 
     def _env(self, step: Step, run_dir: Path, prompt_file: Path, attempt: int) -> dict:
         env = dict(self.opts.env if self.opts.env is not None else os.environ)
