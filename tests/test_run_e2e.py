@@ -165,3 +165,12 @@ async def test_a_ticked_item_naming_a_missing_file_is_flagged(client: LanguageCl
         line, len("- [x] double() in `"), len("- [x] double() in `double.py"))
     # an unticked item naming a missing file is open work, not a false completion
     assert not [d for d in client.diagnostics[uri] if "calc.py" in d.message]
+
+
+@run_settings({"planLs": {"user": "someone"}})
+async def test_no_run_lens_without_an_agent(client: LanguageClient):
+    uri = open_doc(client, client.project / "prompt_plan.md")
+    titles = [lens.command.title for lens in await lenses(client, uri)]
+    assert "Copy prompt" in titles and "▶ Run with agent" not in titles
+    result = await run_step(client)
+    assert result["status"] == "refused" and "No agent to run" in result["message"]

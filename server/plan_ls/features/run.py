@@ -1,7 +1,7 @@
 """Running plan steps with a coding agent from the editor (run/engine.py does the work).
 
-- a "▶ Run with agent" code lens on each open step of the plan (while a step runs, its lens
-  offers to stop it);
+- a "▶ Run with agent" code lens on each open step of the plan once an agent is set (while
+  a step runs, its lens offers to stop it);
 - `planLs.runStep {step?, allowDirty?}`: runs one step (the next open one by default) with a
   cancellable work-done progress (step, attempt, tests); Cancel stops the agent's process
   group; the answer is `{status, exit, step, runId, log, message}`;
@@ -78,8 +78,9 @@ class Runs(Feature):
 
     # --- lenses -----------------------------------------------------------------------------
     def lenses(self, ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
-        """▶ Run with agent on each open step that has checklist items."""
-        if ls.role_of_uri(params.text_document.uri) != "plan":
+        """▶ Run with agent on each open step that has checklist items, once an agent is
+        set (planLs.run.agent): a lens on every step that nobody can use is noise."""
+        if ls.role_of_uri(params.text_document.uri) != "plan" or not agent_setting(ls):
             return []
         snap = ls.state.snapshot
         if snap.plan is None:
@@ -271,6 +272,14 @@ def run_sources(ls: PlanServer) -> tuple[str, str] | str:
         return ("No test command: set planLs.run.test (plan-ls finds pytest, npm test, "
                 "cargo test, go test and make test by themselves)")
     return agent, test
+
+
+def agent_setting(ls: PlanServer) -> str:
+    """The agent a run would use ("" when none is set), by the rules of `run_sources`."""
+    if not client_trusts_workspace(ls.client_settings):
+        agent = _client_run(ls.client_settings).get("agent")
+        return agent.strip() if isinstance(agent, str) else ""
+    return ls.settings.run.agent.strip()
 
 
 def client_trusts_workspace(client: Any) -> bool:
