@@ -4,9 +4,12 @@ Prints p50/p95 of hover, code action and code lens requests (and of definition, 
 and workspace symbol, against plan-ls's own hover), the time from didChange to
 publishDiagnostics, spawn -> initialize, and peak memory, for both servers, with ratios.
 Then plan-ls alone on checklists of several sizes (work per keystroke must grow with what
-changed, not with the file), and what 10 keystrokes that change no checkbox send.
+changed, not with the file), and what 10 keystrokes that change no checkbox send. Last, the
+10,000-line project alone and with 29 more plans beside it (spec-kit features, Kiro specs,
+prompt plans in subfolders): start-up and hover must not depend on how many plans there are.
 
     .venv/bin/python bench/bench_server.py [--rounds 200] [--sizes 1000,10000,50000]
+    .venv/bin/python bench/bench_server.py --plans-only   # the many-plans table alone
 """
 
 from __future__ import annotations
@@ -46,6 +49,142 @@ def make_project(root: Path, lines: int = 10_000) -> tuple[Path, list[int]]:
             todo.append(f"- [{'x' if done else ' '}] part {h} task {i}: do the thing")
     (root / "todo.md").write_text("\n".join(todo) + "\n")
     return root / "todo.md", item_lines
+
+
+def add_plans(root: Path, count: int) -> Path:
+    """`count` more plans under `root`, in turn a spec-kit feature, a Kiro spec and a prompt
+    plan in a subfolder, each of 4 steps of 6 items. Returns the first feature's tasks.md."""
+    first = None
+    for n in range(count):
+        items = [f"- [{'x' if i < 5 else ' '}] T{s * 6 + i:03d} task {i} of phase {s}"
+                 for s in range(4) for i in range(6)]
+        kind = n % 3
+        if kind == 0:
+            folder = root / "specs" / f"{n:03d}-feature-{n}"
+            folder.mkdir(parents=True)
+            body = ["# Tasks", ""]
+            for s in range(4):
+                body += [f"## Phase {s + 1}: Part {s}", "", *items[s * 6:(s + 1) * 6], ""]
+            (folder / "spec.md").write_text(f"# Feature {n}\n")
+            (folder / "tasks.md").write_text("\n".join(body))
+            first = first or folder / "tasks.md"
+        elif kind == 1:
+            folder = root / ".kiro" / "specs" / f"spec-{n}"
+            folder.mkdir(parents=True)
+            body = ["# Implementation Plan", ""]
+            for s in range(4):
+                body += [f"- [ ] {s + 1}. Part {s}"] + [
+                    f"  - [ ] {s + 1}.{i + 1} task {i}\n    - _Requirements: {s + 1}.1_"
+                    for i in range(6)]
+            reqs = ["# Requirements Document", ""]
+            for s in range(4):
+                reqs += [f"### Requirement {s + 1}", "", "#### Acceptance Criteria", "",
+                         "1. WHEN it runs THEN it SHALL work", ""]
+            (folder / "tasks.md").write_text("\n".join(body) + "\n")
+            (folder / "requirements.md").write_text("\n".join(reqs))
+        else:
+            folder = root / "plans" / f"part-{n}"
+            folder.mkdir(parents=True)
+            plan, todo = ["# Plan", ""], ["# Todo", ""]
+            for s in range(4):
+                plan += [f"## Step {s + 1}: Part {s}", "", "```text", "Build it.", "```", ""]
+                todo += [f"## Step {s + 1}: Part {s}", *items[s * 6:(s + 1) * 6], ""]
+            (folder / "prompt_plan.md").write_text("\n".join(plan))
+            (folder / "todo.md").write_text("\n".join(todo))
+    assert first is not None
+    return first
+
+
+async def plans_startup_and_hover(command: list[str], root: Path, todo: Path,
+                                  item_lines: list[int], other: Path | None,
+                                  rounds: int) -> dict[str, float]:
+    """Start-up (spawn -> initialize answer; initialized -> the first planLs/progress that
+    lists every plan) and hover p50/p95 on the big checklist and, when `other` is given, on
+    another plan's tasks.md."""
+    client = LanguageClient("bench", "0")
+    got = asyncio.Event()
+    seen: dict[str, object] = {}
+
+    @client.feature("planLs/progress")
+    def on_progress(params):
+        seen["plans"] = len(getattr(params, "plans", None) or [])
+        got.set()
+
+    @client.feature(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def on_diags(params):
+        pass
+
+    t0 = time.perf_counter()
+    await client.start_io(*command)
+    await client.initialize_async(t.InitializeParams(
+        capabilities=CAPS, root_uri=root.as_uri(),
+        workspace_folders=[t.WorkspaceFolder(uri=root.as_uri(), name="bench")]))
+    init = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    client.initialized(t.InitializedParams())
+    await asyncio.wait_for(got.wait(), 60)
+    first_progress = time.perf_counter() - t1
+    out = {"spawn -> initialize": init, "initialized -> progress": first_progress,
+           "plans in progress": float(seen["plans"])}
+    # hover in the steady state: once the watcher has placed its watches (its start walks
+    # the tree on a thread of its own, which would be measured as hover time)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        sync = await client.workspace_execute_command_async(t.ExecuteCommandParams(
+            command="planLs.syncStatus", arguments=[{}]))
+        if sync and sync.get("mode") not in (None, "stopped"):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+    targets = [("hover", todo, item_lines)]
+    if other is not None:
+        lines = other.read_text().split("\n")
+        targets.append(("hover, other plan", other,
+                        [i for i, ln in enumerate(lines) if ln.startswith("- [")]))
+    for name, path, item_at in targets:
+        client.text_document_did_open(t.DidOpenTextDocumentParams(
+            text_document=t.TextDocumentItem(uri=path.as_uri(), language_id="markdown",
+                                             version=1, text=path.read_text())))
+        doc = t.TextDocumentIdentifier(uri=path.as_uri())
+        times = []
+        for r in range(rounds):
+            pos = t.Position(line=item_at[(r * 37) % len(item_at)], character=4)
+            s = time.perf_counter()
+            await client.text_document_hover_async(t.HoverParams(text_document=doc,
+                                                                 position=pos))
+            times.append(time.perf_counter() - s)
+        out[f"{name} p50"], out[f"{name} p95"] = statistics.median(times), pct(times, 0.95)
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    return out
+
+
+async def plans_table(command: list[str], rounds: int) -> None:
+    """The 10,000-line project alone and with 29 more plans: print both and the ratios."""
+    results = {}
+    for count in (1, 30):
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            todo, item_lines = make_project(root)
+            other = add_plans(root, count - 1) if count > 1 else None
+            runs = [await plans_startup_and_hover(command, root, todo, item_lines, other,
+                                                  rounds) for _ in range(3)]
+            results[count] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    one, many = results[1], results[30]
+    print(f"\n{'plans in the workspace (10,000-line plan + N-1)':48} {'1':>10} {'30':>10} "
+          f"{'ratio':>7}")
+    for key in many:
+        if key == "plans in progress":
+            print(f"{key:48} {one.get(key, 0):10.0f} {many[key]:10.0f}")
+            continue
+        a, b = one.get(key), many[key] * 1000
+        if a is None:  # no other plan to hover in a workspace of one
+            print(f"{key:48} {'-':>10} {b:9.2f}m")
+            continue
+        print(f"{key:48} {a * 1000:9.2f}m {b:9.2f}m {b / (a * 1000):6.2f}x")
+    print("targets: start-up and hover with 30 plans within 1.2x of one plan's "
+          "(median of 3 servers each)")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -196,7 +335,12 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--sizes", default="1000,10000,50000",
                         help="checklist sizes in lines for the scaling table")
+    parser.add_argument("--plans-only", action="store_true",
+                        help="only the table of one plan against 30 plans")
     args = parser.parse_args()
+    if args.plans_only:
+        await plans_table([sys.executable, "-m", "plan_ls", "serve"], args.rounds)
+        return
     sizes = sorted({int(n) for n in args.sizes.split(",")} | {10_000})
     plan_ls_cmd = [sys.executable, "-m", "plan_ls", "serve"]
     bare_cmd = [sys.executable, str(HERE / "bare_server.py")]
@@ -243,6 +387,7 @@ async def main() -> None:
           "initialize < 0.5 s; peak < 80 MB\n"
           "(initialize: median of 7 spawns; with PYTHONDONTWRITEBYTECODE set, every spawn also "
           "compiles plan-ls's modules)")
+    await plans_table(plan_ls_cmd, args.rounds)
 
 
 if __name__ == "__main__":

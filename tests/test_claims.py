@@ -74,6 +74,13 @@ def test_step_claimed_by_two_names():
     assert "Step 1 is claimed by @ana" in next(g[3] for g in got if g[0] == "todo")
 
 
+def test_item_claimed_by_two_names():
+    """What a merge of two claims of one item leaves (issue 19); a done item's is history."""
+    [f] = findings(cb=" (@ana) (@bob)")
+    assert f[:3] == ("todo", 5, "claim-conflict") and "@ana, @bob" in f[3]
+    assert findings(cb=" (@ana) (@ana)") == []
+
+
 def test_item_checked_off_by_another():
     """[x] claimed by @ana inside a step that @bob holds: @bob (the holder) checked it off."""
     [f] = findings(c1=" (@bob)", a="x", ca=" (@ana)")

@@ -50,6 +50,16 @@ class NvimRun:
                 f"--- last {LOG_LINES} lines of {self.lsp_log} ---\n{tail}")
 
 
+GARDEN_LOG_TASKS = """# Tasks: garden log
+
+## Phase 1: Setup
+
+- [x] T001 Create the log file format in src/log.py
+- [ ] T002 [P] Write a reader for the log in src/log.py
+- [ ] T003 Show the last watering in src/cli.py
+"""
+
+
 def _lua_string(text: str) -> str:
     return json.dumps(text)  # a JSON string of a plain path is a valid Lua string too
 
@@ -71,6 +81,9 @@ def nvim_run(tmp_path_factory) -> NvimRun:
     # spaces, glob characters and a non-ASCII letter in the project's path: URIs, buffer
     # names and the root must all survive it
     project = copy_sample("greenfield", tmp).rename(tmp / GLOB_FOLDER)
+    # a second plan: a spec-kit feature (check second_plan); :PlanStatus lists both
+    (project / "specs" / "001-garden-log").mkdir(parents=True)
+    (project / "specs" / "001-garden-log" / "tasks.md").write_text(GARDEN_LOG_TASKS)
     result = tmp / "result.json"
     env = {**os.environ, **xdg_env(tmp), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
            "PLAN_LS_PROJECT": str(project), "PLAN_LS_RESULT": str(result)}
@@ -146,6 +159,24 @@ def test_nvim_code_action_mark_done_checks_exactly_that_box(nvim: NvimRun):
     menu = seen["titles"] + seen["heading_titles"] + seen["range_titles"]
     assert "Mark 2 selected items done" in seen["range_titles"]
     assert all(len(title) <= 60 and "\n" not in title for title in menu), menu
+
+
+def test_nvim_second_plan_has_its_own_statusline_and_hover(nvim: NvimRun):
+    seen = nvim.check("second_plan")
+    assert seen["status"] == "001-garden-log ✓ 1/3", seen
+    assert seen["todo_status"].startswith("✓ 9/20"), seen
+    assert seen["clients"] == 1 and seen["attached"], seen
+    assert "1/3 done" in seen["hover"], seen
+
+
+def test_nvim_plan_status_lists_every_plan(nvim: NvimRun):
+    lines = nvim.check("plan_status")["lines"]
+    at = lines.index("Plans (2)")
+    root, feature = lines[at + 1], lines[at + 2]
+    assert root.lstrip().startswith("○ Prompt plan") and "prompt_plan" in root, lines
+    assert "9/20" in root and root.endswith("next: 3"), lines
+    assert feature.lstrip().startswith("○ 001-garden-log") and "spec-kit" in feature, lines
+    assert "1/3" in feature, lines
 
 
 def test_nvim_plan_status_lists_steps_and_drift(nvim: NvimRun):

@@ -61,8 +61,9 @@ async def test_lens_run_progress_hover_and_log(client: LanguageClient):
     uri = open_doc(client, plan)
     runs = [lens for lens in await lenses(client, uri) if lens.command.title == "▶ Run with agent"]
     assert [(r.range.start.line, r.command.command, list(r.command.arguments))
-            for r in runs] == [(line_of(plan, "## Step 1"), "planLs.runStep", [{"step": "1"}]),
-                               (line_of(plan, "## Step 2"), "planLs.runStep", [{"step": "2"}])]
+            for r in runs] == [
+        (line_of(plan, "## Step 1"), "planLs.runStep", [{"step": "1", "plan": "."}]),
+        (line_of(plan, "## Step 2"), "planLs.runStep", [{"step": "2", "plan": "."}])]
 
     result = await run_step(client, **runs[0].command.arguments[0])
     assert result["status"] == "passed" and result["exit"] == 0 and result["step"] == "1"
@@ -83,7 +84,7 @@ async def test_lens_run_progress_hover_and_log(client: LanguageClient):
     while True:
         runs = [lens for lens in await lenses(client, uri)
                 if lens.command.title == "▶ Run with agent"]
-        if [list(r.command.arguments) for r in runs] == [[{"step": "2"}]]:
+        if [list(r.command.arguments) for r in runs] == [[{"step": "2", "plan": "."}]]:
             break
         assert time.monotonic() < deadline, [r.command.arguments for r in runs]
         await asyncio.sleep(0.02)

@@ -6,8 +6,11 @@
 return {
   cmd = { 'plan-ls', 'serve' },
   filetypes = { 'markdown' },
-  -- The planning files mark a project as much as .git does; the nearest of them wins.
-  root_markers = { { 'todo.md', 'prompt_plan.md', 'spec.md' }, '.git' },
+  -- The planning files mark a project as much as .git does; the nearest of them wins, looked
+  -- for from outside a spec-kit / Kiro / OpenSpec plan folder (one server for all plans).
+  root_dir = function(bufnr, on_dir)
+    return require('plan_ls').root_dir(bufnr, on_dir)
+  end,
   workspace_required = true,
   handlers = {
     ['planLs/progress'] = function(...)

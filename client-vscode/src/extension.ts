@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
-import { statusView } from './logic/statusText';
+import { statusViewFor } from './logic/statusText';
 import { PlanView } from './planView';
 import { busy } from './progressUi';
 import { activeFolder, FileKey, fileUri, Servers } from './servers';
@@ -12,15 +12,21 @@ import { activeFolder, FileKey, fileUri, Servers } from './servers';
 let servers: Servers | undefined;
 
 const KEYS: FileKey[] = ['todo', 'plan', 'spec', 'interview'];
+// where the spec-driven tools keep their plans (the server finds the plans inside)
+const PLAN_FOLDERS = ['specs', path.join('docs', 'specs'), path.join('.kiro', 'specs'), path.join('openspec', 'changes')];
+const TASK_FILES = new Set(['tasks.md', 'requirements.md']);
 
 function hasPlanFiles(folder: vscode.WorkspaceFolder): boolean {
-  return KEYS.some((k) => {
+  const exists = (p: string, dir: boolean) => {
     try {
-      return fs.statSync(fileUri(folder, k).fsPath).isFile();
+      const st = fs.statSync(p);
+      return dir ? st.isDirectory() : st.isFile();
     } catch {
       return false;
     }
-  });
+  };
+  return KEYS.some((k) => exists(fileUri(folder, k).fsPath, false)) ||
+    PLAN_FOLDERS.some((d) => exists(path.join(folder.uri.fsPath, d), true));
 }
 
 function isPlanFile(doc: vscode.TextDocument): vscode.WorkspaceFolder | undefined {
@@ -28,6 +34,7 @@ function isPlanFile(doc: vscode.TextDocument): vscode.WorkspaceFolder | undefine
   const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
   if (!folder) return undefined;
   const p = path.normalize(doc.uri.fsPath);
+  if (TASK_FILES.has(path.basename(p))) return folder; // a spec-kit, Kiro or OpenSpec plan
   return KEYS.some((k) => path.normalize(fileUri(folder, k).fsPath) === p) ? folder : undefined;
 }
 
@@ -53,7 +60,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       return;
     }
     const server = (folder && s.peek(folder)?.progress ? s.peek(folder) : undefined) ?? candidates.find((c) => c.progress) ?? candidates[0];
-    const v = statusView(server?.progress, busy.value);
+    const v = statusViewFor(server?.progress, vscode.window.activeTextEditor?.document.uri.toString(), busy.value);
     item.text = v.text;
     item.tooltip = v.tooltip;
     item.command = v.hasNext ? 'plan.nextStep' : 'plan.showStatus';

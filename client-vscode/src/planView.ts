@@ -1,7 +1,7 @@
 // The Plan view in the Explorer: steps with progress, and their todo items.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { buildPlanTree, ItemNode, StepNode, TreeNode } from './logic/planTree';
+import { buildPlanTree, ItemNode, PlanNodeInfo, planNodes, StepNode, TreeNode } from './logic/planTree';
 import { FolderServer, Servers } from './servers';
 
 export interface FolderNode {
@@ -9,8 +9,15 @@ export interface FolderNode {
   server: FolderServer;
 }
 
+/** One plan of a folder that holds several. */
+export interface PlanNode {
+  kind: 'plan';
+  server: FolderServer;
+  info: PlanNodeInfo;
+}
+
 /** A tree node together with the folder it belongs to. */
-export type ViewNode = FolderNode | { kind: 'node'; server: FolderServer; node: TreeNode };
+export type ViewNode = FolderNode | PlanNode | { kind: 'node'; server: FolderServer; node: TreeNode };
 
 export class PlanView implements vscode.TreeDataProvider<ViewNode> {
   private readonly emitter = new vscode.EventEmitter<ViewNode | undefined>();
@@ -27,6 +34,7 @@ export class PlanView implements vscode.TreeDataProvider<ViewNode> {
       return servers.map((server) => ({ kind: 'folder', server }));
     }
     if (element.kind === 'folder') return this.nodesOf(element.server);
+    if (element.kind === 'plan') return element.info.primary ? this.stepsOf(element.server) : [];
     const node = element.node;
     if (node.kind === 'step' || node.kind === 'group') {
       return node.children.map((child) => ({ kind: 'node', server: element.server, node: child }));
@@ -35,6 +43,12 @@ export class PlanView implements vscode.TreeDataProvider<ViewNode> {
   }
 
   private nodesOf(server: FolderServer): ViewNode[] {
+    const plans = planNodes(server.progress);
+    if (plans.length > 0) return plans.map((info) => ({ kind: 'plan', server, info }));
+    return this.stepsOf(server);
+  }
+
+  private stepsOf(server: FolderServer): ViewNode[] {
     return buildPlanTree(server.status).map((node) => ({ kind: 'node', server, node }));
   }
 
@@ -50,6 +64,7 @@ export class PlanView implements vscode.TreeDataProvider<ViewNode> {
       item.iconPath = vscode.ThemeIcon.Folder;
       return item;
     }
+    if (element.kind === 'plan') return planTreeItem(element.info, element.server, folderKey);
     const node = element.node;
     if (node.kind === 'item') return itemTreeItem(node, element.server, folderKey);
     const item = new vscode.TreeItem(
@@ -88,6 +103,23 @@ function stepIcon(node: StepNode): vscode.ThemeIcon {
     default:
       return new vscode.ThemeIcon('circle-large-outline');
   }
+}
+
+function planTreeItem(info: PlanNodeInfo, server: FolderServer, folderKey: string): vscode.TreeItem {
+  const item = new vscode.TreeItem(
+    info.label,
+    info.primary ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+  );
+  item.id = `${folderKey}#${info.id}`;
+  item.description = info.description;
+  item.iconPath = new vscode.ThemeIcon(info.plan.done >= info.plan.total && info.plan.total > 0 ? 'pass-filled' : 'checklist');
+  item.contextValue = 'plan';
+  const next = info.plan.nextStep;
+  item.tooltip = `${info.plan.id === '.' ? 'The plan at the root' : info.plan.id} (${info.plan.format})\n` +
+    `${info.plan.done}/${info.plan.total} done${next ? `\nNext: ${next.number}${next.title ? ` — ${next.title}` : ''}` : ''}`;
+  const file = info.plan.files?.[0];
+  if (!info.primary && file) item.command = revealCommand(server, file, 1, 'Open the plan');
+  return item;
 }
 
 function itemTreeItem(node: ItemNode, server: FolderServer, folderKey: string): vscode.TreeItem {

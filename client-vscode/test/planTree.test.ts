@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { buildPlanTree, claimOf, GroupNode, stepAtLine, StepNode } from '../src/logic/planTree';
+import { buildPlanTree, claimOf, GroupNode, planNodes, stepAtLine, StepNode } from '../src/logic/planTree';
 import type { PlanStatus } from '../src/logic/types';
 
 const status: PlanStatus = {
@@ -114,4 +114,19 @@ test('claims and the step at a line', () => {
   assert.equal(stepAtLine(status, 5), '1');
   assert.equal(stepAtLine(status, 39), '2');
   assert.equal(stepAtLine(status, 400), '3');
+});
+
+test('one node per plan when the workspace has several, none for one', () => {
+  const plan = (id: string, format: string, done: number, total: number, archived = false) =>
+    ({ id, format, name: id.split('/').pop(), done, total, nextStep: null, files: [], archived });
+  const nodes = planNodes({ done: 1, total: 3, nextStep: null,
+    plans: [plan('.', 'prompt_plan', 1, 3), plan('.kiro/specs/sync', 'kiro', 0, 4),
+      plan('openspec/changes/archive/old', 'openspec', 2, 2, true)] });
+  assert.deepEqual(nodes.map((n) => [n.label, n.description, n.primary]), [
+    ['Prompt plan', 'prompt_plan · 1/3', true],
+    ['sync', 'kiro · 0/4', false],
+    ['old', 'openspec · 2/2 · archived', false],
+  ]);
+  assert.deepEqual(planNodes({ done: 1, total: 3, nextStep: null, plans: [plan('.', 'prompt_plan', 1, 3)] }), []);
+  assert.deepEqual(planNodes({ done: 1, total: 3, nextStep: null }), []);
 });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { statusSummary, statusView } from '../src/logic/statusText';
+import { planOfDocument, statusSummary, statusView, statusViewFor } from '../src/logic/statusText';
 
 test('progress with a next step', () => {
   const v = statusView({ done: 41, total: 120, nextStep: { number: 5, title: 'Parse the checklist' } });
@@ -8,6 +8,14 @@ test('progress with a next step', () => {
   assert.match(v.tooltip, /41 of 120 todo items done/);
   assert.match(v.tooltip, /Next: Step 5 — Parse the checklist/);
   assert.equal(v.hasNext, true);
+});
+
+test('a plan repository without the merge driver is mentioned', () => {
+  const base = { done: 1, total: 2, nextStep: null };
+  assert.match(statusView({ ...base, mergeDriver: 'config' }).tooltip, /plan-ls init --git/);
+  assert.match(statusView({ ...base, mergeDriver: 'attributes' }).tooltip, /merge driver/);
+  assert.doesNotMatch(statusView({ ...base, mergeDriver: 'ok' }).tooltip, /merge driver/);
+  assert.doesNotMatch(statusView({ ...base, mergeDriver: null }).tooltip, /merge driver/);
 });
 
 test('all done', () => {
@@ -69,4 +77,34 @@ test('status summary names an unreadable checklist and does not claim "no drift"
 test('status summary from a server that sends no unreadable list', () => {
   const parts = statusSummary({ todo: { path: null }, plan: { path: null, steps: [] }, diagnostics: [{ path: 'x', line: 1, severity: 'warning', message: 'm' }] });
   assert.deepEqual(parts, ['no todo file', '0/0 steps done', '1 drift warning (see Problems)']);
+});
+
+const twoPlans = {
+  done: 1,
+  total: 3,
+  nextStep: { number: '1', title: 'Notebook folder' },
+  files: ['file:///w/todo.md', 'file:///w/prompt_plan.md'],
+  plans: [
+    { id: '.', format: 'prompt_plan', name: '', done: 1, total: 3, nextStep: { number: '1', title: 'Notebook folder' },
+      files: ['file:///w/todo.md', 'file:///w/prompt_plan.md'] },
+    { id: 'specs/001-tag notes', format: 'spec-kit', name: '001-tag notes', done: 2, total: 4, nextStep: null,
+      files: ['file:///w/specs/001-tag%20notes/tasks.md'] },
+  ],
+};
+
+test('the status bar follows the plan of the active editor', () => {
+  // the editor spells the URI its own way: compared decoded
+  const v = statusViewFor(twoPlans, 'file:///w/specs/001-tag notes/tasks.md');
+  assert.equal(v.text, '001-tag notes ✓ 2/4');
+  assert.match(v.tooltip, /spec-kit/);
+  assert.equal(v.hasNext, false);
+  assert.equal(statusViewFor(twoPlans, 'file:///w/todo.md').text, '✓ 1/3 · Step 1');
+  assert.equal(statusViewFor(twoPlans, 'file:///w/README.md').text, '✓ 1/3 · Step 1');
+  assert.equal(statusViewFor(twoPlans, undefined).text, '✓ 1/3 · Step 1');
+});
+
+test('the plan of a document', () => {
+  assert.equal(planOfDocument(twoPlans, 'file:///w/specs/001-tag%20notes/tasks.md')?.id, 'specs/001-tag notes');
+  assert.equal(planOfDocument(twoPlans, 'file:///w/spec.md'), undefined);
+  assert.equal(planOfDocument({ done: 0, total: 0, nextStep: null }, 'file:///w/todo.md'), undefined);
 });

@@ -28,6 +28,7 @@ from plan_ls.settings import Settings, load_settings
 from plan_ls.transport import PlanProtocol, serve_stdio, serve_tcp
 
 if TYPE_CHECKING:
+    from plan_ls.sync.planset import PlanSet
     from plan_ls.sync.state import PlanState
 
 log = logging.getLogger(__name__)
@@ -65,12 +66,15 @@ FEATURES = (
     "plan_ls.features.completion:Completion",
     "plan_ls.features.inlay:InlayHints",
     "plan_ls.features.reshape:Reshape",
+    "plan_ls.features.kiro:Kiro",
     "plan_ls.features.run:Runs",
 )
 
 CodeActionProvider = Callable[["PlanServer", t.CodeActionParams], list[t.CodeAction]]
 CodeLensProvider = Callable[["PlanServer", t.CodeLensParams], list[t.CodeLens]]
 HoverProvider = Callable[["PlanServer", t.HoverParams], "t.Hover | None"]
+DefinitionProvider = Callable[["PlanServer", t.DefinitionParams], "list[t.Location] | None"]
+DiagnosticProvider = Callable[["PlanServer", "PlanState"], "dict[Path, list[t.Diagnostic]]"]
 
 
 class PlanServer(LanguageServer):
@@ -82,14 +86,17 @@ class PlanServer(LanguageServer):
         self.client_settings: Any = None  # the client's planLs.* as sent
         self._settings_problems: list[str] = []
         self.root: Path | None = None
-        self._state: PlanState | None = None  # built on first use: see `state`
+        self._plans: PlanSet | None = None  # built on first use: see `plans`
         self.client_name: str | None = None  # the client's clientInfo.name, from initialize
         self.code_action_providers: list[CodeActionProvider] = []
         self.code_lens_providers: list[CodeLensProvider] = []
         self.hover_providers: list[HoverProvider] = []  # asked where hover.py has nothing
-        # findings that need more than the planning files (e.g. a file on disk), published
-        # with the model's: fn(ls) -> list[model.drift.Finding]
-        self.extra_findings: list[Callable[[PlanServer], list]] = []
+        # asked before hover.py: what the cursor is on (a Kiro requirement id) beats the line
+        self.cursor_hover_providers: list[HoverProvider] = []
+        # asked where navigate.py's Definition finds no step (a Kiro requirement id)
+        self.definition_providers: list[DefinitionProvider] = []
+        # per plan state: more diagnostics by file (merged with the drift findings)
+        self.diagnostic_providers: list[DiagnosticProvider] = []
         self.on_plan_changed: list[Callable[[PlanServer], None]] = []
         # told the raw settings (client JSON) after each apply_settings
         self.on_settings: list[Callable[[PlanServer, Any], None]] = []
@@ -100,16 +107,63 @@ class PlanServer(LanguageServer):
         self._paths: dict[str, Path | None] = {}
 
     @property
-    def state(self) -> PlanState:
-        """The plan state, built (files located, model imported) on first use, which is
-        after the initialize answer: `initialized` reads the files."""
-        if self._state is None:
-            from plan_ls.sync.state import PlanState
+    def plans(self) -> PlanSet:
+        """Every plan of the workspace, built (files located, model imported) on first use,
+        which is after the initialize answer: `initialized` reads the files."""
+        if self._plans is None:
+            from plan_ls.sync.planset import PlanSet
 
-            self._state = PlanState(self.root, self.settings.files)
-            for message in self._state.refused:
+            self._plans = PlanSet(self.root, self.settings.files, self.settings.plans)
+            for message in self._plans.primary.refused:
                 self.tell_user(message)
-        return self._state
+        return self._plans
+
+    @property
+    def state(self) -> PlanState:
+        """The primary plan's state: the prompt-plan files at the root (or where the settings
+        put them). Generation writes there; a request about a document asks `state_for`."""
+        return self.plans.primary
+
+    def state_for(self, uri: str | None) -> PlanState:
+        """The state of the plan that the document `uri` belongs to; the primary plan's
+        for any other document (and for None)."""
+        if uri is None:
+            return self.state
+        return self.plans.state_for(self.path_of(uri)) or self.state
+
+    def state_of_path(self, path: Path) -> PlanState:
+        """`state_for` by path (resolved or not); the primary plan's when no plan has it."""
+        plans = self.plans
+        found = plans.state_for(path)
+        if found is None:
+            try:
+                found = plans.state_for(path.resolve())
+            except OSError:
+                found = None
+        return found or plans.primary
+
+    def load_plans(self) -> None:
+        """Discover the plans and read every plan's files from disk (start-up, settings)."""
+        plans = self.plans
+        plans.refresh()
+        for state in plans:
+            state.load_all_from_disk()
+
+    def rediscover(self) -> bool:
+        """Discover the plans again; read the new ones, with the editor's text of their open
+        files. True when a plan appeared, moved or went away."""
+        plans = self.plans
+        before = list(plans.others)
+        new = plans.refresh()
+        for state in new:
+            state.load_all_from_disk()
+            for doc in list(self.workspace.text_documents.values()):
+                path = self.path_of(doc.uri)
+                role = state.role_of(path) if path is not None else None
+                if role is not None:
+                    state.editor_text(role, doc.source, doc.version,
+                                      key=getattr(doc, "key", None))
+        return bool(new) or list(plans.others) != before
 
     # --- features -------------------------------------------------------------------------
     def add_feature(self, feature: Feature) -> Feature:
@@ -201,16 +255,18 @@ class PlanServer(LanguageServer):
         return self.root is not None and is_inside(self.root, path)
 
     def role_of_uri(self, uri: str) -> str | None:
+        """The role the file plays in its plan (`state_for(uri)`): "todo", "plan", "spec"."""
         path = self.path_of(uri)
-        return self.state.role_of(path) if path else None
+        return self.state_for(uri).role_of(path) if path else None
 
     def roles_of_uri(self, uri: str) -> tuple[str, ...]:
         """Every role the file plays: ("plan", "todo") for a plan that holds its checklist."""
         path = self.path_of(uri)
-        return self.state.roles_of(path) if path else ()
+        return self.state_for(uri).roles_of(path) if path else ()
 
-    def role_uri(self, role: str) -> str:
-        return self.uri_of(self.state.path_of(role))
+    def role_uri(self, role: str, state: PlanState | None = None) -> str:
+        """The URI of `role`'s file in `state`'s plan (the primary plan by default)."""
+        return self.uri_of((state or self.state).path_of(role))
 
     def document_text(self, uri: str) -> str | None:
         """The editor's text of an open document, else the file on disk (None if missing)."""
@@ -219,7 +275,7 @@ class PlanServer(LanguageServer):
             return doc.source
         role = self.role_of_uri(uri)
         if role is not None:
-            return self.state.state[role].text
+            return self.state_for(uri).state[role].text
         path = self.path_of(uri)
         if path is None:
             return None
@@ -235,10 +291,11 @@ class PlanServer(LanguageServer):
         splits the whole text on every call; this keeps the split of the last text asked."""
         role = self.role_of_uri(uri)
         if role in ("todo", "plan"):
-            doc, fs = self.open_document(uri), self.state.state[role]
+            state = self.state_for(uri)
+            doc, fs = self.open_document(uri), state.state[role]
             key = getattr(doc, "key", None)
             # the planning files are split already: no join of an open checklist's text
-            lines = self.state.current_lines(role) if doc is None or (
+            lines = state.current_lines(role) if doc is None or (
                 key is not None and fs.key is key) else None
             if lines is not None:
                 return lines[line] if 0 <= line < len(lines) else ""
@@ -285,15 +342,16 @@ class PlanServer(LanguageServer):
             if message not in self._settings_problems:
                 self.tell_user(message)
         self._settings_problems = problems
-        if self._state is None:  # built later with these settings (see `state`)
+        if self._plans is None:  # built later with these settings (see `plans`)
             return
-        self.state.set_root(self.root, settings.files)
+        self.plans.set_root(self.root, settings.files, settings.plans)
         for message in self.state.refused:
             self.tell_user(message)
 
     def plan_changed(self) -> None:
-        """Rebuild the snapshot and tell every listener (diagnostics, progress, lenses)."""
-        self.state.rebuild()
+        """Rebuild the snapshots and tell every listener (diagnostics, progress, lenses)."""
+        for state in self.plans:
+            state.rebuild()
         for listener in self.on_plan_changed:
             try:
                 listener(self)

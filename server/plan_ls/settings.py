@@ -72,6 +72,9 @@ class Settings:
     symbols: Literal["auto", "on", "off"] = "auto"
     # where progress shows: code lenses ("lens"), inlay hints ("inlay") or "both"
     progressDisplay: Literal["lens", "inlay", "both"] = "lens"  # noqa: N815 - JSON key
+    # more places that hold plans: gitignore-style globs relative to the root, each naming
+    # plan folders or a file in one (sync/plans.py discover_plans)
+    plans: list[str] = field(default_factory=list)
 
 
 def _strict(kind: type) -> Any:
@@ -92,7 +95,19 @@ for _kind in (str, int, float, bool):
     _converter.register_structure_hook(_kind, _strict(_kind))
 
 
+def _string_list(value: Any, _: Any) -> list[str]:
+    """A list of strings, not a string (which cattrs would split into characters)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("expected a list of strings")
+    return list(value)
+
+
+_converter.register_structure_hook_func(lambda kind: kind == list[str], _string_list)
+
+
 def _type_name(kind: Any) -> str:
+    if kind == list[str]:
+        return "a list of strings"
     args = getattr(kind, "__args__", None)
     if args and getattr(kind, "__origin__", None) is Literal:
         return "one of " + ", ".join(repr(a) for a in args)

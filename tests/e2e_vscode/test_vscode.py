@@ -699,6 +699,15 @@ GARDEN_TODO = """# Todo
 """
 
 
+WATER_LOG_TASKS = """# Tasks: water log
+
+## Phase 1: Setup
+
+- [ ] T001 Create the log table in src/log.py
+- [ ] T002 [P] Record each watering in src/log.py
+"""
+
+
 def test_f12_from_an_item_opens_the_step_and_the_outline_lists_steps(
         code_server: CodeServer, page, tmp_path: Path) -> None:
     ws = tmp_path / "garden"
@@ -706,6 +715,9 @@ def test_f12_from_an_item_opens_the_step_and_the_outline_lists_steps(
     (ws / "prompt_plan.md").write_text(GARDEN_PLAN)
     (ws / "todo.md").write_text(GARDEN_TODO)
     (ws / ".vscode" / "settings.json").write_text(json.dumps({"planLs.symbols": "on"}))
+    # a second plan in the workspace: a spec-kit feature (the end of the test looks at it)
+    (ws / "specs" / "001-water-log").mkdir(parents=True)
+    (ws / "specs" / "001-water-log" / "tasks.md").write_text(WATER_LOG_TASKS)
     status = plan_status(ws)
     steps = status["plan"]["steps"]
     assert [(s["number"], s["title"]) for s in steps] == [("1", "Raised beds"),
@@ -757,3 +769,29 @@ def test_f12_from_an_item_opens_the_step_and_the_outline_lists_steps(
         rows = [text_of(r) for r in outline.locator(".monaco-list-row").all()]
         raise AssertionError(f"the Outline view shows {rows}{diagnostics(code_server)}") from exc
     shot("outline-steps")
+
+    # two plans in one workspace: the Plan view has a node for each, with format and progress
+    plan_header(page).first.click()
+    plan_pane = page.locator(".pane", has=plan_header(page))
+    try:
+        plan_pane.locator(".monaco-list-row", has_text="001-water-log").first.wait_for(
+            timeout=20_000)
+        rows = [text_of(r) for r in plan_pane.locator(".monaco-list-row").all()]
+        assert any(r.startswith("Prompt plan") and "prompt_plan · 1/3" in r for r in rows), rows
+        assert any(r.startswith("001-water-log") and "spec-kit · 0/2" in r for r in rows), rows
+    except Exception as exc:
+        shot("plan-nodes-failed")
+        rows = [text_of(r) for r in plan_pane.locator(".monaco-list-row").all()]
+        raise AssertionError(f"the Plan view shows {rows}{diagnostics(code_server)}") from exc
+    shot("plan-view-two-plans")
+
+    # the status bar shows the plan of the active editor: the feature's, then the root's again
+    plan_pane.locator(".monaco-list-row", has_text="001-water-log").first.click()
+    page.locator(".tab.active", has_text="tasks.md").wait_for()
+    page.locator(".statusbar-item", has_text="001-water-log ✓ 0/2").first.wait_for(
+        timeout=15_000)
+    shot("status-bar-feature-plan")
+    page.locator(".tab", has_text="todo.md").first.click()
+    page.locator(".tab.active", has_text="todo.md").wait_for()
+    page.locator(".statusbar-item", has_text=re.compile(r"^\s*✓ 1/3")).first.wait_for(
+        timeout=15_000)

@@ -182,6 +182,28 @@ check('plan_status', function(seen)
   vim.api.nvim_set_current_buf(todo_buf)
 end)
 
+-- A second plan in the project (a spec-kit feature, written by test_nvim.py): the same server
+-- serves it, and the statusline follows the buffer's plan.
+check('second_plan', function(seen)
+  local tasks = project .. '/specs/001-garden-log/tasks.md'
+  vim.cmd.edit(vim.fn.fnameescape(tasks))
+  local buf = vim.api.nvim_get_current_buf()
+  wait(10000, function()
+    return plan_ls.status(buf):find('001-garden-log', 1, true) ~= nil
+  end)
+  seen.status = plan_ls.status(buf)
+  seen.todo_status = plan_ls.status(todo_buf)
+  local clients = vim.lsp.get_clients({ name = 'plan_ls' })
+  seen.clients = #clients
+  seen.attached = plan_ls.client(buf) ~= nil and plan_ls.client(buf).id == plan_ls.client(todo_buf).id
+  local hover = plan_ls.client(buf):request_sync('textDocument/hover', {
+    textDocument = { uri = vim.uri_from_bufnr(buf) },
+    position = { line = line_of(buf, 'T002') - 1, character = 8 },
+  }, 5000, buf)
+  seen.hover = hover and hover.result and hover.result.contents.value or vim.NIL
+  vim.api.nvim_set_current_buf(todo_buf)
+end)
+
 check('plan_done_range', function(seen)
   local first = line_of(todo_buf, '`habit add NAME`')
   local before = lines(todo_buf)
@@ -192,7 +214,7 @@ check('plan_done_range', function(seen)
   end)
   seen.first = first
   seen.changed = changed_lines(before, lines(todo_buf))
-  wait(2000, function()
+  wait(5000, function()
     return plan_ls.status():find('12/20', 1, true) ~= nil
   end)
   seen.status = plan_ls.status()

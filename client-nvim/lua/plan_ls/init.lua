@@ -66,11 +66,69 @@ function M.progress(bufnr)
   return client and progress[client.id]
 end
 
+--- A plan's name for people: its folder's name ("Prompt plan" for the root's).
+local function plan_label(plan)
+  if plan.id == '.' or not plan.id then
+    return 'Prompt plan'
+  end
+  return (plan.name and plan.name ~= '') and plan.name or vim.fs.basename(plan.id)
+end
+
+--- The plan (an entry of planLs/progress `plans`) whose files hold the buffer's file, or nil.
+---@param p table? the last planLs/progress
+---@param bufnr? integer
+function M.plan_of_buffer(p, bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  if type(p) ~= 'table' or type(p.plans) ~= 'table' or name == '' then
+    return nil
+  end
+  local want = vim.fs.normalize(name)
+  for _, plan in ipairs(p.plans) do
+    for _, uri in ipairs(plan.files or {}) do
+      if vim.fs.normalize(vim.uri_to_fname(uri)) == want then
+        return plan
+      end
+    end
+  end
+end
+
+--- The project root of a buffer: the nearest folder with a planning file or .git, looked for
+--- from outside a spec-kit, Kiro or OpenSpec plan folder (their spec.md is the plan's own,
+--- not a project's). Used as the client config's root_dir.
+---@param bufnr integer
+---@param on_dir fun(root: string)
+function M.root_dir(bufnr, on_dir)
+  local name = vim.fs.normalize(vim.api.nvim_buf_get_name(bufnr))
+  if name == '' then
+    return
+  end
+  local start = name
+  for _, pattern in ipairs({ '^(.*)/%.kiro/specs/', '^(.*)/openspec/changes/', '^(.*)/specs/[^/]+/' }) do
+    local outer = name:match(pattern)
+    if outer then
+      start = outer .. '/.'
+      break
+    end
+  end
+  local root = vim.fs.root(start, { { 'todo.md', 'prompt_plan.md', 'spec.md' }, '.git' })
+  if root then
+    on_dir(root)
+  elseif start ~= name then
+    on_dir(vim.fs.dirname(start)) -- a project with only other tools' plans
+  end
+end
+
 --- A short progress text for the statusline, e.g. "✓ 8/20 · Step 3"; "" outside a project.
+--- In another tool's plan (a spec-kit feature, a Kiro spec), that plan's, named: "sync ✓ 1/4".
 ---@param bufnr? integer
 ---@return string
 function M.status(bufnr)
   local p = M.progress(bufnr)
+  local plan = M.plan_of_buffer(p, bufnr)
+  if plan and plan.id ~= '.' then
+    return ('%s ✓ %d/%d'):format(plan_label(plan), plan.done or 0, plan.total or 0)
+  end
   if type(p) ~= 'table' or not p.total or p.total == 0 then
     return ''
   end
@@ -172,8 +230,9 @@ local function pad(text, width)
   return text .. (' '):rep(width - vim.fn.strdisplaywidth(text))
 end
 
---- Turns the planLs.status object into lines, and a map of line -> place to jump to.
-local function status_lines(s, next_number)
+--- Turns the planLs.status object (and the last progress' `plans` and `mergeDriver`) into
+--- lines, and a map of line -> place to jump to.
+local function status_lines(s, next_number, plans, merge_driver)
   local todo, plan = s.todo or {}, s.plan or {}
   local steps, diags = plan.steps or {}, s.diagnostics or {}
   local lines, targets, hls = {}, {}, {}
@@ -182,6 +241,42 @@ local function status_lines(s, next_number)
     head = head .. ' · next: Step ' .. next_number
   end
   lines[1], hls[1] = head, 'Title'
+  if merge_driver == 'attributes' or merge_driver == 'config' then
+    lines[#lines + 1] = 'git merges of the plan lack the plan-ls merge driver: run `plan-ls init --git`'
+    hls[#lines] = 'DiagnosticWarn'
+  end
+  -- every plan of the workspace, when there are several (the rest is the root's plan)
+  if type(plans) == 'table' and #plans > 1 then
+    lines[#lines + 1] = ''
+    lines[#lines + 1], hls[#lines + 1] = ('Plans (%d)'):format(#plans), 'Title'
+    local width = 0
+    for _, plan in ipairs(plans) do
+      width = math.max(width, vim.fn.strdisplaywidth(plan_label(plan)))
+    end
+    for _, plan in ipairs(plans) do
+      local total, done = plan.total or 0, plan.done or 0
+      local complete = total > 0 and done == total
+      local row = ('  %s %s  %-11s %d/%d'):format(
+        complete and '✓' or '○',
+        pad(plan_label(plan), width),
+        plan.format or '',
+        done,
+        total
+      )
+      if type(plan.nextStep) == 'table' then
+        row = row .. '  next: ' .. tostring(plan.nextStep.number)
+      end
+      if plan.archived then
+        row = row .. '  (archived)'
+      end
+      lines[#lines + 1] = row
+      hls[#lines] = complete and 'DiagnosticOk' or nil
+      local first = (plan.files or {})[1]
+      if first then
+        targets[#lines] = { path = vim.uri_to_fname(first), line = 1 }
+      end
+    end
+  end
   -- files that exist but cannot be read: until they can, the counts and the drift are partial
   local unreadable = type(s.unreadable) == 'table' and s.unreadable or {}
   if #unreadable > 0 then
@@ -302,7 +397,8 @@ function M.show_status()
     end
     local p = progress[client.id]
     local nxt = type(p) == 'table' and type(p.nextStep) == 'table' and p.nextStep.number or nil
-    show_status_buffer(status_lines(s, nxt))
+    show_status_buffer(status_lines(s, nxt, type(p) == 'table' and p.plans or nil,
+      type(p) == 'table' and p.mergeDriver or nil))
   end)
 end
 

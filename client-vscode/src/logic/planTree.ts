@@ -1,6 +1,7 @@
 // The Plan view's model: steps with their progress, and under each step its todo items.
 // Built from the result of the planLs.status command (1-based lines).
-import type { PlanStatus, TodoItem } from './types';
+import { planLabel } from './statusText';
+import type { PlanProgress, PlanStatus, Progress, TodoItem } from './types';
 
 export type StepState = 'done' | 'partial' | 'open' | 'empty';
 
@@ -115,6 +116,31 @@ export function buildPlanTree(status: PlanStatus | null | undefined): TreeNode[]
     });
   }
   return nodes;
+}
+
+/** One node per plan when the workspace has several: label, description, id. */
+export interface PlanNodeInfo {
+  id: string;
+  label: string;
+  description: string;
+  primary: boolean;
+  plan: PlanProgress;
+}
+
+/** The Plan view's plan nodes, from planLs/progress; none when there is only one plan (then
+ * the view shows that plan's steps at the top, as before there were several). */
+export function planNodes(progress: Progress | undefined): PlanNodeInfo[] {
+  const plans = progress?.plans ?? [];
+  if (plans.length < 2) return [];
+  return plans.map((plan, index) => ({
+    id: `plan:${plan.id}`,
+    label: planLabel(plan),
+    description: [plan.format, `${plan.done ?? 0}/${plan.total ?? 0}`, plan.archived ? 'archived' : '']
+      .filter(Boolean)
+      .join(' · '),
+    primary: index === 0 && plan.id === '.',
+    plan,
+  }));
 }
 
 /** The step whose section holds a 1-based line of the plan file, if any. */

@@ -1,12 +1,57 @@
 // The status-bar item's text and tooltip, from the planLs/progress notification; the summary
 // that "Plan: Show status" shows, from planLs.status.
-import type { PlanStatus, Progress } from './types';
+import type { PlanProgress, PlanStatus, Progress } from './types';
 
 export interface StatusView {
   text: string;
   tooltip: string;
   /** true when a click has a next step to open */
   hasNext: boolean;
+}
+
+/** A plan's name for people: its folder's name, the format's for a plan at the root. */
+export function planLabel(plan: PlanProgress): string {
+  if (plan.id === '.' || !plan.id) return 'Prompt plan';
+  return plan.name || plan.id.split('/').pop() || plan.id;
+}
+
+function comparable(uri: string): string {
+  let s = uri;
+  try {
+    s = decodeURIComponent(uri);
+  } catch {
+    // not percent-encoded as a URI: compare as it is
+  }
+  // "file:///c:/x" and "file:///C:/x" are one file
+  return s.replace(/^file:\/\/\/([A-Za-z]):/, (_m, d: string) => `file:///${d.toLowerCase()}:`);
+}
+
+/**
+ * The plan a document belongs to (by its URI, among the files planLs/progress lists), or
+ * undefined when it is no plan's file. With several plans, the status bar shows this one.
+ */
+export function planOfDocument(progress: Progress | undefined, uri: string | undefined): PlanProgress | undefined {
+  if (!progress?.plans || !uri) return undefined;
+  const want = comparable(uri);
+  return progress.plans.find((p) => (p.files ?? []).some((f) => comparable(f) === want));
+}
+
+/**
+ * The status bar for the plan of the active editor: the top-level (primary) plan's progress,
+ * or, when the active document is another plan's file, that plan's, named.
+ */
+export function statusViewFor(progress: Progress | undefined, activeUri: string | undefined, busy = 0): StatusView {
+  const plan = planOfDocument(progress, activeUri);
+  const plans = progress?.plans ?? [];
+  if (!plan || (plans.length > 0 && plan === plans[0] && plan.id === '.')) return statusView(progress, busy);
+  const v = statusView(plan, busy);
+  const label = planLabel(plan);
+  const spin = busy > 0 ? '$(sync~spin) ' : '';
+  return {
+    text: `${spin}${label} ${v.text.slice(spin.length)}`,
+    tooltip: `${label} (${plan.format}${plan.archived ? ', archived' : ''})\n${v.tooltip}`,
+    hasNext: false, // "Next step" opens the primary plan's step
+  };
 }
 
 export function statusView(progress: Progress | undefined, busy = 0): StatusView {
@@ -28,6 +73,9 @@ export function statusView(progress: Progress | undefined, busy = 0): StatusView
     tooltip += '\nEvery step is done.';
   } else if (total === 0) {
     tooltip = 'Plan: no todo items yet.';
+  }
+  if (progress.mergeDriver === 'attributes' || progress.mergeDriver === 'config') {
+    tooltip += '\nGit merges of the plan lack the plan-ls merge driver (neighbouring ticks conflict): run `plan-ls init --git`.';
   }
   return { text, tooltip: tooltip + busyNote, hasNext: !!next };
 }

@@ -35,11 +35,31 @@ export interface PlanStatus {
   unreadable?: { path: string; reason: string }[] | null;
 }
 
+/** One plan of the workspace, as planLs/progress lists it (`plans`). */
+export interface PlanProgress {
+  /** the plan's folder relative to the workspace root, "." for the root's plan */
+  id: string;
+  /** "prompt_plan" | "spec-kit" | "kiro" | "openspec" */
+  format: string;
+  /** the folder's name ("" for the root's plan) */
+  name?: string;
+  done: number;
+  total: number;
+  nextStep: { number: string | number; title: string } | null;
+  /** URIs of the plan's files */
+  files?: string[];
+  archived?: boolean;
+}
+
 export interface Progress {
   done: number;
   total: number;
   nextStep: { number: string | number; title: string } | null;
   files?: string[];
+  /** whether git merges the plan with plan-ls's merge driver (null: not in git) */
+  mergeDriver?: 'ok' | 'attributes' | 'config' | null;
+  /** every plan of the workspace, the primary (the top-level fields) first */
+  plans?: PlanProgress[];
 }
 
 export interface NextStep {

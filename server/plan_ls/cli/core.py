@@ -29,10 +29,14 @@ def add_commands(sub: Any) -> None:
     p.add_argument("dir", nargs="?", default=".",
                    help="the project, any folder in it, or its checklist or plan (default: .)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--plan", metavar="ID", help="the plan to use when the project has "
+                   "several: its id or the end of it (specs/001-albums, 001-albums)")
     p.set_defaults(func=status)
 
     p = sub.add_parser("check", help="exit 1 when the plan and the checklist disagree")
     p.add_argument("dir", nargs="?", default=".")
+    p.add_argument("--plan", metavar="ID", help="only this plan (default: every plan): "
+                   "its id or the end of it (specs/001-albums, 001-albums)")
     p.set_defaults(func=check)
 
     p = sub.add_parser("done", help="check off a step's items or one todo line")
@@ -40,6 +44,8 @@ def add_commands(sub: Any) -> None:
                                   "(line:12, todo.md:12, L12)")
     p.add_argument("dir", nargs="?", default=".")
     p.add_argument("--undo", action="store_true", help="mark not done instead")
+    p.add_argument("--plan", metavar="ID", help="the plan to use when the project has "
+                   "several: its id or the end of it (specs/001-albums, 001-albums)")
     p.set_defaults(func=done)
 
 
@@ -59,6 +65,81 @@ def serve(args: argparse.Namespace) -> int:
 
 class UsageError(Exception):
     pass
+
+
+def load_plans(directory: str, plan: str | None = None) -> list[tuple[Any, Any]]:
+    """Every plan of the project that `directory` names, as (PlanRef, PlanState) pairs read
+    from disk, the primary plan first (see `load_state` for what `directory` may be). With
+    `plan` (an id or the end of one), only that plan; a folder or file of a spec-kit, Kiro
+    or OpenSpec plan given as `directory` selects that plan too.
+
+    Raises UsageError when there is no such folder, no plan, or `plan` names none."""
+    from plan_ls.sync.plans import (
+        ROOT_ID,
+        PlanNotFound,
+        PlanRef,
+        detect_format,
+        discover_plans,
+        select_plan,
+    )
+    from plan_ls.sync.state import PlanState
+
+    given = Path(directory)
+    inside = given.resolve() if given.is_dir() else given.resolve().parent
+    fmt = detect_format(inside) if given.exists() else None
+    if given.is_file() and fmt in (None, "prompt_plan"):
+        state = load_state(directory)  # a checklist or plan file: that plan alone
+        return [(PlanRef(ROOT_ID, "prompt_plan", state.root, {}), state)]
+    if not given.is_dir() and not given.is_file():
+        raise UsageError(f"{directory}: not a directory")
+    if fmt in (None, "prompt_plan"):
+        root, settings = project_settings(inside)
+    else:  # a plan's folder: the project above it (its design plan.md is no prompt plan)
+        root, settings = project_settings(_project_above(inside))
+    refs = discover_plans(root, settings.files, settings.plans)
+    if fmt not in (None, "prompt_plan") and not any(r.folder == inside for r in refs):
+        # a plan folder outside the places plans are looked for: that plan, at its root
+        root = inside
+        refs = discover_plans(root, settings.files, [*settings.plans, "/tasks.md"])
+    if plan is None and fmt not in (None, "prompt_plan"):
+        plan = next((r.id for r in refs if r.folder == inside), None)
+    if plan is not None:
+        try:
+            refs = [select_plan(refs, plan)]
+        except PlanNotFound as exc:
+            raise UsageError(str(exc)) from None
+    out = []
+    for ref in refs:
+        if ref.id == ROOT_ID and ref.format == "prompt_plan":
+            state = PlanState(root, settings.files)  # as it always was: the settings' files
+            for message in state.refused:
+                warn(message)
+        else:
+            state = PlanState(root, settings.files, ref)
+        state.load_all_from_disk()
+        errors = [fs.error for fs in state.state.values() if fs.error]
+        if errors:
+            raise UsageError("; ".join(errors))
+        out.append((ref, state))
+    if not out:
+        raise UsageError(f"{directory}: no {settings.files.todo} or {settings.files.plan} "
+                         "here (nor a checklist, plan or tasks.md in its folders)")
+    return out
+
+
+def _project_above(folder: Path) -> Path:
+    """The project a spec-kit, Kiro or OpenSpec plan folder belongs to: the nearest folder
+    above it with a project marker (`.git`, `.plan-ls`), else the folder above the places
+    these tools keep plans (`specs/`, `.kiro/specs/`, `openspec/changes/`)."""
+    from plan_ls.sync.discover import PROJECT_MARKERS
+
+    for up in folder.parents:
+        if any((up / m).exists() for m in PROJECT_MARKERS):
+            return up
+    up = folder.parent
+    while up.name in ("specs", ".kiro", "openspec", "changes", "archive") and up != up.parent:
+        up = up.parent
+    return up
 
 
 def load_state(directory: str):
@@ -100,17 +181,56 @@ def load_state(directory: str):
 
 
 def status(args: argparse.Namespace) -> int:
+    """The primary plan's status (or the `--plan`'s); with several plans, a line per plan.
+    `--json`: the status object of that plan, plus `plans` (sync/plans.py plan_entry)."""
+    from plan_ls.sync.plans import plan_entry
+
     try:
-        state = load_state(args.dir)
+        plans = load_plans(args.dir, args.plan)
     except UsageError as exc:
         return usage_error(exc)
-    data = state.status_json()
+    datas = [state.status_json() for _, state in plans]
+    root = plans[0][1].root or Path(args.dir).resolve()
     if args.json:
+        data = dict(datas[0])
+        data["plans"] = [plan_entry(ref, d, root) for (ref, _), d in zip(plans, datas)]
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
-    print(render_status(data, color=sys.stdout.isatty()))
+    if len(plans) > 1:
+        print(render_plans([plan_entry(ref, d, root) for (ref, _), d in zip(plans, datas)]))
+    else:
+        print(render_status(datas[0], color=sys.stdout.isatty()))
+    primary = datas[0]
+    if root is not None and primary["plan"]["path"]:
+        from plan_ls.cli.git import merge_driver_note
+
+        note = merge_driver_note(root, Path(primary["plan"]["path"]))
+        if note:
+            print(note)
     return 0
+
+
+def render_plans(entries: list[dict[str, Any]], width: int = 12) -> str:
+    """One line per plan: id, format, progress and the next step (`plans` entries)."""
+    id_w = max(len(e["id"]) for e in entries)
+    fmt_w = max(len(e["format"]) for e in entries)
+    lines = [f"{len(entries)} plans (plan-ls status --plan ID for one):"]
+    for e in entries:
+        todo = e["todo"]
+        nxt = e["next_step"]
+        if e.get("archived"):
+            tail = "archived"
+        elif nxt:
+            tail = f"next: {nxt['number']} — {nxt['title']}"
+        elif todo["total"] and todo["done"] == todo["total"]:
+            tail = "done"
+        else:
+            tail = "next: -"
+        lines.append(f"  {e['id']:<{id_w}}  {e['format']:<{fmt_w}}  "
+                     f"{_bar(todo['done'], todo['total'], width)} "
+                     f"{todo['done']:>3}/{todo['total']:<3}  {tail}")
+    return "\n".join(lines)
 
 
 def render_status(data: dict[str, Any], color: bool = False, width: int = 20) -> str:
@@ -156,14 +276,17 @@ def _rel(path: str) -> str:
 
 
 def check(args: argparse.Namespace) -> int:
+    """Every plan's findings (only the `--plan`'s with it); exit 1 on drift."""
     try:
-        state = load_state(args.dir)
+        plans = load_plans(args.dir, args.plan)
     except UsageError as exc:
         return usage_error(exc)
-    data = state.status_json()
-    drift = [d for d in data["diagnostics"] if d["severity"] in ("error", "warning")]
-    for d in data["diagnostics"]:
-        print(f"{_rel(d['path'])}:{d['line']}: {d['severity']}: {d['message']}")
+    drift = False
+    for _, state in plans:
+        data = state.status_json()
+        drift |= any(d["severity"] in ("error", "warning") for d in data["diagnostics"])
+        for d in data["diagnostics"]:
+            print(f"{_rel(d['path'])}:{d['line']}: {d['severity']}: {d['message']}")
     return 1 if drift else 0
 
 
@@ -182,7 +305,7 @@ def done(args: argparse.Namespace) -> int:
 
     for _ in range(_DONE_ATTEMPTS):
         try:
-            state = load_state(args.dir)
+            state = load_plans(args.dir, args.plan)[0][1]
         except UsageError as exc:
             return usage_error(exc)
         picked = _items_to_mark(state, args.target)
@@ -207,6 +330,15 @@ def done(args: argparse.Namespace) -> int:
                        "nothing was written")
 
 
+def _task_items(snap: Any, task_id: str) -> list:
+    """The items whose task id (model/tasks.py) is `task_id`, ignoring case."""
+    if snap.todo is None or snap.plan is None or not snap.plan.tasks:
+        return []
+    key = task_id.strip().lower()
+    return [it for it in snap.todo.items
+            if (info := snap.task(it)) is not None and (info.id or "").lower() == key]
+
+
 def _items_to_mark(state: Any, target: str) -> tuple[list, str] | str:
     """The items `target` names (a step or a line) and how to call them, or why none."""
     snap = state.snapshot
@@ -222,6 +354,8 @@ def _items_to_mark(state: Any, target: str) -> tuple[list, str] | str:
         what = f"step {step.number}"
         if not items:
             return f"step {step.number} has no todo items to check off"
+    elif m is None and (tasks := _task_items(snap, target)):
+        items, what = tasks, f"task {target}"  # a task id: "T012" (spec-kit), "2.1" (Kiro)
     elif m is None:
         # a bare number names a step; marking line N instead would check off the wrong thing
         return (f"no step {step_number} in the plan; to check off a line of {todo_name}, "

@@ -59,6 +59,9 @@ def add_commands(sub: Any) -> None:
     p.add_argument("dir", nargs="?", default=".", metavar="DIR")
     p.add_argument("--mise", action="store_true", help="also write mise.toml with plan:* tasks")
     p.add_argument("--force", action="store_true", help="overwrite files that exist")
+    p.add_argument("--git", action="store_true",
+                   help="only set up git to merge the planning files line by line "
+                        "(.gitattributes and this clone's merge.plan-ls.driver)")
     p.set_defaults(func=run_init)
 
     p = sub.add_parser("templates", help="export the prompt templates for other tools")
@@ -173,6 +176,10 @@ def run_init(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     if not root.is_dir():
         return usage_error(f"{root}: not a directory")
+    if args.git:
+        from plan_ls.cli.git import run_init_git
+
+        return run_init_git(root)
     try:
         written = init_project(root, mise=args.mise, force=args.force)
     except OSError as exc:

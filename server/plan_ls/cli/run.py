@@ -47,7 +47,8 @@ def add_commands(sub: Any) -> None:
                    help="limit per agent attempt and per test run (default 1800; 0: none)")
     p.add_argument("--allow-dirty", action="store_true",
                    help="run even when the work tree has uncommitted changes")
-    p.add_argument("--plan", metavar="ID", help="the plan to run, when there are several")
+    p.add_argument("--plan", metavar="ID", help="the plan to run when the project has "
+                   "several: its id or the end of it (specs/001-albums, 001-albums)")
     p.add_argument("--json", action="store_true", help="one JSON event per line on stdout")
     p.set_defaults(func=run_run)
 
@@ -60,27 +61,25 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--test", metavar="COMMAND", help="the test command (default: run.test, "
                                                     "else detected)")
     p.add_argument("--no-tests", action="store_true", help="only check the checklist")
-    p.add_argument("--plan", metavar="ID", help="the plan to verify, when there are several")
+    p.add_argument("--plan", metavar="ID", help="the plan to verify when the project has "
+                   "several: its id or the end of it")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_verify)
 
 
 def _project(args: argparse.Namespace):
-    """(root, settings, plan ref or None) for the command's DIR and --plan; a str when
-    they cannot be used."""
+    """(root, settings, plan ref or None for the primary plan) for the command's DIR and
+    --plan (`plan-ls next`'s rule); a str when they cannot be used."""
+    from plan_ls.cli.sync import _plan_ref
+
     given = Path(args.dir)
     if not given.is_dir():
         return f"{args.dir}: not a directory"
     root, settings = project_settings(given)
-    ref = None
-    if args.plan:
-        from plan_ls.sync.plans import discover_plans
-
-        plans = discover_plans(root, settings.files)
-        ref = next((p for p in plans if p.id == args.plan), None)
-        if ref is None:
-            ids = ", ".join(p.id for p in plans) or "none"
-            return f"no plan {args.plan!r} here (plans: {ids})"
+    try:
+        ref = _plan_ref(root, settings, args.plan)
+    except LookupError as exc:
+        return str(exc)
     return root, settings, ref
 
 

@@ -26,11 +26,18 @@ def add_commands(sub: Any) -> None:
                    help="write (@NAME) on the step's line in the plan, atomically")
     p.add_argument("--json", action="store_true",
                    help="print {number, title, prompt, line, claim, path} instead")
+    p.add_argument("--push", action="store_true",
+                   help="with --claim: claim on the remote branch (fetch, commit only the "
+                        "claim on its tip, push; retried when another claim got in first)")
+    p.add_argument("--plan", metavar="ID", help="the plan to use when the project has "
+                   "several: its id or the end of it (specs/001-albums, 001-albums)")
     p.set_defaults(func=run_next)
 
     p = sub.add_parser("watch", help="live progress of the whole plan in the terminal")
     p.add_argument("dir", nargs="?", default=".")
     p.add_argument("--once", action="store_true", help="print the view once and exit")
+    p.add_argument("--plan", metavar="ID", help="the plan to use when the project has "
+                   "several: its id or the end of it (specs/001-albums, 001-albums)")
     p.set_defaults(func=run_watch)
 
 
@@ -46,15 +53,27 @@ def run_next(args: argparse.Namespace) -> int:
         if name is None or name != args.claim.lstrip("@"):
             return usage_error(f"{args.claim!r} is not a claim name: use letters, digits, '.', "
                          "'-' or '_' (e.g. bot-1)")
+    if args.push and name is None:
+        return usage_error("--push needs --claim NAME")
     root = Path(args.dir)
     if not root.is_dir():
         return usage_error(f"{args.dir}: not a directory")
     root, settings = project_settings(root)  # from a subfolder, like git
-    plan = PlanState(root, settings.files).path_of("plan")
+    try:
+        ref = _plan_ref(root, settings, args.plan)
+    except LookupError as exc:
+        return usage_error(str(exc))
+    plan = PlanState(root, settings.files, ref).path_of("plan")
     if not plan.is_file():
         return usage_error(f"{args.dir}: no {plan.name} here")
+    if args.push:
+        from plan_ls.cli.git import claim_on_remote
+
+        pushed = claim_on_remote(root, settings.files, name)
+        if isinstance(pushed, int):
+            return pushed
     try:
-        step = next_step(root, name, settings.files)
+        step = pushed if args.push else next_step(root, name, settings.files, ref)
     except (ClaimError, LockTimeout, OSError) as exc:
         return usage_error(str(exc))
     if step is None:
@@ -72,6 +91,18 @@ def run_next(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan_ref(root: Path, settings: Any, key: str | None):
+    """The plan `--plan` names (sync/plans.py select_plan), or None for the primary plan:
+    the prompt plan the settings name, else the first plan found. Raises LookupError."""
+    from plan_ls.sync.plans import ROOT_ID, discover_plans, select_plan
+
+    refs = discover_plans(root, settings.files, settings.plans)
+    ref = select_plan(refs, key) if key is not None else (refs[0] if refs else None)
+    if ref is not None and ref.id == ROOT_ID and ref.format == "prompt_plan":
+        return None  # as it always was: the files the settings name, found again live
+    return ref
+
+
 def run_watch(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     if not root.is_dir():
@@ -80,6 +111,10 @@ def run_watch(args: argparse.Namespace) -> int:
 
     root, settings = project_settings(root)
     try:
-        return watch(root, once=args.once, out=sys.stdout, files=settings.files)
+        ref = _plan_ref(root, settings, args.plan)
+    except LookupError as exc:
+        return usage_error(str(exc))
+    try:
+        return watch(root, once=args.once, out=sys.stdout, files=settings.files, ref=ref)
     except KeyboardInterrupt:  # Ctrl-C is how one leaves a live view: not an error
         return 0

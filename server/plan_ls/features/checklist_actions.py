@@ -93,7 +93,7 @@ def checklist_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.Code
             actions.append(_action(done_title, uri, version, lines, under, True, True, codec=codec))
             actions.append(_action(undo_title, uri, version, lines, under, False, codec=codec))
     if ls.role_of_uri(uri) == "todo" and (item := todo.item_at(first)) is not None:
-        step = ls.state.snapshot.step_of_item(item)
+        step = ls.state_for(uri).snapshot.step_of_item(item)
         if step is not None:  # "not done" for the step only where this item is done
             actions.extend(_step_commands(ls, step.number, uri, undo=item.done))
     return [a for a in actions if a is not None]
@@ -101,21 +101,22 @@ def checklist_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.Code
 
 def plan_step_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
     uri = params.text_document.uri
-    if ls.role_of_uri(uri) != "plan" or ls.state.snapshot.plan is None:
+    state = ls.state_for(uri)
+    if ls.role_of_uri(uri) != "plan" or state.snapshot.plan is None:
         return []
-    snap, line = ls.state.snapshot, params.range.start.line
+    snap, line = state.snapshot, params.range.start.line
     step = snap.plan.step_at(line)
     if step is None:
         return []
     if snap.checklist_in_plan and snap.todo is not None and (h := snap.todo.heading_at(line)) \
             is not None and _step_of_items(ls, uri, snap.todo.items_under_heading(h)) == step:
         return []  # the plan holds its checklist: the heading's own actions name this step
-    return _step_commands(ls, step.number, ls.role_uri("todo"))
+    return _step_commands(ls, step.number, ls.role_uri("todo", state))
 
 
 def _step_of_items(ls: PlanServer, uri: str, items: list[TodoItem]) -> Step | None:
     """The step whose todo items are exactly these, if any."""
-    snap = ls.state.snapshot
+    snap = ls.state_for(uri).snapshot
     if not items or "todo" not in ls.roles_of_uri(uri) or snap.plan is None:
         return None
     step = snap.step_of_item(items[0])
@@ -126,7 +127,7 @@ def _step_of_items(ls: PlanServer, uri: str, items: list[TodoItem]) -> Step | No
 
 def _step_commands(ls: PlanServer, number: str, todo_uri: str,
                    undo: bool = True) -> list[t.CodeAction]:
-    snap = ls.state.snapshot
+    snap = ls.state_for(todo_uri).snapshot
     step = snap.plan.find(number) if snap.plan else None
     if step is None:
         return []

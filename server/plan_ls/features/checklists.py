@@ -39,7 +39,9 @@ def checklist_doc(ls: PlanServer, uri: str) -> TodoDoc | None:
     """The parsed checklist that `checklist_for` gives, without its text: an open checklist
     edited in place has its text joined only when someone reads it (textdoc.py)."""
     if "todo" in ls.roles_of_uri(uri):
-        return ls.state.snapshot.todo if ls.state.state["todo"].has_text else None
+        state = ls.state_for(uri)
+        if state.snapshot.todo is not None or state.ref is None:
+            return state.snapshot.todo if state.state["todo"].has_text else None
     found = checklist_for(ls, uri)
     return found[0] if found else None
 
@@ -48,12 +50,17 @@ def _checklist_for(ls: PlanServer, cache: dict[str, tuple[str, TodoDoc]],
                    uri: str) -> tuple[TodoDoc, str] | None:
     role = ls.role_of_uri(uri)
     if "todo" in ls.roles_of_uri(uri):  # todo.md, or a plan that holds its checklist
-        text = ls.state.state["todo"].text
-        todo = ls.state.snapshot.todo
-        if text is None or todo is None:
+        state = ls.state_for(uri)
+        text = state.state["todo"].text
+        todo = state.snapshot.todo
+        if text is None:
             return None
-        return todo, text
-    if role == "plan" or not uri.lower().endswith((".md", ".markdown")):
+        if todo is not None:
+            return todo, text
+        # another tool's plan whose boxes no step of ours holds: still a checklist to check off
+        if state.ref is None:
+            return None
+    elif role == "plan" or not uri.lower().endswith((".md", ".markdown")):
         return None
     text = ls.document_text(uri)
     if text is None:

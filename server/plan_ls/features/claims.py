@@ -42,6 +42,7 @@ class ClaimArgs:
     uri: str = path_field("markdown")  # default: the todo file
     line: int = 0  # 0-based, as LSP counts
     name: str | None = None
+    push: bool = False  # claim the step on the remote branch (sync/remote.py)
 
 
 def clean_name(name: str | None) -> str | None:
@@ -120,11 +121,42 @@ class Claims(Feature):
         if not name:
             _warn(ls, "No name to claim with: set planLs.user or `git config user.name`")
             return {"applied": False, "claim": None}
+        if args.push:
+            return await _push(ls, args, name)
         return await _write(ls, args, name)
 
     async def release(self, ls: PlanServer, args: ClaimArgs) -> dict[str, Any]:
         """Remove the claim on the item or step at `args.line`: {applied, claim}."""
+        if args.push:
+            return await _push(ls, args, None)
         return await _write(ls, args, None)
+
+
+async def _push(ls: PlanServer, args: ClaimArgs, name: str | None) -> dict[str, Any]:
+    """Claim (release) the plan step at `args.line` on the remote branch, in a worker thread
+    (git talks to the network): {applied, claim, commit}. The local branch takes the commit,
+    and the watcher brings the new plan in like any change on disk."""
+    from plan_ls.sync.claims import ClaimError
+    from plan_ls.sync.git import GitError
+    from plan_ls.sync.remote import PushRefused, claim_number, push_plan_change
+
+    uri = args.uri or ls.role_uri("plan")
+    plan = ls.state.snapshot.plan
+    step = plan.step_at(args.line) if plan is not None and ls.role_of_uri(uri) == "plan" \
+        else None
+    if step is None or ls.root is None:
+        _warn(ls, "A claim through the remote is made on a plan step: put the cursor on one")
+        return {"applied": False, "claim": None}
+    try:
+        pushed = await asyncio.to_thread(push_plan_change, ls.root, ls.settings.files,
+                                         claim_number(step.number, name))
+    except (GitError, ClaimError, PushRefused, OSError) as exc:
+        _warn(ls, f"Not claimed on the remote: {exc}")
+        return {"applied": False, "claim": step.claim}
+    if pushed is not None and not pushed.local_updated:
+        _warn(ls, "The claim is pushed, but this branch could not take it: run "
+                  "`git pull --rebase`")
+    return {"applied": True, "claim": name, "commit": pushed.commit if pushed else None}
 
 
 def _target(ls: PlanServer, uri: str, line: int,
@@ -135,9 +167,10 @@ def _target(ls: PlanServer, uri: str, line: int,
     from plan_ls.sync.claims import plan_target, todo_target
 
     if ls.role_of_uri(uri) == "plan":
-        text = ls.state.state["plan"].text
-        plan = ls.state.snapshot.plan
-        target = plan_target(ls.state.snapshot, line)
+        state = ls.state_for(uri)
+        text = state.state["plan"].text
+        plan = state.snapshot.plan
+        target = plan_target(state.snapshot, line)
         lines = plan.blocks.source_lines() if plan is not None else []
     elif not text_needed:
         todo = checklist_doc(ls, uri)
@@ -211,7 +244,7 @@ async def _write_on_disk(ls: PlanServer, uri: str, text: str, edit: TextEdit) ->
     if path is None:
         return False
     await write_if_unchanged(ls.writable(path), text, [edit], ls.root or path.parent)
-    if ls.state.disk_changed(path):
+    if ls.state_of_path(path).disk_changed(path):
         ls.plan_changed()
     return True
 

@@ -35,7 +35,7 @@ def todo_lenses(ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
     if ls.role_of_uri(params.text_document.uri) != "todo" or \
             ls.settings.progressDisplay == "inlay":  # the progress shows as inlay hints
         return []
-    snap = ls.state.snapshot
+    snap = ls.state_for(params.text_document.uri).snapshot
     todo = snap.todo
     if todo is None:
         return []
@@ -52,7 +52,7 @@ def todo_lenses(ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
 def plan_lenses(ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
     if ls.role_of_uri(params.text_document.uri) != "plan":
         return []
-    snap = ls.state.snapshot
+    snap = ls.state_for(params.text_document.uri).snapshot
     plan = snap.plan
     if plan is None or not plan.steps:
         return []

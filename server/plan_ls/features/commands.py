@@ -136,7 +136,7 @@ async def _mark(ls: PlanServer, args: MarkArgs, done: bool) -> dict[str, Any]:
         return {"applied": False, "changed": 0}
     todo, text = found
     if args.step is not None:
-        snap = ls.state.snapshot
+        snap = ls.state_for(uri).snapshot
         step = snap.plan.find(args.step) if snap.plan else None
         if step is None:
             _refuse(ls, f"No step {args.step} in the plan")

@@ -32,7 +32,7 @@ class Completion(Feature):
         text = lines[pos.line]
         codec = codec_of(ls)
         cursor = server_column(codec, text, pos.character)
-        snap = ls.state.snapshot
+        snap = ls.state_for(uri).snapshot
         spot = completion_spot(text[:cursor], snap.plan)
         if spot is None:
             return []

@@ -61,7 +61,7 @@ class Documents(Feature):
         """Read the files now, not in a task: a request that follows `initialized` at once
         must find them read. The client's settings are pulled after (they may re-read)."""
         ls.get_feature(ClientLog).start(ls)
-        ls.state.load_all_from_disk()
+        ls.load_plans()
         _reapply_open_documents(ls)
         caps = ls.client_capabilities.workspace
         if caps and caps.configuration:
@@ -84,7 +84,7 @@ class Documents(Feature):
             ls.apply_settings(settings)
         else:
             await _pull_configuration(ls)
-        ls.state.load_all_from_disk()
+        ls.load_plans()
         _reapply_open_documents(ls)
         ls.plan_changed()
 
@@ -101,9 +101,10 @@ class Documents(Feature):
             # with a one-line edit the text is joined only if the plan state needs it
             text: str | Callable[[], str] = doc.source if edit is None \
                 else functools.partial(doc.text_at, doc.key)
-            changed = ls.state.editor_text(role, text, doc.version, edit or hint, key=doc.key)
+            changed = ls.state_for(uri).editor_text(role, text, doc.version, edit or hint,
+                                                    key=doc.key)
         else:
-            changed = ls.state.editor_text(role, doc.source, doc.version)
+            changed = ls.state_for(uri).editor_text(role, doc.source, doc.version)
         if changed:
             ls.plan_changed()
         elif isinstance(params, t.DidOpenTextDocumentParams):
@@ -111,16 +112,21 @@ class Documents(Feature):
             ls.get_feature(Publisher).publish(ls, force=True)
 
     def on_close(self, ls: PlanServer, params: t.DidCloseTextDocumentParams) -> None:
-        role = ls.role_of_uri(params.text_document.uri)
-        if role is not None and ls.state.editor_closed(role):
+        uri = params.text_document.uri
+        role = ls.role_of_uri(uri)
+        if role is not None and ls.state_for(uri).editor_closed(role):
             ls.plan_changed()
 
     def on_watched(self, ls: PlanServer, params: t.DidChangeWatchedFilesParams) -> None:
         changed = False
-        for event in params.changes:
-            path = ls.path_of(event.uri)
-            if path is not None and ls.state.disk_changed(path):
+        paths = [p for event in params.changes if (p := ls.path_of(event.uri)) is not None]
+        for path in paths:
+            if ls.state_of_path(path).disk_changed(path):
                 changed = True
+        # a file no plan has, or one of a plan's files gone: a plan may have come or gone
+        if any(ls.plans.state_for(p) is None or not p.exists() for p in paths) \
+                and ls.rediscover():
+            changed = True
         if changed:
             ls.plan_changed()
 
@@ -157,7 +163,7 @@ async def _pull_configuration(ls: PlanServer) -> bool:
         return False
     if result and isinstance(result[0], dict) and result[0]:
         ls.apply_settings(result[0])
-        ls.state.load_all_from_disk()
+        ls.load_plans()
         _reapply_open_documents(ls)
         return True
     return False
@@ -168,4 +174,5 @@ def _reapply_open_documents(ls: PlanServer) -> None:
         uri = doc.uri
         role = ls.role_of_uri(uri)
         if role is not None:
-            ls.state.editor_text(role, doc.source, doc.version, key=getattr(doc, "key", None))
+            ls.state_for(uri).editor_text(role, doc.source, doc.version,
+                                          key=getattr(doc, "key", None))

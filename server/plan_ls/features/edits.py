@@ -105,7 +105,7 @@ async def write_document(ls: PlanServer, path: Path, text: str) -> bool:
 
 
 def _after_disk_write(ls: PlanServer, path: Path) -> None:
-    if ls.state.disk_changed(path):
+    if ls.state_of_path(path).disk_changed(path):
         ls.plan_changed()
 
 

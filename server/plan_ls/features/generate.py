@@ -159,7 +159,9 @@ def _command_action(title: str, command: str, args: dict[str, Any],
 
 def generate_actions(ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:
     uri = params.text_document.uri
-    role = ls.role_of_uri(uri)
+    # generation writes the primary plan's files: offered in those files only, not in
+    # another plan's spec.md or tasks.md
+    role = ls.role_of_uri(uri) if ls.state_for(uri) is ls.state else None
     out: list[t.CodeAction] = []
     if role == "spec":
         out.append(_command_action("Generate prompt plan (test-driven)", "planLs.generatePlan",

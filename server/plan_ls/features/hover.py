@@ -30,15 +30,18 @@ class HoverFeature(Feature):
         """The hover of a todo item, a heading of todo.md, a plan step, or an item of any
         other markdown checklist; else the first provider's."""
         uri, line = params.text_document.uri, params.position.line
+        first = next(filter(None, (p(ls, params) for p in ls.cursor_hover_providers)), None)
+        if first is not None:
+            return first
         role = ls.role_of_uri(uri)
-        snap = ls.state.snapshot
+        snap = ls.state_for(uri).snapshot
         if role == "plan":
             step = snap.plan.step_on_line(line) if snap.plan else None
             text = step_hover(snap, step) if step else None
             if text and step is not None:  # and how its last run went (run with an agent)
                 from plan_ls.features.run import last_run_note
 
-                note = last_run_note(ls, step)
+                note = last_run_note(ls, ls.state_for(uri), step)
                 text = f"{text}\n\n{note}" if note else text
             if text is None and snap.checklist_in_plan:  # a box of the step it sits in
                 text = _todo_hover(snap, line)

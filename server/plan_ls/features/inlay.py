@@ -39,7 +39,7 @@ class InlayHints(Feature):
             return []
         uri = params.text_document.uri
         role = ls.role_of_uri(uri)
-        snap = ls.state.snapshot
+        snap = ls.state_for(uri).snapshot
         lines = ls.get_feature(StepMentions).lines_of(uri)
         if lines is None:
             return []

@@ -20,6 +20,7 @@ from plan_ls.server import PlanServer
 if TYPE_CHECKING:
     from plan_ls.model.navigation import Mention
     from plan_ls.model.plan import Step
+    from plan_ls.sync.state import PlanState
 
 
 
@@ -46,11 +47,12 @@ class StepMentions(Feature):
         (and not looked for with `mentions=False`)."""
         from plan_ls.model.navigation import find_mentions
         ls = self.server
-        snap = ls.state.snapshot
+        state = ls.state_for(uri)
+        snap = state.snapshot
         role = ls.role_of_uri(uri)
         text: str | None = None
         if role in ("plan", "todo"):
-            fs = ls.state.state[role]
+            fs = state.state[role]
             parsed = snap.plan if role == "plan" else snap.todo
             if not fs.has_text or parsed is None:
                 return None
@@ -83,7 +85,7 @@ class StepMentions(Feature):
         checklist): only those lines are searched again. None when more changed."""
         from plan_ls.model.navigation import find_mentions
         old = cached[4]
-        plan = self.server.state.snapshot.plan
+        plan = cached[1]  # the plan the cached mentions were found against
         if plan is None or len(old) != len(lines):
             return None
         # the unchanged lines are the very same str objects: compared in C, not one by one
@@ -105,7 +107,7 @@ class StepMentions(Feature):
         if got is None:
             return None
         lines = got[0]
-        plan = self.server.state.snapshot.plan
+        plan = self.server.state_for(uri).snapshot.plan
         if plan is None or not 0 <= position.line < len(lines):
             return None
         text = lines[position.line]
@@ -113,10 +115,11 @@ class StepMentions(Feature):
         # the cursor's line only: after each keystroke the whole file's mentions are stale
         return mention_at(find_mentions([text], plan, position.line), position.line, column)
 
-    def step_location(self, step: Step) -> t.Location | None:
-        """Where the plan names `step`: the whole line of its label."""
+    def step_location(self, step: Step, state: PlanState | None = None) -> t.Location | None:
+        """Where the plan (of `state`, the primary by default) names `step`: the whole line
+        of its label."""
         ls = self.server
-        plan_uri = ls.role_uri("plan")
+        plan_uri = ls.role_uri("plan", state)
         lines = self.lines_of(plan_uri)
         if lines is None:
             return None
@@ -124,7 +127,7 @@ class StepMentions(Feature):
 
     def step_at(self, uri: str, position: t.Position) -> Step | None:
         """The step a cursor names: a mention of it, or (in the plan) its label line."""
-        plan = self.server.state.snapshot.plan
+        plan = self.server.state_for(uri).snapshot.plan
         if plan is None:
             return None
         mention = self.mention_at(uri, position)
@@ -146,7 +149,8 @@ class Definition(Feature):
         answer file -> that line of the file (only inside the workspace)."""
         uri, position = params.text_document.uri, params.position
         mentions = ls.get_feature(StepMentions)
-        snap = ls.state.snapshot
+        state = ls.state_for(uri)
+        snap = state.snapshot
         mention = mentions.mention_at(uri, position)
         step = None
         if mention is not None and mention.step is not None and snap.plan is not None:
@@ -155,9 +159,10 @@ class Definition(Feature):
             item = snap.todo.item_at(position.line)
             step = snap.step_of_item(item) if item is not None else None
         if step is not None:
-            location = mentions.step_location(step)
+            location = mentions.step_location(step, state)
             return [location] if location is not None else None
-        return self._source_line(ls, uri, position)
+        found = next(filter(None, (p(ls, params) for p in ls.definition_providers)), None)
+        return found if found is not None else self._source_line(ls, uri, position)
 
     def _source_line(self, ls: PlanServer, uri: str,
                      position: t.Position) -> list[t.Location] | None:
@@ -205,12 +210,15 @@ class References(Feature):
         step = mentions.step_at(uri, params.position)
         if step is None:
             return None
-        return step_references(ls, step, params.context.include_declaration, extra=uri)
+        return step_references(ls, step, params.context.include_declaration, extra=uri,
+                               state=ls.state_for(uri))
 
 
 def step_references(ls: PlanServer, step: Step, include_declaration: bool,
-                    extra: str | None = None) -> list[t.Location]:
-    """The locations that name `step` (see References.references), plan first, each once."""
+                    extra: str | None = None,
+                    state: PlanState | None = None) -> list[t.Location]:
+    """The locations that name `step` (see References.references), plan first, each once.
+    `state`: the plan the step is of (the primary by default)."""
     mentions = ls.get_feature(StepMentions)
     codec = codec_of(ls)
     out: list[t.Location] = []
@@ -221,7 +229,7 @@ def step_references(ls: PlanServer, step: Step, include_declaration: bool,
             seen.add((uri, line, start))
             out.append(t.Location(uri=uri, range=finding_range(lines, line, start, end, codec)))
 
-    plan_uri = ls.role_uri("plan")
+    plan_uri = ls.role_uri("plan", state)
     plan_got = mentions.of(plan_uri)
     if plan_got is None:
         return out
@@ -229,8 +237,8 @@ def step_references(ls: PlanServer, step: Step, include_declaration: bool,
     if include_declaration:
         add(plan_uri, plan_lines, step.line, 0, len(plan_lines[step.line]))
     uris = [plan_uri]
-    snap = ls.state.snapshot
-    todo_uri = ls.role_uri("todo") if snap.todo is not None else None
+    snap = (state or ls.state).snapshot
+    todo_uri = ls.role_uri("todo", state) if snap.todo is not None else None
     if todo_uri is not None:
         uris.append(todo_uri)
     if extra is not None and extra not in uris and ls.role_of_uri(extra) is None:

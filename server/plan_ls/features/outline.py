@@ -52,7 +52,7 @@ class DocumentSymbols(Feature):
             return None
         uri = params.text_document.uri
         role = ls.role_of_uri(uri)
-        snap = ls.state.snapshot
+        snap = ls.state_for(uri).snapshot
         if role == "plan" and snap.plan is not None:
             nodes = plan_outline(snap.plan, lambda step: _progress(snap.step_progress(step)))
         elif role == "todo" and snap.todo is not None:
@@ -116,22 +116,28 @@ class WorkspaceSymbols(Feature):
 
     def workspace_symbols(self, ls: PlanServer,
                           params: t.WorkspaceSymbolParams) -> list[t.SymbolInformation]:
-        """Steps whose "Step 3: Title" holds the query's characters in order (any case)."""
+        """Steps (of every plan) whose "Step 3: Title" holds the query's characters in order
+        (any case)."""
         from plan_ls.model.navigation import matches_query
-        plan = ls.state.snapshot.plan
-        if plan is None:
-            return []
-        uri = ls.role_uri("plan")
-        lines = ls.get_feature(StepMentions).lines_of(uri)
-        if lines is None:
-            return []
         codec = codec_of(ls)
         query = params.query or ""
-        return [t.SymbolInformation(name=step.display, kind=t.SymbolKind.Function,
-                                    location=t.Location(uri=uri, range=line_range(
-                                        lines, step.line, codec)),
-                                    container_name=ls.state.path_of("plan").name)
-                for step in plan.steps if matches_query(query, step.display)]
+        out: list[t.SymbolInformation] = []
+        for state in ls.plans:
+            plan = state.snapshot.plan
+            if plan is None:
+                continue
+            uri = ls.role_uri("plan", state)
+            lines = ls.get_feature(StepMentions).lines_of(uri)
+            if lines is None:
+                continue
+            path = state.path_of("plan")
+            container = path.name if state.ref is None else f"{state.ref.id}/{path.name}"
+            out.extend(t.SymbolInformation(name=step.display, kind=t.SymbolKind.Function,
+                                           location=t.Location(uri=uri, range=line_range(
+                                               lines, step.line, codec)),
+                                           container_name=container)
+                       for step in plan.steps if matches_query(query, step.display))
+        return out
 
 
 class Folding(Feature):
@@ -145,7 +151,7 @@ class Folding(Feature):
         """Whole lines only (every client folds lines); a step's fold ends at its last text."""
         from plan_ls.model.navigation import fence_folds, plan_folds
         role = ls.role_of_uri(params.text_document.uri)
-        snap = ls.state.snapshot
+        snap = ls.state_for(params.text_document.uri).snapshot
         if role == "plan" and snap.plan is not None:
             folds = plan_folds(snap.plan)
         elif role == "todo" and snap.todo is not None:

@@ -39,6 +39,8 @@ class Rename(Feature):
     def _target(self, ls: PlanServer, uri: str, position: t.Position) -> RenameTarget | None:
         from plan_ls.model.navigation import find_mentions
         from plan_ls.model.renumber import rename_target
+        if ls.state_for(uri) is not ls.state:  # renumbering edits the primary plan's files
+            return None
         snap = ls.state.snapshot
         mentions = ls.get_feature(StepMentions)
         plan_lines = mentions.lines_of(ls.role_uri("plan"))
@@ -120,7 +122,7 @@ def workspace_edit(ls: PlanServer, per_uri: dict[str, tuple[list[str], list]]) -
         doc = ls.open_document(uri)
         version = None
         if doc is not None:
-            state = ls.state.state[role] if role is not None else None
+            state = ls.state_for(uri).state[role] if role is not None else None
             if state is None or state.version != doc.version:
                 raise RenameFailed(f"{uri.rsplit('/', 1)[-1]} changed; try again")
             version = doc.version

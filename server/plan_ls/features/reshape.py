@@ -35,7 +35,9 @@ class Reshape(Feature):
         )
         uri = params.text_document.uri
         snap = ls.state.snapshot
-        if ls.role_of_uri(uri) != "plan" or snap.plan is None:
+        # renumbering rewrites the primary plan and its checklist (planning_files)
+        if ls.state_for(uri) is not ls.state or ls.role_of_uri(uri) != "plan" \
+                or snap.plan is None:
             return []
         step = snap.plan.step_on_line(params.range.start.line)
         files = planning_files(ls)

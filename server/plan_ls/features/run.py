@@ -2,7 +2,8 @@
 
 - a "▶ Run with agent" code lens on each open step of the plan once an agent is set (while
   a step runs, its lens offers to stop it);
-- `planLs.runStep {step?, allowDirty?}`: runs one step (the next open one by default) with a
+- `planLs.runStep {step?, plan?, allowDirty?}`: runs one step (the next open one by default;
+  of the plan whose id is `plan`, the primary by default) with a
   cancellable work-done progress (step, attempt, tests); Cancel stops the agent's process
   group; the answer is `{status, exit, step, runId, log, message}`;
 - `planLs.cancelRun {}` stops the running step (for clients without a progress UI);
@@ -32,11 +33,12 @@ from lsprotocol import types as t
 
 from plan_ls.features.arguments import command
 from plan_ls.features.feature import Feature
-from plan_ls.features.positions import codec_of, line_range
+from plan_ls.features.positions import codec_of, finding_range, line_range
 from plan_ls.server import PlanServer
 
 if TYPE_CHECKING:
     from plan_ls.model.plan import Step
+    from plan_ls.sync.state import PlanState
 
 log = logging.getLogger(__name__)
 RUN = "planLs.runStep"
@@ -48,11 +50,13 @@ _REPORT_EVERY = 0.25  # seconds between progress reports of the agent's output
 @attrs.define
 class RunStepArgs:
     step: str | None = None  # a step number; default: the next open step
+    plan: str | None = None  # the plan's id (planLs/progress `plans`); default: the primary
     allowDirty: bool = False  # noqa: N815 - the JSON key
 
 
 @attrs.define
 class _Running:
+    plan: str
     step: str | None
     cancel: threading.Event
     run_id: str | None = None
@@ -65,13 +69,15 @@ class Runs(Feature):
         super().__init__(server)
         self.running: _Running | None = None
         self.last_log: Path | None = None
-        self._runs_cache: tuple[tuple[int, int] | None, dict[str, dict]] = (None, {})
-        self._missing: tuple[object, list] = (None, [])  # (todo text's identity, findings)
+        # runs.jsonl's (mtime, size) and its last record per (plan id, step)
+        self._runs_cache: tuple[tuple[int, int] | None, dict[tuple[str, str], dict]] = (None, {})
+        # per plan id: (the checklist text's revision, root, codec), its diagnostics
+        self._missing: dict[str, tuple[tuple, dict[Path, list[t.Diagnostic]]]] = {}
 
     def register(self) -> None:
         server = self.server
         server.code_lens_providers.append(self.lenses)
-        server.extra_findings.append(self.missing_files)
+        server.diagnostic_providers.append(self.missing_files)
         command(server, RUN, RunStepArgs)(self.run_step)
         command(server, CANCEL)(self.cancel_run)
         command(server, "planLs.runLog")(self.run_log)
@@ -80,48 +86,61 @@ class Runs(Feature):
     def lenses(self, ls: PlanServer, params: t.CodeLensParams) -> list[t.CodeLens]:
         """▶ Run with agent on each open step that has checklist items, once an agent is
         set (planLs.run.agent): a lens on every step that nobody can use is noise."""
-        if ls.role_of_uri(params.text_document.uri) != "plan" or not agent_setting(ls):
+        from plan_ls.sync.planset import plan_id
+
+        uri = params.text_document.uri
+        if ls.role_of_uri(uri) != "plan" or not agent_setting(ls):
             return []
-        snap = ls.state.snapshot
+        state = ls.state_for(uri)
+        snap = state.snapshot
         if snap.plan is None:
             return []
+        pid = plan_id(state)
         lines = snap.plan.blocks.lines
         out = []
         for step in snap.plan.steps:
             if snap.finished(step) or not snap.items_of_step(step):
                 continue
             rng = line_range(lines, step.line, codec_of(ls))
-            if self.running is not None and self.running.step == step.number:
+            running = self.running
+            if running is not None and (running.plan, running.step) == (pid, step.number):
                 cmd = t.Command(title="■ Running with agent… stop", command=CANCEL,
                                 arguments=[{}])
             else:
                 cmd = t.Command(title="▶ Run with agent", command=RUN,
-                                arguments=[{"step": step.number}])
+                                arguments=[{"step": step.number, "plan": pid}])
             out.append(t.CodeLens(range=rng, command=cmd))
         return out
 
     # --- ticked items naming files that do not exist -------------------------------------
-    def missing_files(self, ls: PlanServer) -> list:
-        """Findings for ticked items naming a missing file; computed again only when the
-        checklist's text changed (a file created meanwhile shows at the next change)."""
-        from plan_ls.model.drift import Finding
+    def missing_files(self, ls: PlanServer, state: PlanState) -> dict[Path, list[t.Diagnostic]]:
+        """Warnings on ticked items naming a missing file, by file; computed again only when
+        the checklist's text changed (a file created meanwhile shows at the next change)."""
         from plan_ls.run.verify import missing_files
+        from plan_ls.sync.planset import plan_id
 
-        todo, root = ls.state.snapshot.todo, ls.root
+        todo, root = state.snapshot.todo, ls.root
         if todo is None or root is None or len(todo.items) > MISSING_FILES_MAX_ITEMS:
-            return []  # keystrokes in a huge checklist stay cheap; `plan-ls verify` checks it
-        fs = ls.state.state["todo"]
-        key = (fs.revision, root)
-        if self._missing[0] != key:
-            found = missing_files(todo, root, fs.path.parent)
-            self._missing = (key, [Finding("todo", m.line, m.start, m.end, "warning",
-                                           m.message, "missing-file") for m in found])
-        return self._missing[1]
+            return {}  # keystrokes in a huge checklist stay cheap; `plan-ls verify` checks it
+        fs = state.state["todo"]
+        codec = codec_of(ls)
+        key = (fs.revision, root, codec)
+        pid = plan_id(state)
+        cached = self._missing.get(pid)
+        if cached is None or cached[0] != key:
+            lines = todo.blocks.lines
+            diags = [t.Diagnostic(range=finding_range(lines, m.line, m.start, m.end, codec),
+                                  message=m.message, severity=t.DiagnosticSeverity.Warning,
+                                  source="plan-ls", code="missing-file")
+                     for m in missing_files(todo, root, fs.path.parent)]
+            cached = self._missing[pid] = (key, {fs.path: diags} if diags else {})
+        return {path: list(diags) for path, diags in cached[1].items()}
 
     # --- the last run of a step -------------------------------------------------------------
-    def last_run(self, ls: PlanServer, step: Step) -> dict | None:
+    def last_run(self, ls: PlanServer, state: PlanState, step: Step) -> dict | None:
         """The step's last record in .plan-ls/runs.jsonl (read again when it changed)."""
-        from plan_ls.run.record import RUNS_FILE, last_runs
+        from plan_ls.run.record import RUNS_FILE, read_all
+        from plan_ls.sync.planset import plan_id
 
         if ls.root is None:
             return None
@@ -131,8 +150,10 @@ class Runs(Feature):
         except OSError:
             key = None
         if key != self._runs_cache[0]:
-            self._runs_cache = (key, last_runs(ls.root) if key else {})
-        return self._runs_cache[1].get(step.number)
+            last = {(str(r.get("plan", ".")), str(r.get("step"))): r
+                    for r in (read_all(ls.root) if key else [])}
+            self._runs_cache = (key, last)
+        return self._runs_cache[1].get((plan_id(state), step.number))
 
     # --- commands ---------------------------------------------------------------------------
     async def run_step(self, ls: PlanServer, args: RunStepArgs) -> dict[str, Any]:
@@ -153,11 +174,18 @@ class Runs(Feature):
             agent = resolve_agent(agent_spec)
         except AgentError as exc:
             return self._refuse(ls, str(exc))
+        plans = dict(ls.plans.plans())
+        pid = args.plan or "."
+        state = plans.get(pid) if args.plan else ls.state
+        if state is None:
+            return self._refuse(ls, f"no plan {args.plan!r} here (plans: "
+                                f"{', '.join(plans) or 'none'})")
         s = ls.settings.run
-        running = self.running = _Running(args.step, threading.Event())
+        running = self.running = _Running(pid, args.step, threading.Event())
         opts = RunOptions(root=ls.root, agent=agent, test=test, step=args.step,
                           retries=s.retries, timeout=s.timeout if s.timeout > 0 else None,
-                          allow_dirty=args.allowDirty, files=ls.settings.files)
+                          allow_dirty=args.allowDirty, files=ls.settings.files,
+                          plan=state.ref)
         progress = _Progress(ls, running.cancel)
         await progress.begin(f"Run {'step ' + args.step if args.step else 'the next step'} "
                              f"with {agent.name}")
@@ -296,13 +324,13 @@ def _client_run(client: Any) -> dict:
     return run if isinstance(run, dict) else {}
 
 
-def last_run_note(ls: PlanServer, step: Step) -> str | None:
+def last_run_note(ls: PlanServer, state: PlanState, step: Step) -> str | None:
     """The hover's line about the step's last run: passed/failed, when, commit."""
     try:
         feature = ls.get_feature(Runs)
     except KeyError:
         return None
-    rec = feature.last_run(ls, step)
+    rec = feature.last_run(ls, state, step)
     if rec is None:
         return None
     result = rec.get("result", "?")

@@ -126,7 +126,7 @@ class StreamWriter:
         if self._task is not None:
             await self._task
         if self.started and not self.in_editor:
-            if self.ls.state.disk_changed(self.path):
+            if self.ls.state_of_path(self.path).disk_changed(self.path):
                 self.ls.plan_changed()
 
     @property

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Where a plan may appear (globs relative to the root; the filter keeps ignored and gitignored
+# folders out): an event on one of these makes the server look for the plans again.
+PLAN_GLOBS = ("**/tasks.md", "**/todo.md", "**/prompt_plan.md", "**/requirements.md")
+
 
 @attrs.define
 class _SyncState:
@@ -73,7 +77,7 @@ class Sync(Feature):
 
 def _ensure_watcher(ls: PlanServer, sync: _SyncState) -> None:
     files = ls.settings.files
-    names = [*ls.state.watch_names(), files.interview, CONFIG_FILE]
+    names = [*ls.plans.watch_names(), files.interview, CONFIG_FILE, *PLAN_GLOBS]
     key = (ls.root, *names) if ls.root else None
     if key == sync.key:
         return
@@ -103,7 +107,7 @@ async def _read_again_when_watching(ls: PlanServer, sync: _SyncState,
     from plan_ls.fileio import clean_stale_temp_files
     from plan_ls.sync.state import ROLES
 
-    paths = {ls.state.path_of(role) for role in ROLES}
+    paths = {state.path_of(role) for state in ls.plans for role in ROLES}
     started = await asyncio.to_thread(watcher.wait_started, 60.0)
     if not started or sync.watcher is not watcher:  # stopped or replaced meanwhile
         return
@@ -120,12 +124,15 @@ def _on_disk(ls: PlanServer, sync: _SyncState, paths: set[Path]) -> None:
     if ls.root is not None and ls.root / CONFIG_FILE in paths and ls.reload_settings():
         from plan_ls.features.documents import _reapply_open_documents
 
-        ls.state.load_all_from_disk()
+        ls.load_plans()
         _reapply_open_documents(ls)
         changed = True
     for path in sorted(paths):
-        if ls.state.disk_changed(path):
+        if ls.state_of_path(path).disk_changed(path):
             changed = True
+    # a planning file no plan has, or one of a plan's files gone: a plan came, moved or went
+    if any(ls.plans.state_for(p) is None or not p.exists() for p in paths) and ls.rediscover():
+        changed = True
     if changed:
         sync.updates += 1
         ls.plan_changed()

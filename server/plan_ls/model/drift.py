@@ -172,6 +172,13 @@ def claim_findings(todo: TodoDoc | None, plan: PlanDoc, links: list[Link]) -> li
     for item, link in items:
         if not item.claim:
             continue
+        line = todo.blocks.lines[item.line]
+        if not item.done and len(both := _unique(_CLAIM_TAG.findall(line))) > 1:
+            # two people claimed it at once (a merge keeps both names): who does it?
+            start = line.find("(@")
+            out.append(Finding("todo", item.line, start, len(line.rstrip()), WARNING,
+                               f"This item is claimed by {len(both)} names: "
+                               + ", ".join(f"@{n}" for n in both), "claim-conflict"))
         holder, scope = _holder(todo, plan, item, link)
         if holder is None or holder == item.claim:
             continue

@@ -107,12 +107,20 @@ class PlanDoc:
     _groups: set[str] | None = field(default=None, repr=False)  # built on first use
     _range_list: list[tuple[int, int, int]] | None = field(default=None, repr=False)
     content: object = field(default=None, repr=False)  # links.ContentIndex, built on first use
+    format: str = "prompt_plan"  # sync/plans.py's Format; tasks.py parses the others
+    # (first line, end line, step index): more sections of a step (a second copy of a
+    # spec-kit task list under "Setup (Phase 1)"), consulted after the steps' own ranges
+    extra_ranges: list[tuple[int, int, int]] = field(default_factory=list)
+    tasks: dict = field(default_factory=dict)  # 0-based line -> tasks.TaskInfo, per box
 
     def step_at(self, line: int) -> Step | None:
         """The step whose range holds the line."""
         for step in self.steps:
             if step.line <= line < step.end_line:
                 return step
+        for start, end, idx in self.extra_ranges:
+            if start <= line < end:
+                return self.steps[idx]
         return None
 
     def step_on_line(self, line: int) -> Step | None:

@@ -46,14 +46,18 @@ class PlanSnapshot:
     _next: dict[bool, tuple[int, Step | None]] = field(default_factory=dict, repr=False)
 
     checklist_in_plan: bool = False  # the todo was parsed from the plan's own text
+    archived: bool = False  # finished history (an archived OpenSpec change): nothing is next
+    _done_ids: set[str] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, todo: TodoDoc | None, plan: PlanDoc | None,
-              spec: SpecDoc | None = None, checklist_in_plan: bool = False) -> PlanSnapshot:
+              spec: SpecDoc | None = None, checklist_in_plan: bool = False,
+              archived: bool = False) -> PlanSnapshot:
         """Link, count and check the planning files. With `checklist_in_plan`, `todo` was
         parsed from the plan's own text (a plan that holds each step's boxes under the step)
-        and every box belongs to the step it sits in."""
-        snap = cls(todo, plan, spec, checklist_in_plan=checklist_in_plan)
+        and every box belongs to the step it sits in. `archived`: the plan is finished
+        history, so no step is next."""
+        snap = cls(todo, plan, spec, checklist_in_plan=checklist_in_plan, archived=archived)
         if todo is None:
             snap.links = []
         elif checklist_in_plan:
@@ -94,6 +98,7 @@ class PlanSnapshot:
                         if link.step is not None:
                             self.step_items[link.step].append(i)
         was_done = old_marker in DONE_MARKERS
+        self._done_ids = None
         if was_done != item.done:
             delta = 1 if item.done else -1
             h = item.heading
@@ -139,16 +144,38 @@ class PlanSnapshot:
         children and all of them are finished: a parent box left open over finished children
         is a forgotten tick, not open work. Every other marker is open work: `[ ]`, `[~]` and
         `[/]` (in progress), `[-]` (cancelled in some checklists, in progress in Kiro's),
-        `[>]` (deferred), `[!]`, `[?]`."""
+        `[>]` (deferred), `[!]`, `[?]`.
+
+        In the task formats (model/tasks.py) also: an optional task (Kiro's `[ ]*`) never
+        holds a step open; a task whose id is checked elsewhere in the file (spec-kit lists
+        copied twice) is finished; in Kiro, a checked task settles the sub-tasks under it
+        (their marks are stale: Kiro ticks the task when its work is complete)."""
         s = self.plan.steps[step] if isinstance(step, int) else step
         if s.marked_done:
             return True
         items = self.items_of_step(s)
         return bool(items) and all(self._item_finished(i) for i in items)
 
+    def task(self, item: TodoItem):
+        """The item's tasks.TaskInfo in the task formats, else None."""
+        return self.plan.tasks.get(item.line) if self.plan is not None and self.plan.tasks \
+            else None
+
     def _item_finished(self, item: TodoItem) -> bool:
         if item.done:
             return True
+        info = self.task(item)
+        if info is not None and self.todo is not None:
+            if info.optional:
+                return True
+            if info.id and info.id in self._checked_ids():
+                return True
+            if self.plan is not None and self.plan.format == "kiro":
+                up = item.parent
+                while up is not None:
+                    if self.todo.items[up].done:
+                        return True
+                    up = self.todo.items[up].parent
         if self._children is None:
             self._children = {}
             if self.todo is not None:
@@ -157,6 +184,40 @@ class PlanSnapshot:
                         self._children.setdefault(it.parent, []).append(it)
         kids = self._children.get(item.index)
         return bool(kids) and all(self._item_finished(k) for k in kids)
+
+    def _checked_ids(self) -> set[str]:
+        """The task ids with a checked box somewhere in the file."""
+        if self._done_ids is None:
+            self._done_ids = set()
+            if self.todo is not None:
+                for item in self.todo.items:
+                    info = self.task(item) if item.done else None
+                    if info is not None and info.id:
+                        self._done_ids.add(info.id)
+        return self._done_ids
+
+    def task_finished(self, task_id: str) -> bool:
+        """Whether every box of the task `task_id` is finished (see `finished`); True for an
+        id that no box carries (nothing of it is open here)."""
+        if self.todo is None:
+            return True
+        return all(self._item_finished(it) for it in self.todo.items
+                   if (info := self.task(it)) is not None and info.id == task_id)
+
+    def blocked(self, step: Step | int) -> bool:
+        """Whether every open item of a step waits for a task that is not finished
+        (spec-kit's "depends on T007"): such a step is not next. False for a step without
+        open items and in formats without dependencies."""
+        s = self.plan.steps[step] if isinstance(step, int) else step
+        open_items = [it for it in self.items_of_step(s) if not self._item_finished(it)]
+        if not open_items:
+            return False
+        for it in open_items:
+            info = self.task(it)
+            if info is None or not info.depends or all(self.task_finished(d)
+                                                       for d in info.depends):
+                return False
+        return True
 
     def next_step(self, *, skip_claimed: bool = True) -> Step | None:
         """The first step whose own work is not finished (see `finished`) and, by default,
@@ -174,7 +235,7 @@ class PlanSnapshot:
         return step
 
     def _find_next_step(self, skip_claimed: bool) -> Step | None:
-        if self.plan is None:
+        if self.plan is None or self.archived:
             return None
         if self.todo is not None and not any(self.step_items) \
                 and not any(s.marked_done for s in self.plan.steps):
@@ -184,6 +245,8 @@ class PlanSnapshot:
                 continue
             if skip_claimed and step.claim:
                 continue
+            if self.plan.tasks and self.blocked(step):
+                continue
             return step
         return None
 
@@ -191,14 +254,21 @@ class PlanSnapshot:
     def status_json(self, todo_path: str | None, plan_path: str | None,
                     spec_path: str | None = None) -> dict[str, Any]:
         items = []
+        kiro = self.plan is not None and self.plan.format == "kiro"
         if self.todo is not None:
             for item in self.todo.items:
                 step = self.step_of_item(item)
-                items.append({
+                entry = {
                     "line": item.line + 1, "text": item.text, "done": item.done,
-                    "state": item.state, "step": step.number if step else None,
+                    # Kiro's [-] is a task in progress, not a cancelled one
+                    "state": "in-progress" if kiro and item.marker == "-" else item.state,
+                    "step": step.number if step else None,
                     "claim": item.claim,
-                })
+                }
+                info = self.task(item)
+                if info is not None and info.as_json():
+                    entry["task"] = info.as_json()
+                items.append(entry)
         steps = []
         if self.plan is not None:
             for step in self.plan.steps:

@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 from plan_ls.model.blocks import Blocks, Heading, _close_sections, parse_blocks
 
 # The list markers of one line (several for "- 1. [ ] x"), then a one-character box.
-_BOX = re.compile(r"^([ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)+)\[([^\[\]\\])\](?=[ \t]|$)[ \t]*(.*)$")
+# Kiro glues a `*` (optional task) to the box, escaped as `\*` by Prettier: `- [ ]* 2.1 x`; a
+# full-width bracket may follow a box without a space (`- [x]（Plan#6）...`).
+_BOX = re.compile(r"^([ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)+)\[([^\[\]\\])\]"
+                  r"(?:\\?\*(?=[ \t]|$)|(?=[ \t]|$|（))[ \t]*(.*)$")
 # A list item that starts with something box-like that is not a box: "[]", "[ x]", "[xx]".
 _BAD_BOX = re.compile(
     r"^[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)+(\[(?:[ \t]*|[ \t]*[xX][ \t]+|[ \t]+[xX][ \t]*|[xX]{2,})\])(?![(\[:])"
@@ -78,6 +81,7 @@ class TodoDoc:
     blocks: Blocks
     by_line: dict[int, int] = field(default_factory=dict)
     done: int = 0  # kept current by update_item_line
+    fmt: str = "prompt_plan"  # the plan format it was parsed for (parse_todo)
 
     @property
     def total(self) -> int:
@@ -94,7 +98,8 @@ class TodoDoc:
         new = _BOX.match(source)
         if item is None or old is None or new is None or old.group(1) != new.group(1):
             return None
-        if _is_legend(new.group(2), new.group(3)):
+        if _is_legend(new.group(2), new.group(3)) or (self.fmt == "spec-kit"
+                                                      and new.group(2) == "P"):
             return None  # it stops being an item
         if "#" in source and _GLUED_HEADING.search(source) or \
                 "#" in old_source and _GLUED_HEADING.search(old_source):
@@ -136,8 +141,10 @@ class TodoDoc:
         return self.items[lo:hi]
 
 
-def parse_todo(text: str) -> TodoDoc:
-    """Find every checklist item; boxes in code, HTML and quotes are not items."""
+def parse_todo(text: str, fmt: str = "prompt_plan") -> TodoDoc:
+    """Find every checklist item; boxes in code, HTML and quotes are not items. `fmt`: the
+    plan's format (sync/plans.py); in spec-kit's, `[P]` opening a list item is the parallel
+    legend ("- [P] T001, T002 can run in parallel"), never a box."""
     blocks = parse_blocks(text)
     lines = blocks.lines
     bom_shift = 1 if blocks.bom else 0
@@ -169,7 +176,7 @@ def parse_todo(text: str) -> TodoDoc:
                 malformed.append(Malformed(li.line, bad.start(1), bad.end(1),
                                            f"Malformed checkbox {bad.group(1)!r}: write [ ] or [x]"))
             continue
-        if _is_legend(m.group(2), m.group(3)):
+        if _is_legend(m.group(2), m.group(3)) or (fmt == "spec-kit" and m.group(2) == "P"):
             continue
         parent = li.parent  # the nearest enclosing list item that holds a box
         while parent is not None and blocks.items[parent].line not in boxed:
@@ -204,7 +211,7 @@ def parse_todo(text: str) -> TodoDoc:
     malformed.extend(_glued_boxes(lines, blocks.opaque))
     malformed.sort(key=lambda m: m.line)
     done = sum(1 for it in items if it.marker in DONE_MARKERS)
-    return TodoDoc(items, headings, heading_parent, malformed, blocks, by_line, done)
+    return TodoDoc(items, headings, heading_parent, malformed, blocks, by_line, done, fmt)
 
 
 # A box at the start of a line without a list marker: "    [X] Prompt 1.1: done" (indented

@@ -13,6 +13,7 @@ from plan_ls.sync.state import PlanState
 
 if TYPE_CHECKING:
     from plan_ls.settings import FileSettings
+    from plan_ls.sync.plans import PlanRef
 
 BAR = 20
 CLAIMED_ITEMS_SHOWN = 5
@@ -28,7 +29,7 @@ def render_board(state: PlanState, now: str | None = None) -> str:
         lines.append(f"no planning files found ({names})")
         return "\n".join(lines)
     overall = snap.overall
-    todo_name = state.files.todo
+    todo_name = _name(state, "todo")
     if snap.todo is not None:
         pct = f"{100 * overall.done // overall.total}%" if overall.total else "-"
         bar = _bar(overall.done, overall.total)
@@ -56,10 +57,21 @@ def render_board(state: PlanState, now: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def _name(state: PlanState, role: str) -> str:
+    """How the board names a role's file: the setting, or for a plan of the workspace's
+    several (a spec-kit feature) its path relative to the root."""
+    if state.ref is None or state.root is None:
+        return str(getattr(state.files, role))
+    try:
+        return state.path_of(role).relative_to(state.root).as_posix()
+    except ValueError:
+        return state.path_of(role).name
+
+
 def _absent(state: PlanState, role: str) -> str:
     """Why a planning file has no content: unreadable (with the reason) or missing."""
     fs = state.state[role]
-    name = getattr(state.files, role)
+    name = _name(state, role)
     if fs.error is None:
         return f"{name}: missing"
     # the reason names the file's full path first; the line already names the file
@@ -68,7 +80,7 @@ def _absent(state: PlanState, role: str) -> str:
 
 
 def _steps(snap: PlanSnapshot, state: PlanState) -> list[str]:
-    plan_name = state.files.plan
+    plan_name = _name(state, "plan")
     if snap.plan is None:
         return [_absent(state, "plan")]
     if not snap.plan.steps:
@@ -121,10 +133,12 @@ def _bar(done: int, total: int, width: int = BAR) -> str:
     return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
-def watch(root: Path, once: bool, out: TextIO, files: FileSettings | None = None) -> int:
+def watch(root: Path, once: bool, out: TextIO, files: FileSettings | None = None,
+          ref: PlanRef | None = None) -> int:
     """The live board of the project at `root` on `out` (once: print it and return 0);
-    `files`: where the planning files are (None: the defaults)."""
-    state = PlanState(root, files)
+    `files`: where the planning files are (None: the defaults); `ref`: the plan to show
+    when the workspace has several (None: the prompt plan the settings name)."""
+    state = PlanState(root, files, ref)
     state.load_all_from_disk()
     tty = out.isatty()
 
@@ -149,8 +163,7 @@ async def _follow(state: PlanState, draw) -> None:
             state.rebuild()
             draw()
 
-    files = state.files
-    watcher = WorkspaceWatcher(state.root or Path.cwd(), [files.todo, files.plan, files.spec],
+    watcher = WorkspaceWatcher(state.root or Path.cwd(), state.watch_names(),
                                on_change, asyncio.get_running_loop())
     watcher.start()
     try:

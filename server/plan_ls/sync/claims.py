@@ -20,6 +20,7 @@ from plan_ls.model.todo import TodoDoc
 
 if TYPE_CHECKING:
     from plan_ls.settings import FileSettings
+    from plan_ls.sync.plans import PlanRef
 
 _NOT_NAME = re.compile(r"[^\w.\-]+")
 _CLAIM_TAG = re.compile(r"\s*\(@[\w][\w.\-]*\)")
@@ -96,9 +97,10 @@ class NextStep:
 
 
 def next_step(root: Path, name: str | None = None,
-              files: FileSettings | None = None) -> NextStep | None:
+              files: FileSettings | None = None, ref: PlanRef | None = None) -> NextStep | None:
     """The first open step nobody has claimed; with a name, claim it for them. `files`:
-    where the planning files are (the settings; None: the defaults).
+    where the planning files are (the settings; None: the defaults); `ref`: the plan, when
+    the workspace has several (sync/plans.py; None: the prompt plan the settings name).
 
     With a name this is a critical section: the plan lock is held from reading the plan to
     renaming the new version into place, so two processes never pick the same step, and the
@@ -107,7 +109,7 @@ def next_step(root: Path, name: str | None = None,
     from plan_ls.sync.state import PlanState
 
     def pick() -> NextStep | None:
-        state = PlanState(root, files)
+        state = PlanState(root, files, ref)
         state.load_all_from_disk()
         step = state.snapshot.next_step(skip_claimed=True)
         if step is None:
@@ -121,7 +123,7 @@ def next_step(root: Path, name: str | None = None,
             text = state.state["plan"].text or ""
             new_text = claim_text(text, step.line, name)
             if new_text is not None:
-                _check_round_trip(new_text, step, name)
+                _check_round_trip(new_text, step, name, state.format)
                 from plan_ls.fileio import replace_if_unchanged
 
                 # the same edit on the bytes on disk: the rest of the plan stays byte-exact
@@ -146,8 +148,11 @@ def next_step(root: Path, name: str | None = None,
                      "written")
 
 
-def _check_round_trip(new_text: str, step: Step, name: str) -> None:
+def _check_round_trip(new_text: str, step: Step, name: str, fmt: str = "prompt_plan") -> None:
     """Refuse a write that the plan parser would not read back as this claim."""
-    again = parse_plan(new_text).step_on_line(step.line)
+    from plan_ls.model.tasks import TASK_FORMATS, parse_tasks
+
+    doc = parse_tasks(new_text, fmt) if fmt in TASK_FORMATS else parse_plan(new_text)
+    again = doc.step_on_line(step.line)
     if again is None or again.claim != name or again.key != step.key:
         raise ClaimError(f"cannot write a claim on step {step.number}'s line in this plan")

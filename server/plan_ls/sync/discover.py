@@ -100,6 +100,8 @@ def discover(root: Path, present: dict[str, Path | None]) -> dict[str, Path]:
     if not missing:
         return out
     found = candidates(root)
+    for role, cands in found.items():  # a spec-kit feature's spec.md is not this plan's
+        found[role] = [c for c in cands if not in_format_folder(root, c.folder)]
 
     def plan_ok(c: Candidate, todo_folder: Path | None) -> bool:
         return c.rank < _LOOSE_PLAN_RANK or c.depth <= _LOOSE_PLAN_DEPTH or c.folder == todo_folder
@@ -146,6 +148,18 @@ def discover(root: Path, present: dict[str, Path | None]) -> dict[str, Path]:
         out["spec"] = min(found["spec"], key=lambda s: (_relation(anchor, s.folder), s.depth,
                                                         str(s.path))).path
     return out
+
+
+def in_format_folder(root: Path, folder: Path) -> bool:
+    """Whether `folder` (under `root`) is the plan folder of spec-kit, Kiro or OpenSpec,
+    whose files belong to that plan (sync/plans.py), not to the prompt plan."""
+    from plan_ls.sync.plans import known_format
+
+    try:
+        parts = folder.relative_to(root).parts
+    except ValueError:
+        return False
+    return bool(parts) and known_format(list(parts[:-1]), parts[-1]) is not None
 
 
 def project_root(start: Path, names: tuple[str, ...]) -> Path:

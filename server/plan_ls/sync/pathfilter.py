@@ -40,6 +40,10 @@ class PathFilter:
                 self.literal.add(os.path.normpath(os.path.join(self.root, pattern)))
         self._basenames = {os.path.basename(p) for p in self.literal}
         self._globs = _spec(globs) if globs else None
+        # globs of the form `**/name` (where plans appear): the quick reject stays a set lookup
+        names = [g[3:] for g in globs if g.startswith("**/") and not _GLOB_CHARS & set(g[3:])
+                 and "/" not in g[3:]]
+        self._glob_names = set(names) if len(names) == len(globs) else None
         self._gitignore = None
         self.gitignore_path = os.path.join(self.root, ".gitignore")
         self.reload_gitignore()
@@ -71,6 +75,16 @@ class PathFilter:
 
     def dir_paths(self, path: str) -> list[str]:
         """The planning files under a directory that was created, deleted or moved."""
+        found = self._literal_under(path)
+        if self._globs is not None and not found:
+            # a folder moved in brings its files without an event each: report the folder
+            rel = self._relative(os.path.normpath(path))
+            if rel is not None and not _in_ignored_dir(rel + "/x") and not (
+                    self._gitignore is not None and self._gitignore.match_file(rel + "/")):
+                found = [os.path.normpath(path)]
+        return found
+
+    def _literal_under(self, path: str) -> list[str]:
         prefix = os.path.normpath(path).rstrip(os.sep) + os.sep
         return [p for p in self.literal if p.startswith(prefix)]
 
@@ -78,7 +92,7 @@ class PathFilter:
         """True for a folder not worth watching at all: an ignored or gitignored one that
         holds no planning file named in the settings."""
         rel = self._relative(os.path.normpath(folder))
-        if rel is None or self.dir_paths(folder):
+        if rel is None or self._literal_under(folder):
             return False
         if os.path.basename(folder) in IGNORED_DIRS:
             return True
@@ -86,7 +100,11 @@ class PathFilter:
 
     def quick_reject(self, path: str) -> bool:
         """True for a file that cannot be a planning file (the storm's fast path)."""
-        return self._globs is None and os.path.basename(path) not in self._basenames
+        name = os.path.basename(path)
+        if name in self._basenames:
+            return False
+        return self._globs is None or (self._glob_names is not None
+                                       and name not in self._glob_names)
 
     def _relative(self, path: str) -> str | None:
         if not path.startswith(self._prefix):

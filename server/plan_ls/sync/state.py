@@ -22,11 +22,12 @@ from plan_ls.fileio import UnreadableFile, read_text
 from plan_ls.model.plan import PlanDoc, parse_plan
 from plan_ls.model.snapshot import PlanSnapshot
 from plan_ls.model.spec import SpecDoc, parse_spec
+from plan_ls.model.tasks import TASK_FORMATS, parse_tasks
 from plan_ls.model.text import normalize_newlines, split_lines, strip_bom
 from plan_ls.model.todo import TodoDoc, parse_todo
 from plan_ls.settings import FileSettings
 from plan_ls.sync.line_edit import LineEdit
-from plan_ls.sync.plans import PlanRef
+from plan_ls.sync.plans import HOME_NAMES, PlanRef
 
 ROLES = ("todo", "plan", "spec")
 # Parsing markdown costs ~50 µs a line: past a few MB a planning file is no longer usable
@@ -148,6 +149,7 @@ class PlanState:
                 except OutsideWorkspace as again:  # the default is a symlink out
                     paths[role], refused[role] = self.root / default, str(again)
         if self.root is not None and self.ref is not None:
+            homes = HOME_NAMES.get(self.ref.format, {})
             for role in ROLES:
                 if role in self.ref.files:
                     try:
@@ -156,7 +158,7 @@ class PlanState:
                     except OutsideWorkspace as exc:
                         refused[role] = str(exc)
                 else:
-                    paths[role] = self.ref.folder / getattr(defaults, role)
+                    paths[role] = self.ref.folder / homes.get(role, getattr(defaults, role))
         elif self.root is not None:
             from plan_ls.sync.discover import discover
 
@@ -169,7 +171,7 @@ class PlanState:
                 except OutsideWorkspace:  # a discovered symlink that leads out
                     pass
         shared = self.root is not None and "todo" not in refused and "plan" not in refused \
-            and not paths["todo"].is_file() and paths["plan"].is_file()
+            and (self.own_checklist or not paths["todo"].is_file()) and paths["plan"].is_file()
         self.todo_home = paths["todo"] if shared else None
         if shared:
             paths["todo"] = paths["plan"]
@@ -183,6 +185,17 @@ class PlanState:
             self.state["todo"] = self.state["plan"]
         self._roles_by_path = {}
         self._dirty = True
+
+    @property
+    def format(self) -> str:
+        """The plan's format (sync/plans.py): the ref's, else "prompt_plan"."""
+        return self.ref.format if self.ref is not None else "prompt_plan"
+
+    @property
+    def own_checklist(self) -> bool:
+        """A format whose tasks file is always its own checklist (spec-kit, Kiro, OpenSpec):
+        a todo.md beside it is not its checklist."""
+        return self.format != "prompt_plan"
 
     @property
     def checklist_in_plan(self) -> bool:
@@ -394,7 +407,7 @@ class PlanState:
 
     def disk_changed(self, path: Path) -> str | None:
         """A file changed on disk. Returns its role when that changed the plan state."""
-        if self._checklist_moved(path):
+        if not self.own_checklist and self._checklist_moved(path):
             return "todo"
         role = self.role_of(path)
         fs = self.state[role] if role else None
@@ -440,8 +453,17 @@ class PlanState:
         if role in self._parsed and self._parsed_rev.get(role) == fs.revision:
             return self._parsed.get(role)
         text = fs.text
-        parser = {"todo": parse_todo, "plan": parse_plan, "spec": parse_spec}[role]
-        doc = parser(text) if text is not None else None
+        fmt = self.format
+        if text is None:
+            doc = None
+        elif role == "spec":
+            doc = parse_spec(text)
+        elif role == "todo":
+            doc = parse_todo(text, fmt)
+        elif fmt in TASK_FORMATS:
+            doc = parse_tasks(text, fmt)
+        else:
+            doc = parse_plan(text)
         self._parsed[role], self._parsed_rev[role] = doc, fs.revision
         return doc
 
@@ -454,11 +476,13 @@ class PlanState:
         if self.checklist_in_plan:
             # the plan's boxes are its checklist when some step holds boxes; a list of
             # prerequisites before the steps is no progress of theirs
-            in_plan = todo is not None and plan is not None and any(
-                plan.step_at(item.line) is not None for item in todo.items)
+            # (a tasks file of spec-kit, Kiro or OpenSpec is always its own checklist)
+            in_plan = todo is not None and plan is not None and (self.own_checklist or any(
+                plan.step_at(item.line) is not None for item in todo.items))
             todo = todo if in_plan else None
         self.snapshot = PlanSnapshot.build(todo, plan, self._doc("spec"),
-                                           checklist_in_plan=in_plan)
+                                           checklist_in_plan=in_plan,
+                                           archived=self.ref is not None and self.ref.archived)
         self.generation += 1
         return self.snapshot
 
