@@ -168,6 +168,20 @@ async def test_a_ticked_item_naming_a_missing_file_is_flagged(client: LanguageCl
     assert not [d for d in client.diagnostics[uri] if "calc.py" in d.message]
 
 
+async def test_unsaved_plan_files_are_never_written_behind(client: LanguageClient):
+    # the checklist is open with an unsaved edit: a run would claim and tick on disk behind it
+    todo = client.project / "todo.md"
+    before = todo.read_bytes()
+    uri = open_doc(client, todo)
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[t.TextDocumentContentChangeWholeDocument(
+            text=todo.read_text() + "- [ ] a note typed but not saved\n")]))
+    result = await run_step(client, step="1")
+    assert result["status"] == "refused" and "save todo.md first" in result["message"]
+    assert todo.read_bytes() == before and not (client.project / "calc.py").exists()
+
+
 @run_settings({"planLs": {"user": "someone"}})
 async def test_no_run_lens_without_an_agent(client: LanguageClient):
     uri = open_doc(client, client.project / "prompt_plan.md")

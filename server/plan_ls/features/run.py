@@ -180,6 +180,10 @@ class Runs(Feature):
         if state is None:
             return self._refuse(ls, f"no plan {args.plan!r} here (plans: "
                                 f"{', '.join(plans) or 'none'})")
+        unsaved = _unsaved_files(state)
+        if unsaved:
+            return self._refuse(ls, f"save {', '.join(unsaved)} first: a run claims and ticks "
+                                "the step in the files on disk")
         s = ls.settings.run
         running = self.running = _Running(pid, args.step, threading.Event())
         opts = RunOptions(root=ls.root, agent=agent, test=test, step=args.step,
@@ -382,3 +386,24 @@ class _Progress:
             self.ls.work_done_progress.end(self.token, t.WorkDoneProgressEnd(message=text))
             self.ls.work_done_progress.tokens.pop(self.token, None)
             self.token = None
+
+
+def _unsaved_files(state: PlanState) -> list[str]:
+    """The names of the plan's files that are open in the editor with text that differs from
+    the disk's: a run writes the disk, and must not write behind unsaved work."""
+    from plan_ls.fileio import UnreadableFile, read_text
+    from plan_ls.model.text import normalize_newlines, strip_bom
+
+    names: list[str] = []
+    for fs in {id(fs): fs for fs in state.state.values()}.values():  # todo may share plan's
+        if not fs.open_in_editor or fs.text is None or fs.path.name in names:
+            continue
+        try:
+            disk = read_text(fs.path)
+        except (OSError, UnreadableFile):
+            disk = None
+        same = disk is not None and \
+            strip_bom(normalize_newlines(disk)) == strip_bom(normalize_newlines(fs.text))
+        if not same:
+            names.append(fs.path.name)
+    return names
