@@ -298,6 +298,17 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(min(left, 0.002))
 
 
+def search_replace_edit(path: str, search: str, replace: str, intro: str = "") -> str:
+    """An answer in Aider's SEARCH/REPLACE edit format (its "diff" format, parsed by
+    aider/coders/editblock_coder.py `find_original_update_blocks`): the file's path alone on
+    a line, then a fence holding `<<<<<<< SEARCH`, the lines to find, `=======`, the lines
+    to put in their place, `>>>>>>> REPLACE`. An empty `search` creates the file."""
+    body = f"{search.rstrip(chr(10))}\n" if search else ""
+    return (f"{intro}\n\n" if intro else "") + \
+        f"{path}\n```python\n<<<<<<< SEARCH\n{body}=======\n" \
+        f"{replace.rstrip(chr(10))}\n>>>>>>> REPLACE\n```\n"
+
+
 def _split(text: str, size: int) -> Iterator[str]:
     if size > 0:
         for i in range(0, len(text), size):

@@ -188,6 +188,10 @@ def test_next_and_check_take_a_plan(workspace):
     assert out.returncode == 3  # an archived change hands out nothing
     out = run("check", str(workspace), "--plan", "002-search")
     assert out.returncode == 0 and out.stdout == ""
+    before = (workspace / "specs/001-albums/tasks.md").read_bytes()
+    out = run("next", str(workspace), "--plan", "001-albums", "--claim", "bot", "--push")
+    assert out.returncode == 2 and "root prompt plan only" in out.stderr  # not a wrong plan
+    assert (workspace / "specs/001-albums/tasks.md").read_bytes() == before
 
 
 def test_done_in_a_kiro_plan_changes_one_byte(workspace):

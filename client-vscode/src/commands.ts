@@ -37,6 +37,27 @@ export function registerCommands(context: vscode.ExtensionContext, servers: Serv
   registerStatusServerKey(c);
   registerViewActions(c);
   registerClientSide(c);
+  registerRun(c);
+}
+
+/** A step run with the coding agent (the server's progress has the Cancel), and its log. */
+function registerRun({ reg, run }: Ctx): void {
+  reg('plan.runStep', async () => {
+    const folder = await pickFolder();
+    if (!folder) return;
+    await run(folder, 'planLs.runStep', {}, 'Plan: running the next step with the agent');
+  });
+  reg('plan.showRunLog', async () => {
+    const folder = await pickFolder();
+    if (!folder) return;
+    const log = (await run(folder, 'planLs.runLog', {})) as { uri: string | null } | undefined;
+    if (log === undefined) return;
+    if (!log.uri) {
+      void vscode.window.showInformationMessage('Plan: no step has run with an agent in this folder yet.');
+      return;
+    }
+    await vscode.window.showTextDocument(vscode.Uri.parse(log.uri), { preview: true });
+  });
 }
 
 /** Checking items off: the cursor's lines, or a chosen step. */

@@ -89,6 +89,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       for (const f of e.removed) await s.remove(f);
       for (const f of e.added) startIfPlanned(f);
     }),
+    // trusted now: the workspace's own run.agent and run.test may be sent (logic/settings.ts)
+    vscode.workspace.onDidGrantWorkspaceTrust(async () => {
+      s.log('the workspace is trusted now: restarting with its settings');
+      await s.restartAll();
+    }),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (e.affectsConfiguration('planLs.server.command') || e.affectsConfiguration('planLs.llm.apiKeyEnv')) {
         s.log('settings that change how the server starts were edited: restarting');

@@ -273,7 +273,7 @@ export function settingsFor(folder: vscode.WorkspaceFolder | undefined): unknown
 
 function explicitFor(scope: vscode.Uri | undefined): Record<string, unknown> {
   const cfg = vscode.workspace.getConfiguration('planLs', scope);
-  return explicitSettings(SERVER_SETTINGS, (key) => cfg.inspect(key));
+  return explicitSettings(SERVER_SETTINGS, (key) => cfg.inspect(key), vscode.workspace.isTrusted);
 }
 
 export function fileSetting(folder: vscode.WorkspaceFolder, key: FileKey): string {

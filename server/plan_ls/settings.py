@@ -52,9 +52,20 @@ class LlmSettings:
 
 
 @dataclass
+class RunSettings:
+    """`plan-ls run` and `planLs.runStep` (run/engine.py)."""
+
+    agent: str = ""  # a preset's name (aider, claude, codex, gemini) or a command line
+    test: str = ""  # the test command ("": detected from the project's files)
+    retries: int = 2  # attempts after the first when the tests are red
+    timeout: float = 1800.0  # seconds per agent attempt and per test run (0: no limit)
+
+
+@dataclass
 class Settings:
     files: FileSettings = field(default_factory=FileSettings)
     llm: LlmSettings = field(default_factory=LlmSettings)
+    run: RunSettings = field(default_factory=RunSettings)
     user: str = ""
     # document symbols: "auto" (on, except for VS Code, whose markdown outline is there
     # already), "on" or "off"
@@ -157,7 +168,7 @@ def _checked(data: Any, source: str) -> tuple[dict[str, Any], list[str]]:
         data = data["planLs"]
     data = _copy(data)
     problems: list[str] = []
-    for section in ("files", "llm"):  # cattrs would read a string as a table of defaults
+    for section in ("files", "llm", "run"):  # cattrs would read a string as a table of defaults
         if section in data and not isinstance(data[section], dict):
             problems.append(f"{source}{section}: expected a table, got "
                             f"{_describe(data.pop(section))}; using the defaults")
@@ -175,7 +186,7 @@ def _checked(data: Any, source: str) -> tuple[dict[str, Any], list[str]]:
             default: Any = defaults
             for part in key:
                 default = getattr(default, part, None)
-            shown = "" if isinstance(default, (FileSettings, LlmSettings)) \
+            shown = "" if isinstance(default, (FileSettings, LlmSettings, RunSettings)) \
                 else f"; using {default!r}"
             problems.append(f"{source}{'.'.join(key)}: expected {_type_name(kind)}, "
                             f"got {_describe(value)}{shown}")

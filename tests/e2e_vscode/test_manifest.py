@@ -45,7 +45,7 @@ def test_every_design_setting_is_contributed_with_a_description() -> None:
 
 def test_defaults_are_the_servers() -> None:
     defaults = Settings()
-    for group in ("files", "llm"):
+    for group in ("files", "llm", "run"):
         for f in fields(getattr(defaults, group)):
             key = f"planLs.{group}.{f.name}"
             assert key in SETTINGS, key
@@ -64,9 +64,9 @@ def test_the_client_sends_every_server_setting() -> None:
     source = (CLIENT / "src" / "logic" / "settings.ts").read_text()
     listed = re.search(r"SERVER_SETTINGS = \[(.*?)\] as const", source, re.S).group(1)
     defaults = Settings()
-    server = {f"{group}.{f.name}" for group in ("files", "llm")
+    server = {f"{group}.{f.name}" for group in ("files", "llm", "run")
               for f in fields(getattr(defaults, group))} | {
-        f.name for f in fields(defaults) if f.name not in ("files", "llm")}
+        f.name for f in fields(defaults) if f.name not in ("files", "llm", "run")}
     assert set(re.findall(r"'([\w.]+)'", listed)) == server
 
 

@@ -616,6 +616,28 @@ local COMMANDS = {
     on_result = report_written,
     desc = 'Ask for missing tests',
   },
+  PlanRun = {
+    command = 'planLs.runStep',
+    args = function(o)
+      return { step = o.args ~= '' and o.args or nil }
+    end,
+    nargs = '?',
+    desc = 'Run the next step (or step N) with the coding agent, gated by the tests',
+  },
+  PlanRunStop = {
+    command = 'planLs.cancelRun',
+    desc = "Stop the running step (its agent's processes)",
+  },
+  PlanRunLog = {
+    command = 'planLs.runLog',
+    on_result = function(r)
+      if type(r) ~= 'table' or type(r.uri) ~= 'string' then
+        return notify('no step has run with an agent here yet')
+      end
+      vim.cmd.split(vim.fn.fnameescape(vim.uri_to_fname(r.uri)))
+    end,
+    desc = "Open the agent's log of the last run",
+  },
 }
 
 -- A server that cannot start ------------------------------------------------------------------

@@ -8,7 +8,12 @@ export const SERVER_SETTINGS = [
   'llm.baseUrl', 'llm.model', 'llm.planModel', 'llm.apiKeyEnv', 'llm.mode',
   'llm.temperature', 'llm.timeout', 'llm.maxAnswerBytes',
   'user', 'symbols', 'progressDisplay', 'plans',
+  'run.agent', 'run.test', 'run.retries', 'run.timeout',
 ] as const;
+
+/** Settings that start programs: in an untrusted workspace (Restricted Mode) only the
+ *  user's own value counts, never the workspace's (package.json restrictedConfigurations). */
+export const RESTRICTED_SETTINGS: readonly string[] = ['run.agent', 'run.test'];
 
 /** What VS Code's `WorkspaceConfiguration.inspect(key)` reports (the parts used here). */
 export interface Inspected {
@@ -23,11 +28,14 @@ export interface Inspected {
 export function explicitSettings(
   keys: readonly string[],
   inspect: (key: string) => Inspected | undefined,
+  trusted = true,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of keys) {
     const i = inspect(key);
-    const value = i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+    const value = !trusted && RESTRICTED_SETTINGS.includes(key)
+      ? i?.globalValue
+      : i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
     if (value === undefined) continue;
     const parts = key.split('.');
     let node = out;
@@ -37,5 +45,7 @@ export function explicitSettings(
     }
     node[parts[parts.length - 1]] = value;
   }
+  // the server runs no agent or test command the workspace names while this is false
+  if (!trusted) out.workspaceTrusted = false;
   return out;
 }

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "plan_ls.cli.sync",
     "plan_ls.cli.review",
     "plan_ls.cli.git",
+    "plan_ls.cli.run",
 )
 
 

@@ -39,6 +39,11 @@ class HoverFeature(Feature):
         if role == "plan":
             step = snap.plan.step_on_line(line) if snap.plan else None
             text = step_hover(snap, step) if step else None
+            if text and step is not None:  # and how its last run went (run with an agent)
+                from plan_ls.features.run import last_run_note
+
+                note = last_run_note(ls, ls.state_for(uri), step)
+                text = f"{text}\n\n{note}" if note else text
             if text is None and snap.checklist_in_plan:  # a box of the step it sits in
                 text = _todo_hover(snap, line)
             elif text is not None and snap.checklist_in_plan and snap.todo is not None:

@@ -1,0 +1,56 @@
+"""`plan-ls run` from a real headless Neovim (issue 17): tests/nvim/run.lua runs Step 1
+through its "▶ Run with agent" code lens with the stand-in agent, then opens the run log
+with :PlanRunLog. A failing test prints Neovim's LSP log."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from tests.run_project import TEST_COMMAND, agent_command, git, make_project
+from tests.test_nvim import BIN, HERE, NVIM, NvimRun, nvim_command, xdg_env
+
+SCRIPT = HERE / "nvim" / "run.lua"
+
+pytestmark = pytest.mark.skipif(not NVIM.exists(), reason="no nvim in the venv")
+
+
+@pytest.fixture(scope="module")
+def nvim(tmp_path_factory) -> NvimRun:
+    tmp = tmp_path_factory.mktemp("nvim-run")
+    project = make_project(tmp / "calc")
+    config = project / ".plan-ls" / "config.toml"
+    config.parent.mkdir()
+    config.write_text(f"[run]\nagent = {json.dumps(agent_command('good'))}\n"
+                      f"test = {json.dumps(TEST_COMMAND)}\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "settings")
+    result = tmp / "result.json"
+    env = {**os.environ, **xdg_env(tmp), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "PLAN_LS_PROJECT": str(project), "PLAN_LS_RESULT": str(result)}
+    try:
+        proc = subprocess.run(nvim_command(SCRIPT), env=env, cwd=project, capture_output=True,
+                              text=True, timeout=90)
+        returncode, output = proc.returncode, proc.stdout + proc.stderr
+    except subprocess.TimeoutExpired as exc:
+        returncode, output = None, f"timed out after 90 s\n{exc.stdout or ''}{exc.stderr or ''}"
+    results = json.loads(result.read_text()) if result.exists() else {}
+    run = NvimRun(project, returncode, output, results, tmp / "state" / "nvim" / "lsp.log")
+    print(run.report())
+    return run
+
+
+def test_nvim_lens_runs_a_step_with_the_agent(nvim: NvimRun):
+    seen = nvim.check("lens_runs_the_step")
+    assert "▶ Run with agent" in seen["menu"]
+    assert seen["done"] and seen["calc"]
+    assert git(nvim.project, "log", "-1", "--format=%s").strip() == "Step 1: Adder"
+
+
+def test_nvim_plan_run_log_opens_the_agents_log(nvim: NvimRun):
+    seen = nvim.check("run_log")
+    assert seen["name"] == "agent.log"
+    assert "stand-in agent: wrote calc.py" in seen["text"]
