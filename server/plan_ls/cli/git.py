@@ -86,6 +86,7 @@ def run_init_git(directory: Path) -> int:
             paths.append(target.relative_to(repo.resolve()).as_posix())
         except ValueError:
             continue  # a planning file outside the repository: git does not merge it
+    paths.extend(_found_plan_patterns(root, settings, repo))
     try:
         done = install_driver(repo, paths)
     except (GitError, OSError) as exc:
@@ -93,6 +94,35 @@ def run_init_git(directory: Path) -> int:
     for phrase in done or ["the merge driver was already set up"]:
         print(f"plan-ls: {phrase}")
     return 0
+
+
+def _found_plan_patterns(root: Path, settings: Any, repo: Path) -> list[str]:
+    """Patterns for the task lists of the plans found in places the standard patterns miss
+    (a spec-kit feature under docs/specs/): `docs/specs/*/tasks.md`, so that features added
+    there later are covered too; a prompt plan in a folder of its own by its paths."""
+    import pathspec
+
+    from plan_ls.sync.git import FORMAT_PATTERNS
+    from plan_ls.sync.plans import ROOT_ID, discover_plans
+
+    standard = pathspec.PathSpec.from_lines("gitwildmatch", FORMAT_PATTERNS)
+    out: list[str] = []
+    for ref in discover_plans(root, settings.files, settings.plans):
+        if ref.id == ROOT_ID:
+            continue  # the settings' files, above
+        for role in ("plan", "todo"):
+            path = ref.files.get(role)
+            try:
+                rel = path.resolve().relative_to(repo.resolve()) if path else None
+            except ValueError:
+                rel = None
+            if rel is None or standard.match_file(rel.as_posix()):
+                continue
+            if ref.format == "prompt_plan" or len(rel.parts) < 3:
+                out.append(rel.as_posix())
+            else:  # the feature's folder varies: any sibling feature
+                out.append((rel.parent.parent / "*" / rel.name).as_posix())
+    return out
 
 
 def claim_on_remote(root: Path, files: Any, name: str | None, number: str | None = None):

@@ -66,16 +66,30 @@ class Commands(Feature):
         return await _mark(ls, args, False)
 
     def status(self, ls: PlanServer) -> dict[str, Any]:
-        """The same object as `plan-ls status --json`."""
-        return ls.state.status_json()
+        """The same object as `plan-ls status --json`: the primary plan's status (the root's
+        prompt plan, else the first plan found) and `plans`, one entry per plan."""
+        from plan_ls.sync.plans import ROOT_ID, PlanRef, plan_entry
+
+        listed = ls.plans.plans() if ls.root is not None else []
+        if not listed:
+            return {**ls.state.status_json(), "plans": []}
+        datas = [(state, state.status_json()) for _, state in listed]
+        root = ls.root
+        data = dict(datas[0][1])
+        data["plans"] = [plan_entry(state.ref or PlanRef(ROOT_ID, "prompt_plan", root), d, root)
+                         for state, d in datas]
+        return data
 
     def next_step(self, ls: PlanServer) -> dict[str, Any] | None:
-        """{number, title, prompt, uri, line} of the next open step, or None."""
-        step = ls.state.snapshot.next_step()
+        """{number, title, prompt, uri, line} of the primary plan's next open step (the plan
+        `planLs.status` and `planLs/progress` put at the top), or None."""
+        listed = ls.plans.plans() if ls.root is not None else []
+        state = listed[0][1] if listed else ls.state
+        step = state.snapshot.next_step()
         if step is None:
             return None
         return {"number": step.number, "title": step.title, "prompt": step.prompt_text,
-                "uri": ls.role_uri("plan"), "line": step.line}
+                "uri": ls.role_uri("plan", state), "line": step.line}
 
     async def open_step(self, ls: PlanServer, args: StepArgs) -> bool:
         """Show the plan at step `args.number` (False: no such step, or the client said no)."""
@@ -132,7 +146,12 @@ async def _mark(ls: PlanServer, args: MarkArgs, done: bool) -> dict[str, Any]:
     uri = args.uri or ls.role_uri("todo")
     found = checklist_for(ls, uri)
     if found is None:
-        _refuse(ls, f"{uri} has no checklist")
+        path = ls.path_of(uri)
+        errors = [fs.error for fs in ls.state_for(uri).state.values()
+                  if fs.error and fs.path == path]
+        # a binary or oversized file is no "file without a checklist": say what is wrong
+        _refuse(ls, f"Cannot read {uri}: {errors[0].removeprefix(f'{path}: ')}" if errors
+                else f"{uri} has no checklist")
         return {"applied": False, "changed": 0}
     todo, text = found
     if args.step is not None:

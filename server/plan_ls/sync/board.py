@@ -25,7 +25,8 @@ def render_board(state: PlanState, now: str | None = None) -> str:
     lines = [f"plan-ls watch · {state.root} · {now or time.strftime('%H:%M:%S')}"]
     files = state.state.values()
     if all(fs.text is None and fs.error is None for fs in files):
-        names = ", ".join(str(getattr(state.files, role)) for role in state.state)
+        # the files of the plan shown (a spec-kit feature's tasks.md, not the root's todo.md)
+        names = ", ".join(dict.fromkeys(_name(state, role) for role in state.state))
         lines.append(f"no planning files found ({names})")
         return "\n".join(lines)
     overall = snap.overall

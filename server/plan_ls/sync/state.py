@@ -492,6 +492,7 @@ class PlanState:
         report "no drift" for a checklist it never saw."""
         data = self.snapshot.status_json(
             *(str(self.state[r].path) if self.state[r].has_text else None for r in ROLES))
-        data["unreadable"] = [{"path": str(self.state[r].path), "reason": self.state[r].error}
-                              for r in ROLES if self.state[r].error]
+        unreadable = {str(self.state[r].path): self.state[r].error  # plan may be the todo
+                      for r in ROLES if self.state[r].error}
+        data["unreadable"] = [{"path": p, "reason": e} for p, e in unreadable.items()]
         return data
