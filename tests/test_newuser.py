@@ -9,7 +9,9 @@ features, a Kiro spec): each test is one problem found by using plan-ls as its u
   refuse every plan (with the reason printed twice);
 - `plan-ls watch` on a spec-kit plan whose folder went away named the root's files;
 - `plan-ls init --git` did not cover spec-kit features under docs/, so `status` kept
-  asking for `init --git` after it ran.
+  asking for `init --git` after it ran;
+- a claim `next --plan X --claim` wrote could not be released (`release` had no `--plan`),
+  and `next --plan X --claim N --push` claimed a step of the root plan instead of X's.
 """
 
 from __future__ import annotations
@@ -174,3 +176,19 @@ def test_init_git_covers_the_features_it_finds_under_docs(tmp_path: Path):
     attributes = (tmp_path / ".gitattributes").read_text()
     assert cli("init", "--git", cwd=tmp_path).returncode == 0  # a second run adds nothing
     assert (tmp_path / ".gitattributes").read_text() == attributes
+
+
+def test_a_claim_next_wrote_in_a_feature_is_released_with_plan(library: Path):
+    tasks = library / "specs/001-lending/tasks.md"
+    claimed = cli("next", "--plan", "001-lending", "--claim", "bot-1", cwd=library)
+    assert claimed.returncode == 0, claimed.stderr
+    assert "(@bot-1)" in tasks.read_text()
+    released = cli("release", "2", "--plan", "001-lending", cwd=library)
+    assert released.returncode == 0, released.stderr
+    assert tasks.read_text() == FEATURE
+    # --push claims and releases through the settings' plan only: refused, not misapplied
+    for args in (("next", "--plan", "001-lending", "--claim", "bot-1", "--push"),
+                 ("release", "2", "--plan", "001-lending", "--push")):
+        refused = cli(*args, cwd=library)
+        assert refused.returncode == 2 and "root prompt plan only" in refused.stderr
+    assert tasks.read_text() == FEATURE

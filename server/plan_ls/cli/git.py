@@ -36,6 +36,8 @@ def add_commands(sub: Any) -> None:
     p.add_argument("dir", nargs="?", default=".", help="the project (default: .)")
     p.add_argument("--push", action="store_true",
                    help="release it on the remote branch (commit only that, push)")
+    p.add_argument("--plan", metavar="ID", help="the plan whose step it is, when the project "
+                   "has several (as for `plan-ls next --plan`)")
     p.set_defaults(func=run_release)
 
 
@@ -155,6 +157,15 @@ def run_release(args: argparse.Namespace) -> int:
         return usage_error(f"{args.dir}: not a directory")
     root, settings = project_settings(root)
     number = args.step.removeprefix("step:").strip()
+    from plan_ls.cli.sync import _plan_ref
+
+    try:
+        ref = _plan_ref(root, settings, args.plan)
+    except LookupError as exc:
+        return usage_error(str(exc))
+    if args.push and ref is not None:
+        return usage_error(f"--push releases steps of the root prompt plan only, not of "
+                           f"{ref.id}")
     if args.push:
         step = claim_on_remote(root, settings.files, None, number)
         if isinstance(step, int):
@@ -162,17 +173,17 @@ def run_release(args: argparse.Namespace) -> int:
         print(f"plan-ls: step {number} is not claimed on the remote" if step is None
               else f"plan-ls: step {step.number} released on the remote", file=sys.stderr)
         return 0
-    return _release_here(root, settings.files, number)
+    return _release_here(root, settings.files, number, ref)
 
 
-def _release_here(root: Path, files: Any, number: str) -> int:
+def _release_here(root: Path, files: Any, number: str, ref: Any = None) -> int:
     from plan_ls.fileio import FileChanged, replace_if_unchanged
     from plan_ls.sync.claims import claim_text
     from plan_ls.sync.lock import LockTimeout
     from plan_ls.sync.state import PlanState
 
     for _ in range(3):
-        state = PlanState(root, files)
+        state = PlanState(root, files, ref)
         state.load_all_from_disk()
         plan = state.snapshot.plan
         step = plan.find(number) if plan is not None else None

@@ -66,6 +66,9 @@ def run_next(args: argparse.Namespace) -> int:
     plan = PlanState(root, settings.files, ref).path_of("plan")
     if not plan.is_file():
         return usage_error(f"{args.dir}: no {plan.name} here")
+    if args.push and ref is not None:  # the remote claim reads the settings' plan only
+        return usage_error(f"--push claims steps of the root prompt plan only, not of "
+                           f"{ref.id}")
     if args.push:
         from plan_ls.cli.git import claim_on_remote
 
