@@ -11,7 +11,9 @@ features, a Kiro spec): each test is one problem found by using plan-ls as its u
 - `plan-ls init --git` did not cover spec-kit features under docs/, so `status` kept
   asking for `init --git` after it ran;
 - a claim `next --plan X --claim` wrote could not be released (`release` had no `--plan`),
-  and `next --plan X --claim N --push` claimed a step of the root plan instead of X's.
+  and `next --plan X --claim N --push` claimed a step of the root plan instead of X's;
+- in a spec-kit feature's folder `status` showed the feature, but `next` said no step was
+  left (exit 3), `watch` showed the design plan.md and `release` looked at nothing.
 """
 
 from __future__ import annotations
@@ -192,3 +194,20 @@ def test_a_claim_next_wrote_in_a_feature_is_released_with_plan(library: Path):
         refused = cli(*args, cwd=library)
         assert refused.returncode == 2 and "root prompt plan only" in refused.stderr
     assert tasks.read_text() == FEATURE
+
+
+def test_next_watch_and_release_in_a_features_folder_act_on_that_feature(library: Path):
+    # spec-kit keeps a design plan.md beside tasks.md: it is no prompt plan of the folder
+    write(library, "specs/001-lending/plan.md", "# Implementation plan\n\nA table.\n")
+    folder = library / "specs/001-lending"
+    status = cli("status", cwd=folder)
+    assert "next: 2 — User Story 1 - Lend a book" in status.stdout, status.stdout
+    nxt = cli("next", "--claim", "bot-2", cwd=folder)
+    assert nxt.returncode == 0, nxt.stderr
+    assert "T002" in nxt.stdout and "User Story 1" in nxt.stderr
+    assert "(@bot-2)" in (folder / "tasks.md").read_text()
+    board = cli("watch", "--once", cwd=folder)
+    assert board.returncode == 0 and "specs/001-lending/tasks.md: 1/3 done" in board.stdout
+    released = cli("release", "2", cwd=folder)
+    assert released.returncode == 0, released.stderr
+    assert (folder / "tasks.md").read_text() == FEATURE

@@ -67,38 +67,20 @@ class UsageError(Exception):
     pass
 
 
-def load_plans(directory: str, plan: str | None = None,
-               first_only: bool = False) -> list[tuple[Any, Any]]:
-    """Every plan of the project that `directory` names, as (PlanRef, PlanState) pairs read
-    from disk, the primary plan first (see `load_state` for what `directory` may be). With
-    `plan` (an id or the end of one), only that plan; a folder or file of a spec-kit, Kiro
-    or OpenSpec plan given as `directory` selects that plan too; `first_only`: only the plan
-    a command acts on (the primary, or the one named).
+def locate_plans(directory: str, plan: str | None = None) -> tuple[Path, Any, list[Any]]:
+    """(root, settings, plans) of the project that the folder (or a file's folder)
+    `directory` names: its PlanRefs, the primary first, only the one `plan` names with it.
+    A spec-kit, Kiro or OpenSpec plan's folder is that plan of the project above it (its
+    design `plan.md` is no prompt plan), so every command run there acts on that plan.
 
-    A file that cannot be read (binary, too large) in the plan acted on is an error; in one
-    of the other plans it is not: that plan is returned with its `unreadable` files, so one
-    broken feature folder does not hide the rest.
-
-    Raises UsageError when there is no such folder, no plan, `plan` names none, or the
-    plan acted on cannot be read."""
-    from plan_ls.sync.plans import (
-        ROOT_ID,
-        PlanNotFound,
-        PlanRef,
-        detect_format,
-        discover_plans,
-        select_plan,
-    )
-    from plan_ls.sync.state import PlanState
+    Raises UsageError when there is no such folder or `plan` names no plan."""
+    from plan_ls.sync.plans import PlanNotFound, detect_format, discover_plans, select_plan
 
     given = Path(directory)
-    inside = given.resolve() if given.is_dir() else given.resolve().parent
-    fmt = detect_format(inside) if given.exists() else None
-    if given.is_file() and fmt in (None, "prompt_plan"):
-        state = load_state(directory)  # a checklist or plan file: that plan alone
-        return [(PlanRef(ROOT_ID, "prompt_plan", state.root, {}), state)]
     if not given.is_dir() and not given.is_file():
         raise UsageError(f"{directory}: not a directory")
+    inside = given.resolve() if given.is_dir() else given.resolve().parent
+    fmt = detect_format(inside)
     if fmt in (None, "prompt_plan"):
         root, settings = project_settings(inside)
     else:  # a plan's folder: the project above it (its design plan.md is no prompt plan)
@@ -115,6 +97,33 @@ def load_plans(directory: str, plan: str | None = None,
             refs = [select_plan(refs, plan)]
         except PlanNotFound as exc:
             raise UsageError(str(exc)) from None
+    return root, settings, refs
+
+
+def load_plans(directory: str, plan: str | None = None,
+               first_only: bool = False) -> list[tuple[Any, Any]]:
+    """Every plan of the project that `directory` names, as (PlanRef, PlanState) pairs read
+    from disk, the primary plan first (see `load_state` for what `directory` may be). With
+    `plan` (an id or the end of one), only that plan; a folder or file of a spec-kit, Kiro
+    or OpenSpec plan given as `directory` selects that plan too; `first_only`: only the plan
+    a command acts on (the primary, or the one named).
+
+    A file that cannot be read (binary, too large) in the plan acted on is an error; in one
+    of the other plans it is not: that plan is returned with its `unreadable` files, so one
+    broken feature folder does not hide the rest.
+
+    Raises UsageError when there is no such folder, no plan, `plan` names none, or the
+    plan acted on cannot be read."""
+    from plan_ls.sync.plans import ROOT_ID, PlanRef, detect_format
+    from plan_ls.sync.state import PlanState
+
+    given = Path(directory)
+    inside = given.resolve() if given.is_dir() else given.resolve().parent
+    fmt = detect_format(inside) if given.exists() else None
+    if given.is_file() and fmt in (None, "prompt_plan"):
+        state = load_state(directory)  # a checklist or plan file: that plan alone
+        return [(PlanRef(ROOT_ID, "prompt_plan", state.root, {}), state)]
+    root, settings, refs = locate_plans(directory, plan)
     if first_only:
         refs = refs[:1]
     out = []

@@ -150,17 +150,14 @@ def claim_on_remote(root: Path, files: Any, name: str | None, number: str | None
 
 def run_release(args: argparse.Namespace) -> int:
     """Remove the claim on step STEP: in the plan on disk, or with --push on the remote."""
-    from plan_ls.cli import project_settings
 
-    root = Path(args.dir)
-    if not root.is_dir():
+    from plan_ls.cli.sync import plan_target
+
+    if not Path(args.dir).is_dir():
         return usage_error(f"{args.dir}: not a directory")
-    root, settings = project_settings(root)
     number = args.step.removeprefix("step:").strip()
-    from plan_ls.cli.sync import _plan_ref
-
     try:
-        ref = _plan_ref(root, settings, args.plan)
+        root, settings, ref = plan_target(args.dir, args.plan)
     except LookupError as exc:
         return usage_error(str(exc))
     if args.push and ref is not None:

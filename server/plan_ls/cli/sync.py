@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from plan_ls.cli import project_settings, usage_error
+from plan_ls.cli import usage_error
 
 NOTHING_LEFT = 3
 
@@ -55,12 +55,10 @@ def run_next(args: argparse.Namespace) -> int:
                          "'-' or '_' (e.g. bot-1)")
     if args.push and name is None:
         return usage_error("--push needs --claim NAME")
-    root = Path(args.dir)
-    if not root.is_dir():
+    if not Path(args.dir).is_dir():
         return usage_error(f"{args.dir}: not a directory")
-    root, settings = project_settings(root)  # from a subfolder, like git
-    try:
-        ref = _plan_ref(root, settings, args.plan)
+    try:  # from a subfolder, like git; in a spec-kit feature's folder, that feature
+        root, settings, ref = plan_target(args.dir, args.plan)
     except LookupError as exc:
         return usage_error(str(exc))
     plan = PlanState(root, settings.files, ref).path_of("plan")
@@ -94,27 +92,30 @@ def run_next(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plan_ref(root: Path, settings: Any, key: str | None):
-    """The plan `--plan` names (sync/plans.py select_plan), or None for the primary plan:
-    the prompt plan the settings name, else the first plan found. Raises LookupError."""
-    from plan_ls.sync.plans import ROOT_ID, discover_plans, select_plan
+def plan_target(directory: str, key: str | None) -> tuple[Path, Any, Any]:
+    """(root, settings, ref) of the plan a command acts on: the one `--plan` names
+    (sync/plans.py select_plan), the plan whose folder `directory` is, else the primary
+    plan; ref None for the prompt plan the settings name. Raises LookupError."""
+    from plan_ls.cli.core import UsageError, locate_plans
+    from plan_ls.sync.plans import ROOT_ID
 
-    refs = discover_plans(root, settings.files, settings.plans)
-    ref = select_plan(refs, key) if key is not None else (refs[0] if refs else None)
+    try:
+        root, settings, refs = locate_plans(directory, key)
+    except UsageError as exc:
+        raise LookupError(str(exc)) from None
+    ref = refs[0] if refs else None
     if ref is not None and ref.id == ROOT_ID and ref.format == "prompt_plan":
-        return None  # as it always was: the files the settings name, found again live
-    return ref
+        ref = None  # as it always was: the files the settings name, found again live
+    return root, settings, ref
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    root = Path(args.dir)
-    if not root.is_dir():
+    if not Path(args.dir).is_dir():
         return usage_error(f"{args.dir}: not a directory")
     from plan_ls.sync.board import watch
 
-    root, settings = project_settings(root)
     try:
-        ref = _plan_ref(root, settings, args.plan)
+        root, settings, ref = plan_target(args.dir, args.plan)
     except LookupError as exc:
         return usage_error(str(exc))
     try:
