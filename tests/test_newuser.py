@@ -13,7 +13,8 @@ features, a Kiro spec): each test is one problem found by using plan-ls as its u
 - a claim `next --plan X --claim` wrote could not be released (`release` had no `--plan`),
   and `next --plan X --claim N --push` claimed a step of the root plan instead of X's;
 - in a spec-kit feature's folder `status` showed the feature, but `next` said no step was
-  left (exit 3), `watch` showed the design plan.md and `release` looked at nothing.
+  left (exit 3), `watch` showed the design plan.md and `release` looked at nothing;
+- `plan-ls done T002` at the root said only "no step T002 in the plan".
 """
 
 from __future__ import annotations
@@ -211,3 +212,11 @@ def test_next_watch_and_release_in_a_features_folder_act_on_that_feature(library
     released = cli("release", "2", cwd=folder)
     assert released.returncode == 0, released.stderr
     assert (folder / "tasks.md").read_text() == FEATURE
+
+
+def test_done_names_the_plan_that_holds_a_task_id_given_at_the_root(library: Path):
+    refused = cli("done", "T002", cwd=library)
+    assert refused.returncode == 2
+    assert "--plan specs/001-lending" in refused.stderr, refused.stderr
+    assert (library / "specs/001-lending/tasks.md").read_text() == FEATURE
+    assert cli("done", "T002", "--plan", "specs/001-lending", cwd=library).returncode == 0

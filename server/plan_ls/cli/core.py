@@ -336,6 +336,10 @@ def done(args: argparse.Namespace) -> int:
             return usage_error(exc)
         picked = _items_to_mark(state, args.target)
         if isinstance(picked, str):
+            holders = [] if args.plan else _plans_with_task(args.dir, args.target)
+            if holders:  # `done T012` at the root: the task is a feature's
+                picked += f"; {args.target} is a task of {', '.join(holders)}: add " \
+                          f"--plan {holders[0]}"
             return usage_error(picked)
         items, what = picked
         edits = mark_items(items, not args.undo)
@@ -354,6 +358,15 @@ def done(args: argparse.Namespace) -> int:
         return 0
     return usage_error(f"{state.path_of('todo').name} kept changing while plan-ls wrote it; "
                        "nothing was written")
+
+
+def _plans_with_task(directory: str, task_id: str) -> list[str]:
+    """The ids of the project's other plans that hold the task `task_id` (for a hint)."""
+    try:
+        plans = load_plans(directory)
+    except UsageError:
+        return []
+    return [ref.id for ref, state in plans[1:] if _task_items(state.snapshot, task_id)]
 
 
 def _task_items(snap: Any, task_id: str) -> list:
