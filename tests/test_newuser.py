@@ -14,7 +14,9 @@ features, a Kiro spec): each test is one problem found by using plan-ls as its u
   and `next --plan X --claim N --push` claimed a step of the root plan instead of X's;
 - in a spec-kit feature's folder `status` showed the feature, but `next` said no step was
   left (exit 3), `watch` showed the design plan.md and `release` looked at nothing;
-- `plan-ls done T002` at the root said only "no step T002 in the plan".
+- `plan-ls done T002` at the root said only "no step T002 in the plan";
+- `plan-ls next` with a todo.md none of whose items names a step said "no open, unclaimed
+  step left" (and `watch` "nothing open") while no step was done.
 """
 
 from __future__ import annotations
@@ -220,3 +222,18 @@ def test_done_names_the_plan_that_holds_a_task_id_given_at_the_root(library: Pat
     assert "--plan specs/001-lending" in refused.stderr, refused.stderr
     assert (library / "specs/001-lending/tasks.md").read_text() == FEATURE
     assert cli("done", "T002", "--plan", "specs/001-lending", cwd=library).returncode == 0
+
+
+def test_next_with_a_checklist_that_names_no_step_does_not_say_nothing_is_left(library: Path):
+    (library / "todo.md").write_text("# Todo\n\n- [ ] water the garden\n")
+    nxt = cli("next", cwd=library)
+    assert nxt.returncode == 3  # no step is handed out (a guess), as documented
+    assert "no open, unclaimed step left" not in nxt.stderr
+    assert "none of the 1 item of todo.md belongs to a plan step" in nxt.stderr
+    board = cli("watch", "--once", cwd=library)
+    assert "next: unknown" in board.stdout and "nothing open" not in board.stdout
+    write(library, "openspec/changes/archive/2025-01-01-fines/tasks.md",
+          "## 1. Fines\n- [ ] 1.1 Charge late fines\n")
+    write(library, "openspec/changes/archive/2025-01-01-fines/proposal.md", "# Fines\n")
+    archived = cli("next", "--plan", "2025-01-01-fines", cwd=library)
+    assert archived.returncode == 3 and "archived" in archived.stderr, archived.stderr

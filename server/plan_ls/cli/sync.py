@@ -78,7 +78,7 @@ def run_next(args: argparse.Namespace) -> int:
     except (ClaimError, LockTimeout, OSError) as exc:
         return usage_error(str(exc))
     if step is None:
-        print("plan-ls: no open, unclaimed step left", file=sys.stderr)
+        print(f"plan-ls: {_why_no_step(root, settings.files, ref)}", file=sys.stderr)
         return NOTHING_LEFT
     if args.json:
         json.dump({"number": step.number, "title": step.title, "prompt": step.prompt,
@@ -90,6 +90,26 @@ def run_next(args: argparse.Namespace) -> int:
     print(f"plan-ls: step {step.number}: {step.title}{who}", file=sys.stderr)
     sys.stdout.write(step.prompt.rstrip("\n") + "\n")  # stdout is only the prompt: pipe it
     return 0
+
+
+def _why_no_step(root: Path, files: Any, ref: Any) -> str:
+    """Why `next` found no step: all done or claimed, or a checklist none of whose items
+    belongs to a step (then nothing is known to be done: saying "none left" would mislead)."""
+    from plan_ls.sync.state import PlanState
+
+    state = PlanState(root, files, ref)
+    state.load_all_from_disk()
+    snap = state.snapshot
+    if snap.archived and ref is not None:
+        return f"no step to hand out: {ref.id} is archived (finished history)"
+    if snap.progress_unknown:
+        name = state.path_of("todo").name
+        count = len(snap.todo.items) if snap.todo is not None else 0
+        return (f"no step to hand out: none of the {count} item{'s' if count != 1 else ''} "
+                f"of {name} belongs to a plan step, so plan-ls cannot tell which steps are "
+                "done (plan-ls check)" if count
+                else f"no step to hand out: {name} has no checklist items")
+    return "no open, unclaimed step left"
 
 
 def plan_target(directory: str, key: str | None) -> tuple[Path, Any, Any]:

@@ -240,11 +240,16 @@ class PlanSnapshot:
         self._next[skip_claimed] = (self.revision, step)
         return step
 
+    @property
+    def progress_unknown(self) -> bool:
+        """True when there is a checklist but none of its items belongs to a step and the
+        plan marks no step done: then there is no next step, though no step may be finished
+        either (handing out step 1 would be a guess)."""
+        return self.plan is not None and self.todo is not None \
+            and not any(self.step_items) and not any(s.marked_done for s in self.plan.steps)
+
     def _find_next_step(self, skip_claimed: bool) -> Step | None:
-        if self.plan is None or self.archived:
-            return None
-        if self.todo is not None and not any(self.step_items) \
-                and not any(s.marked_done for s in self.plan.steps):
+        if self.plan is None or self.archived or self.progress_unknown:
             return None
         for step in self.plan.steps:
             if self.finished(step):
