@@ -16,7 +16,10 @@ features, a Kiro spec): each test is one problem found by using plan-ls as its u
   left (exit 3), `watch` showed the design plan.md and `release` looked at nothing;
 - `plan-ls done T002` at the root said only "no step T002 in the plan";
 - `plan-ls next` with a todo.md none of whose items names a step said "no open, unclaimed
-  step left" (and `watch` "nothing open") while no step was done.
+  step left" (and `watch` "nothing open") while no step was done;
+- with a todo.md that exists but cannot be read (binary, over 4 MB, a symlink out),
+  `next --claim` handed out and claimed step 1 again (exit 0), as did `watch` and the
+  server's next step, while `status` refused the file.
 """
 
 from __future__ import annotations
@@ -237,3 +240,16 @@ def test_next_with_a_checklist_that_names_no_step_does_not_say_nothing_is_left(l
     write(library, "openspec/changes/archive/2025-01-01-fines/proposal.md", "# Fines\n")
     archived = cli("next", "--plan", "2025-01-01-fines", cwd=library)
     assert archived.returncode == 3 and "archived" in archived.stderr, archived.stderr
+
+
+def test_an_unreadable_checklist_hands_out_no_step(library: Path):
+    # todo.md says step 1 is half done; once it cannot be read, step 1 is not "next" again
+    (library / "todo.md").write_bytes(TODO.encode() + b"\x00")
+    before = (library / "prompt_plan.md").read_bytes()
+    nxt = cli("next", "--claim", "bot-1", cwd=library)
+    assert nxt.returncode == 2 and "binary" in nxt.stderr and nxt.stdout == ""
+    assert (library / "prompt_plan.md").read_bytes() == before
+    board = cli("watch", "--once", cwd=library)
+    assert "next: unknown" in board.stdout and "next: 1" not in board.stdout
+    server = served(library)
+    assert server.get_feature(Commands).next_step(server) is None

@@ -78,7 +78,10 @@ def run_next(args: argparse.Namespace) -> int:
     except (ClaimError, LockTimeout, OSError) as exc:
         return usage_error(str(exc))
     if step is None:
-        print(f"plan-ls: {_why_no_step(root, settings.files, ref)}", file=sys.stderr)
+        why = _why_no_step(root, settings.files, ref)
+        if why.startswith("cannot"):  # an unreadable checklist: bad input, as for status
+            return usage_error(why.removeprefix("cannot tell: "))
+        print(f"plan-ls: {why}", file=sys.stderr)
         return NOTHING_LEFT
     if args.json:
         json.dump({"number": step.number, "title": step.title, "prompt": step.prompt,
@@ -100,6 +103,9 @@ def _why_no_step(root: Path, files: Any, ref: Any) -> str:
     state = PlanState(root, files, ref)
     state.load_all_from_disk()
     snap = state.snapshot
+    errors = list(dict.fromkeys(fs.error for fs in state.state.values() if fs.error))
+    if snap.unreadable and errors:
+        return "cannot tell: " + "; ".join(errors)
     if snap.archived and ref is not None:
         return f"no step to hand out: {ref.id} is archived (finished history)"
     if snap.progress_unknown:

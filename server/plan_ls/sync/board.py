@@ -42,6 +42,8 @@ def render_board(state: PlanState, now: str | None = None) -> str:
         lines.append(f"next: {nxt.number} — {step_title(nxt)}")
     elif snap.plan is None:
         lines.append("next: no plan to take a step from")
+    elif snap.unreadable:  # its checklist may have finished any step
+        lines.append("next: unknown: a planning file cannot be read")
     elif snap.progress_unknown:  # not "nothing open": no step is known to be done either
         lines.append(f"next: unknown: no item of {todo_name} belongs to a plan step")
     else:

@@ -482,7 +482,9 @@ class PlanState:
             todo = todo if in_plan else None
         self.snapshot = PlanSnapshot.build(todo, plan, self._doc("spec"),
                                            checklist_in_plan=in_plan,
-                                           archived=self.ref is not None and self.ref.archived)
+                                           archived=self.ref is not None and self.ref.archived,
+                                           unreadable=any(self.state[r].error for r in
+                                                          ("todo", "plan")))
         self.generation += 1
         return self.snapshot
 
