@@ -34,13 +34,17 @@ from tests.e2e_vscode.harness import (
     code_server_path,
     descendants,
     plan_ls_command,
+    vsix_unbuildable,
 )
 
 CODE_SERVER = code_server_path()
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.skipif(
     CODE_SERVER is None,
     reason="code-server is not installed: run .ci/install-vscode.sh (CI does)",
-)
+), pytest.mark.skipif(
+    vsix_unbuildable(),
+    reason="client-vscode/node_modules is missing: run .ci/install-vscode.sh (CI does)",
+)]
 
 SAMPLE = ROOT / "samples" / "greenfield"
 # a folder name with glob characters, spaces and a non-ASCII letter: the extension must not

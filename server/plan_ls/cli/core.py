@@ -67,31 +67,20 @@ class UsageError(Exception):
     pass
 
 
-def load_plans(directory: str, plan: str | None = None) -> list[tuple[Any, Any]]:
-    """Every plan of the project that `directory` names, as (PlanRef, PlanState) pairs read
-    from disk, the primary plan first (see `load_state` for what `directory` may be). With
-    `plan` (an id or the end of one), only that plan; a folder or file of a spec-kit, Kiro
-    or OpenSpec plan given as `directory` selects that plan too.
+def locate_plans(directory: str, plan: str | None = None) -> tuple[Path, Any, list[Any]]:
+    """(root, settings, plans) of the project that the folder (or a file's folder)
+    `directory` names: its PlanRefs, the primary first, only the one `plan` names with it.
+    A spec-kit, Kiro or OpenSpec plan's folder is that plan of the project above it (its
+    design `plan.md` is no prompt plan), so every command run there acts on that plan.
 
-    Raises UsageError when there is no such folder, no plan, or `plan` names none."""
-    from plan_ls.sync.plans import (
-        ROOT_ID,
-        PlanNotFound,
-        PlanRef,
-        detect_format,
-        discover_plans,
-        select_plan,
-    )
-    from plan_ls.sync.state import PlanState
+    Raises UsageError when there is no such folder or `plan` names no plan."""
+    from plan_ls.sync.plans import PlanNotFound, detect_format, discover_plans, select_plan
 
     given = Path(directory)
-    inside = given.resolve() if given.is_dir() else given.resolve().parent
-    fmt = detect_format(inside) if given.exists() else None
-    if given.is_file() and fmt in (None, "prompt_plan"):
-        state = load_state(directory)  # a checklist or plan file: that plan alone
-        return [(PlanRef(ROOT_ID, "prompt_plan", state.root, {}), state)]
     if not given.is_dir() and not given.is_file():
         raise UsageError(f"{directory}: not a directory")
+    inside = given.resolve() if given.is_dir() else given.resolve().parent
+    fmt = detect_format(inside)
     if fmt in (None, "prompt_plan"):
         root, settings = project_settings(inside)
     else:  # a plan's folder: the project above it (its design plan.md is no prompt plan)
@@ -108,6 +97,35 @@ def load_plans(directory: str, plan: str | None = None) -> list[tuple[Any, Any]]
             refs = [select_plan(refs, plan)]
         except PlanNotFound as exc:
             raise UsageError(str(exc)) from None
+    return root, settings, refs
+
+
+def load_plans(directory: str, plan: str | None = None,
+               first_only: bool = False) -> list[tuple[Any, Any]]:
+    """Every plan of the project that `directory` names, as (PlanRef, PlanState) pairs read
+    from disk, the primary plan first (see `load_state` for what `directory` may be). With
+    `plan` (an id or the end of one), only that plan; a folder or file of a spec-kit, Kiro
+    or OpenSpec plan given as `directory` selects that plan too; `first_only`: only the plan
+    a command acts on (the primary, or the one named).
+
+    A file that cannot be read (binary, too large) in the plan acted on is an error; in one
+    of the other plans it is not: that plan is returned with its `unreadable` files, so one
+    broken feature folder does not hide the rest.
+
+    Raises UsageError when there is no such folder, no plan, `plan` names none, or the
+    plan acted on cannot be read."""
+    from plan_ls.sync.plans import ROOT_ID, PlanRef, detect_format
+    from plan_ls.sync.state import PlanState
+
+    given = Path(directory)
+    inside = given.resolve() if given.is_dir() else given.resolve().parent
+    fmt = detect_format(inside) if given.exists() else None
+    if given.is_file() and fmt in (None, "prompt_plan"):
+        state = load_state(directory)  # a checklist or plan file: that plan alone
+        return [(PlanRef(ROOT_ID, "prompt_plan", state.root, {}), state)]
+    root, settings, refs = locate_plans(directory, plan)
+    if first_only:
+        refs = refs[:1]
     out = []
     for ref in refs:
         if ref.id == ROOT_ID and ref.format == "prompt_plan":
@@ -117,8 +135,8 @@ def load_plans(directory: str, plan: str | None = None) -> list[tuple[Any, Any]]
         else:
             state = PlanState(root, settings.files, ref)
         state.load_all_from_disk()
-        errors = [fs.error for fs in state.state.values() if fs.error]
-        if errors:
+        errors = list(dict.fromkeys(fs.error for fs in state.state.values() if fs.error))
+        if errors and not out:  # the plan acted on (a plan's tasks.md is its todo too)
             raise UsageError("; ".join(errors))
         out.append((ref, state))
     if not out:
@@ -199,6 +217,8 @@ def status(args: argparse.Namespace) -> int:
         return 0
     if len(plans) > 1:
         print(render_plans([plan_entry(ref, d, root) for (ref, _), d in zip(plans, datas)]))
+        for bad in (bad for d in datas for bad in d["unreadable"]):
+            warn(bad["reason"])  # another plan's file: the rest is shown
     else:
         print(render_status(datas[0], color=sys.stdout.isatty()))
     primary = datas[0]
@@ -219,7 +239,9 @@ def render_plans(entries: list[dict[str, Any]], width: int = 12) -> str:
     for e in entries:
         todo = e["todo"]
         nxt = e["next_step"]
-        if e.get("archived"):
+        if e.get("unreadable"):
+            tail = "unreadable"
+        elif e.get("archived"):
             tail = "archived"
         elif nxt:
             tail = f"next: {nxt['number']} — {nxt['title']}"
@@ -282,11 +304,15 @@ def check(args: argparse.Namespace) -> int:
     except UsageError as exc:
         return usage_error(exc)
     drift = False
+    unreadable = []
     for _, state in plans:
         data = state.status_json()
         drift |= any(d["severity"] in ("error", "warning") for d in data["diagnostics"])
         for d in data["diagnostics"]:
             print(f"{_rel(d['path'])}:{d['line']}: {d['severity']}: {d['message']}")
+        unreadable.extend(bad["reason"] for bad in data["unreadable"])
+    if unreadable:  # another plan's file: the rest is checked, but not all is in sync
+        return usage_error("; ".join(unreadable))
     return 1 if drift else 0
 
 
@@ -305,11 +331,15 @@ def done(args: argparse.Namespace) -> int:
 
     for _ in range(_DONE_ATTEMPTS):
         try:
-            state = load_plans(args.dir, args.plan)[0][1]
+            state = load_plans(args.dir, args.plan, first_only=True)[0][1]
         except UsageError as exc:
             return usage_error(exc)
         picked = _items_to_mark(state, args.target)
         if isinstance(picked, str):
+            holders = [] if args.plan else _plans_with_task(args.dir, args.target)
+            if holders:  # `done T012` at the root: the task is a feature's
+                picked += f"; {args.target} is a task of {', '.join(holders)}: add " \
+                          f"--plan {holders[0]}"
             return usage_error(picked)
         items, what = picked
         edits = mark_items(items, not args.undo)
@@ -328,6 +358,15 @@ def done(args: argparse.Namespace) -> int:
         return 0
     return usage_error(f"{state.path_of('todo').name} kept changing while plan-ls wrote it; "
                        "nothing was written")
+
+
+def _plans_with_task(directory: str, task_id: str) -> list[str]:
+    """The ids of the project's other plans that hold the task `task_id` (for a hint)."""
+    try:
+        plans = load_plans(directory)
+    except UsageError:
+        return []
+    return [ref.id for ref, state in plans[1:] if _task_items(state.snapshot, task_id)]
 
 
 def _task_items(snap: Any, task_id: str) -> list:

@@ -36,6 +36,8 @@ def add_commands(sub: Any) -> None:
     p.add_argument("dir", nargs="?", default=".", help="the project (default: .)")
     p.add_argument("--push", action="store_true",
                    help="release it on the remote branch (commit only that, push)")
+    p.add_argument("--plan", metavar="ID", help="the plan whose step it is, when the project "
+                   "has several (as for `plan-ls next --plan`)")
     p.set_defaults(func=run_release)
 
 
@@ -86,6 +88,7 @@ def run_init_git(directory: Path) -> int:
             paths.append(target.relative_to(repo.resolve()).as_posix())
         except ValueError:
             continue  # a planning file outside the repository: git does not merge it
+    paths.extend(_found_plan_patterns(root, settings, repo))
     try:
         done = install_driver(repo, paths)
     except (GitError, OSError) as exc:
@@ -93,6 +96,35 @@ def run_init_git(directory: Path) -> int:
     for phrase in done or ["the merge driver was already set up"]:
         print(f"plan-ls: {phrase}")
     return 0
+
+
+def _found_plan_patterns(root: Path, settings: Any, repo: Path) -> list[str]:
+    """Patterns for the task lists of the plans found in places the standard patterns miss
+    (a spec-kit feature under docs/specs/): `docs/specs/*/tasks.md`, so that features added
+    there later are covered too; a prompt plan in a folder of its own by its paths."""
+    import pathspec
+
+    from plan_ls.sync.git import FORMAT_PATTERNS
+    from plan_ls.sync.plans import ROOT_ID, discover_plans
+
+    standard = pathspec.PathSpec.from_lines("gitwildmatch", FORMAT_PATTERNS)
+    out: list[str] = []
+    for ref in discover_plans(root, settings.files, settings.plans):
+        if ref.id == ROOT_ID:
+            continue  # the settings' files, above
+        for role in ("plan", "todo"):
+            path = ref.files.get(role)
+            try:
+                rel = path.resolve().relative_to(repo.resolve()) if path else None
+            except ValueError:
+                rel = None
+            if rel is None or standard.match_file(rel.as_posix()):
+                continue
+            if ref.format == "prompt_plan" or len(rel.parts) < 3:
+                out.append(rel.as_posix())
+            else:  # the feature's folder varies: any sibling feature
+                out.append((rel.parent.parent / "*" / rel.name).as_posix())
+    return out
 
 
 def claim_on_remote(root: Path, files: Any, name: str | None, number: str | None = None):
@@ -118,13 +150,19 @@ def claim_on_remote(root: Path, files: Any, name: str | None, number: str | None
 
 def run_release(args: argparse.Namespace) -> int:
     """Remove the claim on step STEP: in the plan on disk, or with --push on the remote."""
-    from plan_ls.cli import project_settings
 
-    root = Path(args.dir)
-    if not root.is_dir():
+    from plan_ls.cli.sync import plan_target
+
+    if not Path(args.dir).is_dir():
         return usage_error(f"{args.dir}: not a directory")
-    root, settings = project_settings(root)
     number = args.step.removeprefix("step:").strip()
+    try:
+        root, settings, ref = plan_target(args.dir, args.plan)
+    except LookupError as exc:
+        return usage_error(str(exc))
+    if args.push and ref is not None:
+        return usage_error(f"--push releases steps of the root prompt plan only, not of "
+                           f"{ref.id}")
     if args.push:
         step = claim_on_remote(root, settings.files, None, number)
         if isinstance(step, int):
@@ -132,17 +170,17 @@ def run_release(args: argparse.Namespace) -> int:
         print(f"plan-ls: step {number} is not claimed on the remote" if step is None
               else f"plan-ls: step {step.number} released on the remote", file=sys.stderr)
         return 0
-    return _release_here(root, settings.files, number)
+    return _release_here(root, settings.files, number, ref)
 
 
-def _release_here(root: Path, files: Any, number: str) -> int:
+def _release_here(root: Path, files: Any, number: str, ref: Any = None) -> int:
     from plan_ls.fileio import FileChanged, replace_if_unchanged
     from plan_ls.sync.claims import claim_text
     from plan_ls.sync.lock import LockTimeout
     from plan_ls.sync.state import PlanState
 
     for _ in range(3):
-        state = PlanState(root, files)
+        state = PlanState(root, files, ref)
         state.load_all_from_disk()
         plan = state.snapshot.plan
         step = plan.find(number) if plan is not None else None

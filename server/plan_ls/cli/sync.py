@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from plan_ls.cli import project_settings, usage_error
+from plan_ls.cli import usage_error
 
 NOTHING_LEFT = 3
 
@@ -55,20 +55,18 @@ def run_next(args: argparse.Namespace) -> int:
                          "'-' or '_' (e.g. bot-1)")
     if args.push and name is None:
         return usage_error("--push needs --claim NAME")
-    root = Path(args.dir)
-    if not root.is_dir():
+    if not Path(args.dir).is_dir():
         return usage_error(f"{args.dir}: not a directory")
-    root, settings = project_settings(root)  # from a subfolder, like git
-    try:
-        ref = _plan_ref(root, settings, args.plan)
+    try:  # from a subfolder, like git; in a spec-kit feature's folder, that feature
+        root, settings, ref = plan_target(args.dir, args.plan)
     except LookupError as exc:
         return usage_error(str(exc))
     plan = PlanState(root, settings.files, ref).path_of("plan")
     if not plan.is_file():
         return usage_error(f"{args.dir}: no {plan.name} here")
-    if args.push and ref is not None:  # the remote claim reads the root plan's files only
-        return usage_error("--push claims in the root prompt plan only; drop --plan, or "
-                           "claim without --push")
+    if args.push and ref is not None:  # the remote claim reads the settings' plan only
+        return usage_error(f"--push claims steps of the root prompt plan only, not of "
+                           f"{ref.id}")
     if args.push:
         from plan_ls.cli.git import claim_on_remote
 
@@ -80,7 +78,10 @@ def run_next(args: argparse.Namespace) -> int:
     except (ClaimError, LockTimeout, OSError) as exc:
         return usage_error(str(exc))
     if step is None:
-        print("plan-ls: no open, unclaimed step left", file=sys.stderr)
+        why = _why_no_step(root, settings.files, ref)
+        if why.startswith("cannot"):  # an unreadable checklist: bad input, as for status
+            return usage_error(why.removeprefix("cannot tell: "))
+        print(f"plan-ls: {why}", file=sys.stderr)
         return NOTHING_LEFT
     if args.json:
         json.dump({"number": step.number, "title": step.title, "prompt": step.prompt,
@@ -94,27 +95,53 @@ def run_next(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plan_ref(root: Path, settings: Any, key: str | None):
-    """The plan `--plan` names (sync/plans.py select_plan), or None for the primary plan:
-    the prompt plan the settings name, else the first plan found. Raises LookupError."""
-    from plan_ls.sync.plans import ROOT_ID, discover_plans, select_plan
+def _why_no_step(root: Path, files: Any, ref: Any) -> str:
+    """Why `next` found no step: all done or claimed, or a checklist none of whose items
+    belongs to a step (then nothing is known to be done: saying "none left" would mislead)."""
+    from plan_ls.sync.state import PlanState
 
-    refs = discover_plans(root, settings.files, settings.plans)
-    ref = select_plan(refs, key) if key is not None else (refs[0] if refs else None)
+    state = PlanState(root, files, ref)
+    state.load_all_from_disk()
+    snap = state.snapshot
+    errors = list(dict.fromkeys(fs.error for fs in state.state.values() if fs.error))
+    if snap.unreadable and errors:
+        return "cannot tell: " + "; ".join(errors)
+    if snap.archived and ref is not None:
+        return f"no step to hand out: {ref.id} is archived (finished history)"
+    if snap.progress_unknown:
+        name = state.path_of("todo").name
+        count = len(snap.todo.items) if snap.todo is not None else 0
+        return (f"no step to hand out: none of the {count} item{'s' if count != 1 else ''} "
+                f"of {name} belongs to a plan step, so plan-ls cannot tell which steps are "
+                "done (plan-ls check)" if count
+                else f"no step to hand out: {name} has no checklist items")
+    return "no open, unclaimed step left"
+
+
+def plan_target(directory: str, key: str | None) -> tuple[Path, Any, Any]:
+    """(root, settings, ref) of the plan a command acts on: the one `--plan` names
+    (sync/plans.py select_plan), the plan whose folder `directory` is, else the primary
+    plan; ref None for the prompt plan the settings name. Raises LookupError."""
+    from plan_ls.cli.core import UsageError, locate_plans
+    from plan_ls.sync.plans import ROOT_ID
+
+    try:
+        root, settings, refs = locate_plans(directory, key)
+    except UsageError as exc:
+        raise LookupError(str(exc)) from None
+    ref = refs[0] if refs else None
     if ref is not None and ref.id == ROOT_ID and ref.format == "prompt_plan":
-        return None  # as it always was: the files the settings name, found again live
-    return ref
+        ref = None  # as it always was: the files the settings name, found again live
+    return root, settings, ref
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    root = Path(args.dir)
-    if not root.is_dir():
+    if not Path(args.dir).is_dir():
         return usage_error(f"{args.dir}: not a directory")
     from plan_ls.sync.board import watch
 
-    root, settings = project_settings(root)
     try:
-        ref = _plan_ref(root, settings, args.plan)
+        root, settings, ref = plan_target(args.dir, args.plan)
     except LookupError as exc:
         return usage_error(str(exc))
     try:

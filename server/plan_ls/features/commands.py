@@ -72,30 +72,43 @@ class Commands(Feature):
         return await _mark(ls, args, False)
 
     def status(self, ls: PlanServer, args: StatusArgs | None = None) -> dict[str, Any]:
-        """The same object as `plan-ls status --json`, of the primary plan; with `args.plan`,
-        of that plan (`plan-ls status --plan ID --json`), with its `id`, `format` and
-        `archived`. A plan that is not there: InvalidParams naming the plans there are."""
-        if args is None or args.plan is None:
-            return ls.state.status_json()
-        from plan_ls.sync.plans import PlanNotFound
-        from plan_ls.sync.planset import plan_format, plan_id
+        """The same object as `plan-ls status --json`: the primary plan's status (the root's
+        prompt plan, else the first plan found) and `plans`, one entry per plan. With
+        `args.plan`, that plan's (`plan-ls status --plan ID --json`), with its `id`, `format`
+        and `archived`; a plan that is not there: InvalidParams naming the plans there are."""
+        from plan_ls.sync.plans import ROOT_ID, PlanNotFound, PlanRef, plan_entry
 
-        try:
-            state = ls.plans.select(args.plan)
-        except PlanNotFound as exc:
-            raise JsonRpcInvalidParams(f"planLs.status: {exc}") from None
-        data = state.status_json()
-        data.update(id=plan_id(state), format=plan_format(state),
-                    archived=bool(state.ref and state.ref.archived))
+        if args is not None and args.plan is not None:
+            from plan_ls.sync.planset import plan_format, plan_id
+
+            try:
+                state = ls.plans.select(args.plan)
+            except PlanNotFound as exc:
+                raise JsonRpcInvalidParams(f"planLs.status: {exc}") from None
+            data = state.status_json()
+            data.update(id=plan_id(state), format=plan_format(state),
+                        archived=bool(state.ref and state.ref.archived))
+            return data
+        listed = ls.plans.plans() if ls.root is not None else []
+        if not listed:
+            return {**ls.state.status_json(), "plans": []}
+        datas = [(state, state.status_json()) for _, state in listed]
+        root = ls.root
+        data = dict(datas[0][1])
+        data["plans"] = [plan_entry(state.ref or PlanRef(ROOT_ID, "prompt_plan", root), d, root)
+                         for state, d in datas]
         return data
 
     def next_step(self, ls: PlanServer) -> dict[str, Any] | None:
-        """{number, title, prompt, uri, line} of the next open step, or None."""
-        step = ls.state.snapshot.next_step()
+        """{number, title, prompt, uri, line} of the primary plan's next open step (the plan
+        `planLs.status` and `planLs/progress` put at the top), or None."""
+        listed = ls.plans.plans() if ls.root is not None else []
+        state = listed[0][1] if listed else ls.state
+        step = state.snapshot.next_step()
         if step is None:
             return None
         return {"number": step.number, "title": step.title, "prompt": step.prompt_text,
-                "uri": ls.role_uri("plan"), "line": step.line}
+                "uri": ls.role_uri("plan", state), "line": step.line}
 
     async def open_step(self, ls: PlanServer, args: StepArgs) -> bool:
         """Show the plan at step `args.number` (False: no such step, or the client said no)."""
@@ -152,7 +165,12 @@ async def _mark(ls: PlanServer, args: MarkArgs, done: bool) -> dict[str, Any]:
     uri = args.uri or ls.role_uri("todo")
     found = checklist_for(ls, uri)
     if found is None:
-        _refuse(ls, f"{uri} has no checklist")
+        path = ls.path_of(uri)
+        errors = [fs.error for fs in ls.state_for(uri).state.values()
+                  if fs.error and fs.path == path]
+        # a binary or oversized file is no "file without a checklist": say what is wrong
+        _refuse(ls, f"Cannot read {uri}: {errors[0].removeprefix(f'{path}: ')}" if errors
+                else f"{uri} has no checklist")
         return {"applied": False, "changed": 0}
     todo, text = found
     if args.step is not None:

@@ -202,7 +202,13 @@ class Kiro(Feature):
                                                  codec_of(ls)))]
 
     async def start_task(self, ls: PlanServer, args: StartTaskArgs) -> dict[str, Any]:
-        """Mark the task at `args.line` in progress (`[-]`), the marker only: {applied}."""
+        """Mark the task at `args.line` in progress (`[-]`), the marker only: {applied}.
+        Only in a Kiro spec's tasks.md, as the code action: elsewhere `[-]` means other
+        things (spec-kit and todo.md know only `[ ]`/`[x]`), so the file is left alone."""
+        if self._kiro(ls, args.uri) is None or ls.role_of_uri(args.uri) != "plan":
+            ls.tell_user(f"Start task is for the tasks of a Kiro spec (.kiro/specs/*/tasks.md), "
+                         f"not {args.uri}")
+            return {"applied": False}
         found = checklist_for(ls, args.uri)
         item = found[0].item_at(args.line) if found else None
         if found is None or item is None:

@@ -47,18 +47,22 @@ class PlanSnapshot:
 
     checklist_in_plan: bool = False  # the todo was parsed from the plan's own text
     archived: bool = False  # finished history (an archived OpenSpec change): nothing is next
+    # a planning file exists but cannot be read (binary, too large): what is done is unknown
+    unreadable: bool = False
     _done_ids: set[str] | None = field(default=None, repr=False)
     _by_id: dict[str, list[TodoItem]] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, todo: TodoDoc | None, plan: PlanDoc | None,
               spec: SpecDoc | None = None, checklist_in_plan: bool = False,
-              archived: bool = False) -> PlanSnapshot:
+              archived: bool = False, unreadable: bool = False) -> PlanSnapshot:
         """Link, count and check the planning files. With `checklist_in_plan`, `todo` was
         parsed from the plan's own text (a plan that holds each step's boxes under the step)
         and every box belongs to the step it sits in. `archived`: the plan is finished
-        history, so no step is next."""
-        snap = cls(todo, plan, spec, checklist_in_plan=checklist_in_plan, archived=archived)
+        history, so no step is next. `unreadable`: a planning file exists but could not be
+        read, so no step is next either (its checklist may have finished any of them)."""
+        snap = cls(todo, plan, spec, checklist_in_plan=checklist_in_plan, archived=archived,
+                   unreadable=unreadable)
         if todo is None:
             snap.links = []
         elif checklist_in_plan:
@@ -262,11 +266,16 @@ class PlanSnapshot:
         self._next[skip_claimed] = (self.revision, step)
         return step
 
+    @property
+    def progress_unknown(self) -> bool:
+        """True when there is a checklist but none of its items belongs to a step and the
+        plan marks no step done: then there is no next step, though no step may be finished
+        either (handing out step 1 would be a guess)."""
+        return self.plan is not None and self.todo is not None \
+            and not any(self.step_items) and not any(s.marked_done for s in self.plan.steps)
+
     def _find_next_step(self, skip_claimed: bool) -> Step | None:
-        if self.plan is None or self.archived:
-            return None
-        if self.todo is not None and not any(self.step_items) \
-                and not any(s.marked_done for s in self.plan.steps):
+        if self.plan is None or self.archived or self.unreadable or self.progress_unknown:
             return None
         for step in self.plan.steps:
             if self.finished(step):

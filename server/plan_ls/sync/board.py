@@ -25,7 +25,8 @@ def render_board(state: PlanState, now: str | None = None) -> str:
     lines = [f"plan-ls watch · {state.root} · {now or time.strftime('%H:%M:%S')}"]
     files = state.state.values()
     if all(fs.text is None and fs.error is None for fs in files):
-        names = ", ".join(str(getattr(state.files, role)) for role in state.state)
+        # the files of the plan shown (a spec-kit feature's tasks.md, not the root's todo.md)
+        names = ", ".join(dict.fromkeys(_name(state, role) for role in state.state))
         lines.append(f"no planning files found ({names})")
         return "\n".join(lines)
     overall = snap.overall
@@ -41,6 +42,10 @@ def render_board(state: PlanState, now: str | None = None) -> str:
         lines.append(f"next: {nxt.number} — {step_title(nxt)}")
     elif snap.plan is None:
         lines.append("next: no plan to take a step from")
+    elif snap.unreadable:  # its checklist may have finished any step
+        lines.append("next: unknown: a planning file cannot be read")
+    elif snap.progress_unknown:  # not "nothing open": no step is known to be done either
+        lines.append(f"next: unknown: no item of {todo_name} belongs to a plan step")
     else:
         lines.append("next: nothing open and unclaimed")
     lines.append("")

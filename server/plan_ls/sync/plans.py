@@ -270,7 +270,8 @@ def plan_entry(ref: PlanRef, data: dict, root: Path) -> dict:
     """One plan in the `plans` list of `plan-ls status --json` and `planLs.status`:
     {id, format, archived, files: {plan, todo, spec} (posix paths relative to `root`, a role
     left out when its file is missing), steps, todo: {total, done, items}, next_step,
-    diagnostics}. `data` is the plan's own status object (PlanState.status_json)."""
+    diagnostics, unreadable (only when a file of the plan cannot be read: [{path, reason}])}.
+    `data` is the plan's own status object (PlanState.status_json)."""
     files: dict[str, str] = {}
     for role in ("plan", "todo", "spec"):
         path = (data.get(role) or {}).get("path")
@@ -280,7 +281,7 @@ def plan_entry(ref: PlanRef, data: dict, root: Path) -> dict:
             except ValueError:
                 files[role] = path
     todo = data.get("todo") or {}
-    return {
+    entry = {
         "id": ref.id, "format": ref.format, "archived": ref.archived, "files": files,
         "steps": (data.get("plan") or {}).get("steps", []),
         "todo": {"total": todo.get("total", 0), "done": todo.get("done", 0),
@@ -288,3 +289,6 @@ def plan_entry(ref: PlanRef, data: dict, root: Path) -> dict:
         "next_step": data.get("next_step"),
         "diagnostics": data.get("diagnostics", []),
     }
+    if data.get("unreadable"):  # a file of the plan exists but cannot be read
+        entry["unreadable"] = data["unreadable"]
+    return entry

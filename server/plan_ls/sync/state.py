@@ -482,7 +482,9 @@ class PlanState:
             todo = todo if in_plan else None
         self.snapshot = PlanSnapshot.build(todo, plan, self._doc("spec"),
                                            checklist_in_plan=in_plan,
-                                           archived=self.ref is not None and self.ref.archived)
+                                           archived=self.ref is not None and self.ref.archived,
+                                           unreadable=any(self.state[r].error for r in
+                                                          ("todo", "plan")))
         self.generation += 1
         return self.snapshot
 
@@ -492,6 +494,7 @@ class PlanState:
         report "no drift" for a checklist it never saw."""
         data = self.snapshot.status_json(
             *(str(self.state[r].path) if self.state[r].has_text else None for r in ROLES))
-        data["unreadable"] = [{"path": str(self.state[r].path), "reason": self.state[r].error}
-                              for r in ROLES if self.state[r].error]
+        unreadable = {str(self.state[r].path): self.state[r].error  # plan may be the todo
+                      for r in ROLES if self.state[r].error}
+        data["unreadable"] = [{"path": p, "reason": e} for p, e in unreadable.items()]
         return data
