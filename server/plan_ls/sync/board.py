@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 BAR = 20
 CLAIMED_ITEMS_SHOWN = 5
+STOP_WAIT = 3.0  # seconds the watcher gets to stop after Ctrl-C
 _CLEAR = "\x1b[H\x1b[2J"
 
 
@@ -174,4 +176,8 @@ async def _follow(state: PlanState, draw) -> None:
     try:
         await asyncio.Event().wait()  # until Ctrl-C
     finally:
-        watcher.stop()
+        # watchdog's stop joins its emitter threads without a timeout, and one busy reading
+        # can hold it: leaving a live view on Ctrl-C must not hang on that
+        stopper = threading.Thread(target=watcher.stop, name="plan-ls-watch-stop", daemon=True)
+        stopper.start()
+        stopper.join(STOP_WAIT)
