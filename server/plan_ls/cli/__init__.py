@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "plan_ls.cli.pack",
     "plan_ls.cli.sync",
     "plan_ls.cli.review",
+    "plan_ls.cli.greenfield",
 )
 
 

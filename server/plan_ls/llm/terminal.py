@@ -91,20 +91,21 @@ class Written:
 
 
 def run_generation(endpoint: Endpoint, generation: Generation, *,
-                   on_text: Callable[[str], None] | None = None,
+                   on_text: Callable[[str, Result], None] | None = None,
                    err: TextIO = sys.stderr, label: str = "answer") -> tuple[int, Result]:
     """Run one generation in a new event loop with a progress line titled `label`.
 
     Returns (exit code so far, result): EXIT_REFUSED over budget, EXIT_INTERRUPTED on
     Ctrl-C (result holds what arrived), EXIT_FAILED when the call failed or was cut,
-    else EXIT_OK. Messages go to `err`; `on_text` also sees every piece (to echo it)."""
+    else EXIT_OK. Messages go to `err`; `on_text(piece, result so far)` also sees every
+    piece (to echo it)."""
     runner = Runner(endpoint, generation)
     progress = Progress(err, label)
 
     def deliver(text: str) -> None:
         progress.add(len(text))
         if on_text is not None:
-            on_text(text)
+            on_text(text, runner.result)
 
     def on_retry(error: LlmError, delay: float, attempt: int) -> None:
         progress.done()
