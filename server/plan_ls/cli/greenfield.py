@@ -224,7 +224,7 @@ def run_brainstorm(args: argparse.Namespace) -> int:
               f"one goes to {target.name}", file=sys.stderr)
     write_atomic(target, new_transcript(idea))
     code, _complete = _ask(project, target, echo=False)
-    if code in (0, 3):
+    if code == 0 and project.endpoint_chat is not None:  # manual mode printed the prompt's
         print(target)
     return code
 

@@ -103,6 +103,7 @@ class Shaper:
         self._partial = ""
         self._lead = True  # before the first line of content
         self._chatter_checked = False
+        self._chatter: str | None = None  # a chatter line held back
         self._wrapper: str | None = None  # the enclosing fence being unwrapped
         self._inner: str | None = None  # a fence opened inside the wrapper
         self._after_wrapper = False
@@ -124,12 +125,13 @@ class Shaper:
         return "".join(out)
 
     def finish(self) -> str:
-        """The held-back last line, at the end of the stream (or after `done`)."""
-        if self.done or not self._partial:
-            self._partial = ""
-            return ""
+        """The held-back last line, at the end of the stream (or after `done`). A chatter
+        line that turned out to be the whole answer is the answer after all."""
         rest, self._partial = self._partial, ""
-        return self._line(rest, last=True)
+        out = "" if self.done or not rest else self._line(rest, last=True)
+        if self._chatter is not None and self._lead:
+            out, self._chatter = self._chatter + ("\n" + out if out else "\n"), None
+        return out
 
     # --- one line ----------------------------------------------------------------------
     def _line(self, line: str, last: bool) -> str:
@@ -143,9 +145,12 @@ class Shaper:
                 return ""
             if not self._chatter_checked:
                 self._chatter_checked = True
-                if _is_chatter(line):
-                    self.notes.append(f"the opening line {line.strip()[:60]!r}")
+                if _is_chatter(line):  # dropped once more text follows (see finish)
+                    self._chatter = line
                     return ""
+            if self._chatter is not None:
+                self.notes.append(f"the opening line {self._chatter.strip()[:60]!r}")
+                self._chatter = None
             found = fence_of(line)
             if found is not None and found[1] in _WRAPPER_LANGS and self._wrapper is None:
                 self._wrapper = found[0]
