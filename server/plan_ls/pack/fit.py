@@ -54,13 +54,13 @@ def fit(files: list[PackedFile], wrapper_tokens: int, options: PackOptions) -> F
     estimate = sum(f.tokens for f in files) + wrapper_tokens
     dropped: list[PackedFile] = []
     for f in order:
-        if estimate <= budget * 0.99:
+        if estimate <= budget:
             break
         dropped.append(f)
         estimate -= f.tokens + overhead
     # take back what still fits, the most relevant first (the note costs a little too)
     for f in reversed(list(dropped)):
-        if estimate + f.tokens + overhead <= budget * 0.99:
+        if estimate + f.tokens + overhead <= budget:
             dropped.remove(f)
             estimate += f.tokens + overhead
     while True:
@@ -77,4 +77,10 @@ def fit(files: list[PackedFile], wrapper_tokens: int, options: PackOptions) -> F
         if not rest:
             raise ValueError(f"even an empty bundle is {total:,} tokens, over --max-tokens "
                              f"{budget:,}")
-        dropped.append(rest[0])
+        # over by a little: leave out the least relevant file that covers the excess, the
+        # smallest such (the largest of the least relevant would leave a big gap)
+        over = total - budget
+        least = relevance(rest[0].path, options.tests_last)
+        group = [f for f in rest if relevance(f.path, options.tests_last) == least]
+        covering = [f for f in group if f.tokens + overhead >= over]
+        dropped.append(min(covering, key=lambda f: f.tokens) if covering else group[0])
