@@ -129,6 +129,9 @@ class Shaper:
         line that turned out to be the whole answer is the answer after all."""
         rest, self._partial = self._partial, ""
         out = "" if self.done or not rest else self._line(rest, last=True)
+        if not self.done and not self.question and not self._lead and not rest.strip():
+            out += "\n" * self._blank_pending  # the answer's own trailing blank lines
+            self._blank_pending = 0
         if self._chatter is not None and self._lead:
             out, self._chatter = self._chatter + ("\n" + out if out else "\n"), None
         return out
