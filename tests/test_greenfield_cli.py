@@ -72,6 +72,30 @@ class Terminal:
         before, _, self.screen = self.screen.partition(text)
         return before + text
 
+    def expect_any(self, texts: list[str], timeout: float = 30.0) -> str | None:
+        """Read until one of `texts` appears (returned, consumed up to it), or None when
+        the program has ended first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [(self.screen.find(x), x) for x in texts if x in self.screen]
+            if found:
+                _, text = min(found)
+                self.screen = self.screen.partition(text)[2]
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError(f"none of {texts!r} appeared:\n{self.screen}")
+            ready, _, _ = select.select([self.master], [], [], 0.2)
+            data = b""
+            if ready:
+                try:
+                    data = os.read(self.master, 4096)
+                except OSError:
+                    data = b""
+            if data:
+                self.screen += data.decode("utf-8", "replace")
+            elif self.proc.poll() is not None:
+                return None
+
     def type(self, text: str) -> None:
         os.write(self.master, text.encode())
 
