@@ -130,3 +130,15 @@ def test_an_unclosed_fence_does_not_hide_later_questions():
     transcript = parse_transcript(text)
     assert [t.number for t in transcript.turns] == [1, 2]
     assert transcript.turns[0].answer == "Yes." and transcript.waiting_turn.number == 2
+
+
+def test_a_question_without_the_echoed_interview():
+    """Small models echo the transcript ("Question 2: … Answer 2: …") around the question."""
+    shaper = Shaper(question=True)
+    text = shaper.feed("Question 2: Where are notes kept?\nAnswer 2: In a file.\n") + \
+        shaper.finish()
+    assert text == "Where are notes kept?\n" and shaper.done
+    shaper = Shaper(question=True)
+    text = shaper.feed("Answer 1: Personal notes.\n\n**Question 2:** Which OS?") + \
+        shaper.finish()
+    assert text == "Which OS?" and shaper.notes == ["the interview so far, repeated by the model"]

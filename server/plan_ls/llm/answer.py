@@ -7,7 +7,8 @@ piece by piece and hands on whole lines:
 - a leading chatter line is dropped, and so is one fence that encloses the whole answer
   (with whatever trails its closing fence);
 - in question mode only the first question is kept (with the options listed right under
-  it), capped at `max_question_chars`; the stream should then be closed (`done`);
+  it, without a "Question 2:" prefix, and never the interview echoed back), capped at
+  `max_question_chars`; the stream should then be closed (`done`);
 - a block of lines repeated three times in a row ends the answer (`repeated`).
 `FenceTracker` says whether a text ends inside an unclosed fence, so that a cut-off mark can
 close it first (else the mark renders as code).
@@ -26,6 +27,8 @@ _CHATTER = re.compile(
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)[^`]*$")
 _WRAPPER_LANGS = frozenset({"", "markdown", "md", "text", "txt"})
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,2}[.)]|[A-Da-d][.)])\s+\S")
+_ECHO = re.compile(r"^\s*(?:\*\*)?(?:answer\s*\d+|the interview so far)\s*:?", re.I)
+_NUMBERED = re.compile(r"^\s*(?:\*\*)?question(?:\s*\d+)?\s*:\s*(?:\*\*)?\s*", re.I)
 MAX_QUESTION_CHARS = 800
 _MIN_REPEAT_CHARS = 40  # a repeated block shorter than this may be legitimate (a rule, "---")
 _MAX_REPEAT_LINES = 24
@@ -207,6 +210,13 @@ class Shaper:
         if not line.strip():
             self._blank_pending += 1
             return ""
+        if _ECHO.match(line):  # the interview so far, echoed back: not part of a question
+            if self._asked or self._chars:
+                self._stop("the interview so far, repeated by the model")
+                return ""
+            self.notes.append("the interview so far, repeated by the model")
+            return ""
+        line = _NUMBERED.sub("", line, count=1)
         stop_after = False
         if self._asked:
             is_option = _LIST_ITEM.match(line) is not None
