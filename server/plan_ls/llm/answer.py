@@ -228,7 +228,8 @@ class Shaper:
             if "?" in rest:  # two questions on one line: the first only
                 line, stop_after = head + "?", True
             self._asked = True
-        blanks, self._blank_pending = "\n" * self._blank_pending, 0
+        blanks = "\n" * self._blank_pending if self._chars else ""  # none before the start
+        self._blank_pending = 0
         piece = blanks + line + end
         room = self.max_question_chars - self._chars
         if len(piece) > room:
