@@ -131,6 +131,12 @@ class Runner:
             result.error, result.cut = self._explain(err), err.reason
         except LlmError as err:
             result.error = self._explain(err)
+        except asyncio.CancelledError:
+            # cancelled from outside: the stream is closed before this task ends, so that
+            # the endpoint stops generating as soon as the caller's cancel returns
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            raise
         finally:
             stopper.cancel()
             if not task.done():
