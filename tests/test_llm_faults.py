@@ -197,3 +197,18 @@ async def test_hover_stays_fast_while_a_slow_generation_runs(client):
         await asyncio.sleep(0.02)
     assert (await task)["ok"] and len(busy) >= 20
     assert max(busy) < max(0.25, 5 * max(idle)), (idle, busy)
+
+
+async def test_a_plan_without_steps_keeps_the_old_plan(client):
+    """Replace was chosen, but the answer has no steps: the old plan is put back and the
+    answer is kept beside it (issue 18)."""
+    ws, fake = client.ws, client.fake
+    (ws / "prompt_plan.md").write_text(PLAN, encoding="utf-8")
+    client.answer = "Replace"
+    fake.add("Here are a few thoughts about the project, and no steps at all.\n")
+    result = await generate_plan(client)
+    assert not result["ok"] and result["kept"].endswith("prompt_plan.md")
+    assert plan_text(client) == PLAN
+    assert "no steps at all" in (ws / "prompt_plan-2.md").read_text(encoding="utf-8")
+    last = client.messages[-1]
+    assert last.type == t.MessageType.Warning and "prompt_plan.md is kept" in last.message
