@@ -90,7 +90,7 @@ class Generate(Feature):
             result["steps"] = len(steps)
             if not steps:
                 why = "no steps could be found in it; check the headings (## Step N: Title)"
-                await _keep_old(ls, target, result, why, old)
+                await keep_old_file(ls, target, result, why, old)
         return result
 
     async def generate_todo(self, ls: PlanServer, args: UriArgs) -> dict[str, Any]:
@@ -108,7 +108,7 @@ class Generate(Feature):
             todo = parse_todo(_read(target))
             if not todo.items:
                 result.update(items=0, unlinked=0)
-                await _keep_old(ls, target, result, "it has no `- [ ]` items to track", old)
+                await keep_old_file(ls, target, result, "it has no `- [ ]` items to track", old)
                 return result
             links = link_items(todo, parse_plan(plan))
             unlinked = sum(1 for link in links if link.step is None)
@@ -131,7 +131,7 @@ async def run_job(ls: PlanServer, job: Job) -> Outcome:
     return await run_job(ls, job, ls.get_feature(Generate).jobs)
 
 
-async def _keep_old(ls: PlanServer, target: Path, result: dict[str, Any], why: str,
+async def keep_old_file(ls: PlanServer, target: Path, result: dict[str, Any], why: str,
                     old: str) -> None:
     """A complete answer that cannot serve as the planning file replaced text that could:
     put the old text back, move the answer beside it (NAME-2.md), and warn."""
