@@ -13,7 +13,9 @@ was asked for (`questions`), the answer wrapped in one ```` ```markdown ```` fen
 a chatter line before it (`chatter`), the same text repeated until `max_tokens` runs out
 (`repeat`, finish_reason "length"), keep-alive comments while "reading the prompt" before
 the first token (`pings`, every `ping_interval` for `first_token_delay`), and the error a
-llama.cpp server sends for a prompt over its context (`overflow`, HTTP 400).
+llama.cpp server sends for a prompt over its context (`overflow`, HTTP 400), and the bare
+`[DONE]` with no finish reason that llama-cpp-python's single-slot server sends to a running
+stream when another request arrives (`preempted`, after half the text).
 The `openai` SDK talks to it through `base_url` exactly as it talks to a provider. A base
 URL with credentials (`http://user:pass@host`, see `url_with_credentials`) is accepted when
 the request carries them as HTTP Basic auth, as a proxy in front of a provider would.
@@ -36,7 +38,7 @@ import pytest
 
 FAULTS = ("500", "429", "slow", "cut", "malformed", "unknown_model", "invalid_key", "length",
           "empty", "json", "json_error", "endless", "questions", "fenced", "chatter", "repeat",
-          "pings", "overflow")
+          "pings", "overflow", "preempted")
 MORE_QUESTIONS = "\n\nAlso, who will use it day to day?\n\nAnd which database do you prefer?\n"
 CHATTER = "Sure! Here is what you asked for:\n\n"
 OVERFLOW = "the request exceeds the available context size, try increasing it"
@@ -256,13 +258,17 @@ class _Handler(BaseHTTPRequestHandler):
                 delay = 0.0
             text = _habit(reply, body)
             pieces = [] if reply.fault == "empty" else list(_split(text, reply.chunk_chars))
-            cut_at = len(pieces) // 2 if reply.fault in ("cut", "malformed") else None
+            cut_at = len(pieces) // 2 if reply.fault in ("cut", "malformed", "preempted") \
+                else None
             for i, piece in enumerate(pieces):
                 if not self._sleep_watching(delay):
                     rec.closed_by_client = time.monotonic()
                     return
                 delay = reply.token_interval
                 if i == cut_at:
+                    if reply.fault == "preempted":  # a clean end, but no finish reason
+                        self._chunk("data: [DONE]\n\n")
+                        self.wfile.write(b"0\r\n\r\n")
                     if reply.fault == "malformed":
                         self._chunk("data: {\"choices\": [{\"delta\": {\"content\": \"oops\n\n")
                         self._chunk("data: [DONE]\n\n")

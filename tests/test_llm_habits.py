@@ -142,3 +142,12 @@ def test_a_question_without_the_echoed_interview():
     text = shaper.feed("Answer 1: Personal notes.\n\n**Question 2:** Which OS?") + \
         shaper.finish()
     assert text == "Which OS?" and shaper.notes == ["the interview so far, repeated by the model"]
+
+
+async def test_a_stream_cut_by_another_request_is_named(fake_openai: FakeOpenAI):  # noqa: F811
+    """llama-cpp-python's one-slot server ends a running stream with a bare [DONE]."""
+    fake_openai.add(Reply("One two three four five six seven eight.", fault="preempted"))
+    result, _ = await run(fake_openai)
+    assert result.text and result.cut  # what arrived is kept, marked
+    assert "ended without a finish reason" in result.error
+    assert "cuts a request when another one arrives" in result.error

@@ -18,7 +18,15 @@ from dataclasses import dataclass, field, replace
 
 from plan_ls.llm.answer import FenceTracker, Shaper
 from plan_ls.llm.budget import Budget, plan_budget
-from plan_ls.llm.client import Endpoint, LlmError, OnRetry, StreamCut, Writable, stream_chat
+from plan_ls.llm.client import (
+    Endpoint,
+    LlmError,
+    OnRetry,
+    StreamCut,
+    Writable,
+    is_local_url,
+    stream_chat,
+)
 from plan_ls.llm.transcript import CUT_MARK, MarkerFilter
 
 QUESTION_TOKENS = 400  # an interview question needs no more; a looping model stops sooner
@@ -169,6 +177,13 @@ class Runner:
                     f"really has (now {budget.limits.context:,}), or shorten the input")
         if err.kind in ("empty", "no-finish") and budget.long_prompt:
             return f"{err.message}; the prompt may exceed the model's context ({tokens})"
+        if (err.kind == "no-finish" or "finish_reason \"none\"" in err.message) and \
+                is_local_url(self.endpoint.base_url):
+            # llama-cpp-python's server ends the running stream with a bare [DONE] when
+            # another request arrives (one slot): its only sign of the cut
+            return (f"{err.message}; the stream ended with no finish reason, which is how a "
+                    f"local single-slot server (llama-cpp-python) cuts a request when another "
+                    f"one arrives: run one generation at a time against it")
         if err.kind == "stalled" and not self.result.text:
             return f"{err.message} The prompt is {tokens}."
         return err.message
