@@ -278,7 +278,7 @@ def _ask(project: Project, target: Path, *, echo: bool) -> tuple[int, bool]:
     def show(text: str, so_far: Result) -> None:
         if not echo:
             return
-        if so_far.text == text:  # the first piece: the heading first
+        if so_far.chars == len(text):  # the first piece: the heading first
             print("\nThe interview is complete:" if so_far.complete
                   else f"\nQuestion {number}:", flush=True)
         sys.stdout.write(text)

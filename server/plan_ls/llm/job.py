@@ -48,7 +48,7 @@ class Result:
     """How a generation went. `text` is what was handed to on_text, in order."""
 
     budget: Budget | None = None
-    text: str = ""
+    chars: int = 0  # characters handed on so far
     complete: bool = False  # question mode: the model said the interview is complete
     finish: str = ""
     cut: str | None = None  # why the text is incomplete (the cut-off mark's reason)
@@ -56,10 +56,25 @@ class Result:
     refused: bool = False  # over budget: nothing was sent
     notes: list[str] = field(default_factory=list)  # what shaping left out
     fences: FenceTracker = field(default_factory=FenceTracker)
+    # the pieces, joined on demand: `+=` on an attribute copies the whole text every time,
+    # which an endless 2 MB answer in 40-character pieces turns into gigabytes of copying
+    _pieces: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def text(self) -> str:
+        """Everything handed to on_text, in order."""
+        if len(self._pieces) > 1:
+            self._pieces[:] = ["".join(self._pieces)]
+        return self._pieces[0] if self._pieces else ""
+
+    def add(self, text: str) -> None:
+        self._pieces.append(text)
+        self.chars += len(text)
+        self.fences.feed(text)
 
     @property
     def ok(self) -> bool:
-        return bool(self.text) and not self.cut and not self.error
+        return bool(self.chars) and not self.cut and not self.error
 
     def cut_tail(self, reason: str | None = None) -> str:
         """The cut-off mark for the text so far, after closing a fence it ends inside."""
@@ -105,10 +120,9 @@ class Runner:
 
         def deliver(text: str) -> None:
             if text:
-                if not result.text:
+                if not result.chars:
                     status("writing the answer")
-                result.text += text
-                result.fences.feed(text)
+                result.add(text)
                 on_text(text)
 
         def on_piece(text: str) -> None:
@@ -159,9 +173,9 @@ class Runner:
         result.notes = list(shaper.notes)
         if shaper.repeated:
             result.cut = result.cut or "the model began to repeat itself"
-        if result.text and result.error and not result.cut:
+        if result.chars and result.error and not result.cut:
             result.cut = "the stream broke off"  # text arrived, then the call failed
-        if not result.text and not result.error and not result.complete:
+        if not result.chars and not result.error and not result.complete:
             result.error = f"{self.endpoint.where} sent no usable text"
         return result
 
@@ -184,6 +198,6 @@ class Runner:
             return (f"{err.message}; the stream ended with no finish reason, which is how a "
                     f"local single-slot server (llama-cpp-python) cuts a request when another "
                     f"one arrives: run one generation at a time against it")
-        if err.kind == "stalled" and not self.result.text:
+        if err.kind == "stalled" and not self.result.chars:
             return f"{err.message} The prompt is {tokens}."
         return err.message
