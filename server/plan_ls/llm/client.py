@@ -275,13 +275,22 @@ async def _one_stream(sdk: Any, ep: Endpoint, messages: list[dict[str, str]],
             if "event-stream" not in ctype.lower():
                 finish = await _whole_answer(stream.response, ep, ctype, answer)
             else:
-                async for chunk in _until_silent(stream, ep, answer):
-                    for choice in chunk.choices or ():
-                        text = getattr(choice.delta, "content", None) if choice.delta else None
-                        if text:
-                            await answer.add(text)
-                        if choice.finish_reason:
-                            finish = choice.finish_reason
+                silence = _Silence(ep, answer)
+                try:
+                    async for chunk in stream:
+                        for choice in chunk.choices or ():
+                            delta = choice.delta
+                            text = getattr(delta, "content", None) if delta else None
+                            if text:
+                                await answer.add(text)
+                            if choice.finish_reason:
+                                finish = choice.finish_reason
+                except asyncio.CancelledError:
+                    if not silence.fired:
+                        raise
+                    raise silence.error() from None
+                finally:
+                    silence.close()
         except (asyncio.CancelledError, LlmError):
             raise
         except Exception as exc:
@@ -295,29 +304,47 @@ async def _one_stream(sdk: Any, ep: Endpoint, messages: list[dict[str, str]],
         await _quietly(client.close())
 
 
-async def _until_silent(stream: Any, ep: Endpoint, answer: _Answer) -> Any:
-    """The stream's events, failing when no text has come for `ep.timeout` seconds.
+class _Silence:
+    """Fails the stream when no text has come for `ep.timeout` seconds.
 
     The HTTP read timeout alone is not enough: servers send keep-alive comments while they
     read a long prompt (and events with empty deltas), which the SDK swallows, so the
-    connection is never silent even when the model writes nothing."""
-    loop = asyncio.get_running_loop()
-    events = stream.__aiter__()
-    last_size, last_text = 0, loop.time()
-    while True:
-        if answer.size != last_size:
-            last_size, last_text = answer.size, loop.time()
-        left = last_text + ep.timeout - loop.time()
-        try:
-            chunk = await asyncio.wait_for(events.__anext__(), max(left, 0.001))
-        except StopAsyncIteration:
+    connection is never silent even when the model writes nothing. One timer, re-armed
+    from the time of the last text, cancels the reading task; `fired` tells that cancel
+    apart from the caller's."""
+
+    def __init__(self, ep: Endpoint, answer: _Answer) -> None:
+        self.ep, self.answer = ep, answer
+        self.loop = asyncio.get_running_loop()
+        self.task = asyncio.current_task()
+        self.fired = False
+        self.size = answer.size
+        self.last = self.loop.time()
+        self.handle = self.loop.call_at(self.last + ep.timeout, self._check)
+
+    def _check(self) -> None:
+        now = self.loop.time()
+        if self.answer.size != self.size:
+            self.size, self.last = self.answer.size, now
+        if now - self.last >= self.ep.timeout and self.task is not None:
+            self.fired = True
+            self.task.cancel()
             return
-        except asyncio.TimeoutError:
-            what = "no more text" if answer.got_text else "nothing"
-            raise LlmError(f"{ep.where} sent {what} for {ep.timeout:g} s (timeout; "
-                           f"keep-alive messages do not count). Try again, or raise "
-                           f"planLs.llm.timeout / --timeout.", kind="stalled") from None
-        yield chunk
+        self.handle = self.loop.call_at(self.last + self.ep.timeout, self._check)
+
+    def close(self) -> None:
+        self.handle.cancel()
+
+    def error(self) -> LlmError:
+        """The timeout as an error; undoes the cancel it made (Python 3.11+ counts them)."""
+        uncancel = getattr(self.task, "uncancel", None)
+        if uncancel is not None:
+            uncancel()
+        ep = self.ep
+        what = "no more text" if self.answer.got_text else "nothing"
+        return LlmError(f"{ep.where} sent {what} for {ep.timeout:g} s (timeout; keep-alive "
+                        f"messages do not count). Try again, or raise planLs.llm.timeout / "
+                        f"--timeout.", kind="stalled")
 
 
 async def _whole_answer(response: Any, ep: Endpoint, ctype: str, answer: _Answer) -> str:
