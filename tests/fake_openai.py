@@ -8,6 +8,14 @@ an answer stopped at the token limit (`finish_reason: "length"`), an empty answe
 JSON chat completion where a stream was asked for (`json`), an error object with status 200
 (`json_error`), and a stream that never ends (`endless`: the reply's text again and again,
 as fast as the client reads, until it hangs up).
+It also has real models' habits (small local ones most of all): several questions where one
+was asked for (`questions`), the answer wrapped in one ```` ```markdown ```` fence (`fenced`),
+a chatter line before it (`chatter`), the same text repeated until `max_tokens` runs out
+(`repeat`, finish_reason "length"), keep-alive comments while "reading the prompt" before
+the first token (`pings`, every `ping_interval` for `first_token_delay`), and the error a
+llama.cpp server sends for a prompt over its context (`overflow`, HTTP 400), and the bare
+`[DONE]` with no finish reason that llama-cpp-python's single-slot server sends to a running
+stream when another request arrives (`preempted`, after half the text).
 The `openai` SDK talks to it through `base_url` exactly as it talks to a provider. A base
 URL with credentials (`http://user:pass@host`, see `url_with_credentials`) is accepted when
 the request carries them as HTTP Basic auth, as a proxy in front of a provider would.
@@ -29,7 +37,11 @@ from typing import Any
 import pytest
 
 FAULTS = ("500", "429", "slow", "cut", "malformed", "unknown_model", "invalid_key", "length",
-          "empty", "json", "json_error", "endless")
+          "empty", "json", "json_error", "endless", "questions", "fenced", "chatter", "repeat",
+          "pings", "overflow", "preempted")
+MORE_QUESTIONS = "\n\nAlso, who will use it day to day?\n\nAnd which database do you prefer?\n"
+CHATTER = "Sure! Here is what you asked for:\n\n"
+OVERFLOW = "the request exceeds the available context size, try increasing it"
 
 
 @dataclass
@@ -43,6 +55,7 @@ class Reply:
     token_interval: float = 0.0  # pause between streamed chunks
     chunk_chars: int = 0  # 0: one chunk per word
     finish: str = "stop"  # the last event's finish_reason ("length" for the fault)
+    ping_interval: float = 0.05  # for "pings": a keep-alive comment this often
 
 
 @dataclass
@@ -152,6 +165,8 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.fault == "unknown_model" or body.get("model") not in fake.models:
             return self._error(rec, 404, f"The model `{body.get('model')}` does not exist.",
                                "invalid_request_error", "model_not_found")
+        if reply.fault == "overflow":
+            return self._error(rec, 400, OVERFLOW, "exceed_context_size_error", None)
         if reply.fault == "500":
             return self._error(rec, 500, "The server had an error.", "server_error", None)
         if reply.fault == "429":
@@ -236,14 +251,24 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.fault == "endless":
                 return self._endless(rec, reply, model)
             delay = reply.first_token_delay
-            pieces = [] if reply.fault == "empty" else list(_split(reply.text, reply.chunk_chars))
-            cut_at = len(pieces) // 2 if reply.fault in ("cut", "malformed") else None
+            if reply.fault == "pings":  # "reading the prompt": comments only, no text
+                if not self._ping(reply):
+                    rec.closed_by_client = time.monotonic()
+                    return
+                delay = 0.0
+            text = _habit(reply, body)
+            pieces = [] if reply.fault == "empty" else list(_split(text, reply.chunk_chars))
+            cut_at = len(pieces) // 2 if reply.fault in ("cut", "malformed", "preempted") \
+                else None
             for i, piece in enumerate(pieces):
                 if not self._sleep_watching(delay):
                     rec.closed_by_client = time.monotonic()
                     return
                 delay = reply.token_interval
                 if i == cut_at:
+                    if reply.fault == "preempted":  # a clean end, but no finish reason
+                        self._chunk("data: [DONE]\n\n")
+                        self.wfile.write(b"0\r\n\r\n")
                     if reply.fault == "malformed":
                         self._chunk("data: {\"choices\": [{\"delta\": {\"content\": \"oops\n\n")
                         self._chunk("data: [DONE]\n\n")
@@ -256,7 +281,8 @@ class _Handler(BaseHTTPRequestHandler):
                 rec.sent_bytes += len(piece.encode())
                 if rec.first_token is None:
                     rec.first_token = time.monotonic()
-            self._event(model, {}, "length" if reply.fault == "length" else reply.finish)
+            self._event(model, {}, "length" if reply.fault in ("length", "repeat")
+                        else reply.finish)
             self._chunk("data: [DONE]\n\n")
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
@@ -286,6 +312,16 @@ class _Handler(BaseHTTPRequestHandler):
                 rec.first_token = time.monotonic()
             i += 1
 
+    def _ping(self, reply: Reply) -> bool:
+        """Keep-alive comments (`: ping`) for first_token_delay; False if the client left."""
+        deadline = time.monotonic() + reply.first_token_delay
+        while time.monotonic() < deadline:
+            self._chunk(": ping\n\n")
+            if not self._sleep_watching(min(reply.ping_interval,
+                                            max(0.0, deadline - time.monotonic()))):
+                return False
+        return True
+
     def _sleep_watching(self, seconds: float) -> bool:
         """Sleep, but wake up (returning False) as soon as the client hangs up."""
         deadline = time.monotonic() + seconds
@@ -307,6 +343,20 @@ def search_replace_edit(path: str, search: str, replace: str, intro: str = "") -
     return (f"{intro}\n\n" if intro else "") + \
         f"{path}\n```python\n<<<<<<< SEARCH\n{body}=======\n" \
         f"{replace.rstrip(chr(10))}\n>>>>>>> REPLACE\n```\n"
+
+
+def _habit(reply: Reply, body: dict[str, Any]) -> str:
+    """The reply's text as a model with the reply's habit (its fault) would send it."""
+    if reply.fault == "questions":
+        return reply.text + MORE_QUESTIONS
+    if reply.fault == "fenced":
+        return f"```markdown\n{reply.text.rstrip()}\n```\n"
+    if reply.fault == "chatter":
+        return CHATTER + reply.text
+    if reply.fault == "repeat":  # about 4 characters a token, until max_tokens is spent
+        limit = 4 * int(body.get("max_tokens") or body.get("max_completion_tokens") or 500)
+        return (reply.text * (limit // max(1, len(reply.text)) + 1))[:limit]
+    return reply.text
 
 
 def _split(text: str, size: int) -> Iterator[str]:

@@ -199,7 +199,9 @@ async def test_interview_streams_into_an_open_transcript(client: LanguageClient)
     transcript = ws / "spec-interview.md"
     transcript.write_text("", encoding="utf-8")
     uri = open_doc(client, transcript)
-    emoji_q = "Do you want 🚀 launch reminders, 📅 calendar export,\nor neither? " * 8
+    # one question over several lines (a model's several questions keep only the first)
+    emoji_q = "".join(f"Option {n}: 🚀 launch reminders, 📅 calendar export, 🧠 insights,\n"
+                      for n in range(6)) + "or none of them?"
     fake.add(Reply(emoji_q, chunk_chars=7, token_interval=0.002))
     client.answer = "Replace"
     await run(client, "planLs.brainstorm", idea="Habits 🧠 with streaks")

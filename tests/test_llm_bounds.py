@@ -34,7 +34,10 @@ SPEC = "# Spec\n\nA kitchen timer that speaks the minutes left.\n"
 PLAN = "".join(f"## Step {n}: Piece {n}\n\n```text\nWrite the tests for piece {n}, make them "
                f"pass, then call it from the main loop.\n```\n\n" for n in range(1, 31))
 OLD_PLAN = "# Plan written by hand\n\n## Step 1: Keep me\n\n```text\nMine.\n```\n"
-ENDLESS = "The timer rings and the model keeps talking about it, line after line.\n"
+# 30 different lines round and round: a period too long to be taken for a model looping
+# (which llm/answer.py stops at once)
+ENDLESS = "".join(f"The timer rings ({n}) and the model keeps talking about it.\n"
+                  for n in range(30))
 MARK = "> ✂ **plan-ls: cut off here**"
 
 

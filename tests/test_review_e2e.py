@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+from pathlib import Path
 
 import pytest
 import pytest_lsp
@@ -187,6 +188,15 @@ async def test_issues_and_missing_tests_reuse_the_bundle(client: LanguageClient)
     assert result["ok"] and result["path"] == str(ws / "issues-2.md")
     assert (ws / "output.txt").stat().st_mtime_ns > made
     assert "issues.md already has content" in client.message_requests[-1].message
+
+    # Replace, but the answer has no issues: issues.md is put back, the answer kept beside it
+    client.answer = "Replace"
+    fake.add("I could not find anything worth filing.\n")
+    result = await run(client, "planLs.issues")
+    assert not result["ok"] and result["kept"] == str(ws / "issues.md")
+    assert (ws / "issues.md").read_text(encoding="utf-8") == ISSUES
+    assert "worth filing" in Path(result["path"]).read_text(encoding="utf-8")
+    assert "issues.md is kept" in client.messages[-1].message
 
 
 NO_KEY_ENV = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}

@@ -45,6 +45,9 @@ class LlmSettings:
     # one answer's size in UTF-8 bytes; past it the stream is closed and the text marked as
     # cut off, so that an endless answer cannot grow the server or the file without bound
     maxAnswerBytes: int = 2_000_000  # noqa: N815
+    # the model's context window in tokens; 0: from a table of well-known model names,
+    # else 128k (llm/budget.py). Prompts that leave no room for an answer are refused.
+    contextTokens: int = 0  # noqa: N815
 
     @property
     def plan_model(self) -> str:

@@ -6,7 +6,7 @@
 export const SERVER_SETTINGS = [
   'files.spec', 'files.plan', 'files.todo', 'files.interview',
   'llm.baseUrl', 'llm.model', 'llm.planModel', 'llm.apiKeyEnv', 'llm.mode',
-  'llm.temperature', 'llm.timeout', 'llm.maxAnswerBytes',
+  'llm.temperature', 'llm.timeout', 'llm.maxAnswerBytes', 'llm.contextTokens',
   'user', 'symbols', 'progressDisplay', 'plans',
   'run.agent', 'run.test', 'run.retries', 'run.timeout',
 ] as const;

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "plan_ls.cli.review",
     "plan_ls.cli.git",
     "plan_ls.cli.run",
+    "plan_ls.cli.greenfield",
 )
 
 

@@ -39,6 +39,12 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument(
         "--no-cache", action="store_true", help="count every file's tokens afresh (no cache)"
     )
+    p.add_argument("--max-tokens", type=int, metavar="N",
+                   help="leave files out (generated and vendored first, then tests, then the "
+                        "largest) until the bundle has at most N tokens; the bundle says it "
+                        "is partial")
+    p.add_argument("--tests-last", action="store_true",
+                   help="with --max-tokens: leave tests out last instead of first")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
 
@@ -86,6 +92,12 @@ def summary(result: PackResult) -> str:
         shown = ", ".join(f"{c.path} (from {c.encoding})" for c in result.converted[:10])
         more = f" and {len(result.converted) - 10} more" if len(result.converted) > 10 else ""
         lines.append(f"Converted to UTF-8: {shown}{more}")
+    if result.dropped:
+        shown = ", ".join(f"{f.path} ({f.tokens:,})" for f in result.dropped[:20])
+        more = f" and {len(result.dropped) - 20} more" if len(result.dropped) > 20 else ""
+        lines.append(f"Partial: {len(result.dropped)} files "
+                     f"({sum(f.tokens for f in result.dropped):,} tokens) left out to fit "
+                     f"--max-tokens {result.max_tokens:,}: {shown}{more}")
     if result.secrets:
         lines.append(f"Secrets found ({len(result.secrets)}), their files were left out:")
         for s in result.secrets:
@@ -113,7 +125,12 @@ def run(args: argparse.Namespace) -> int:
         encoding=args.encoding,
         use_gitignore=not args.no_gitignore,
         token_cache=not args.no_cache,
+        max_tokens=args.max_tokens,
+        tests_last=args.tests_last,
     )
+    if args.max_tokens is not None and args.max_tokens < 1:
+        print("plan-ls pack: --max-tokens must be more than 0", file=sys.stderr)
+        return 2
     bar = _Bar(sys.stderr)
     try:
         result = pack_repository(root, options, progress=bar)

@@ -3,7 +3,9 @@
 Exit codes: 0 done; 1 the model call or a `gh` call failed, or the answer is empty or
 incomplete (cut off, over --max-answer-bytes, stopped at the model's output limit); what
 arrived / what was filed is kept, and running again resumes; 2 bad usage or input (no such
-directory, no issues.md, `gh` missing or not logged in); 130 interrupted.
+directory, no issues.md, `gh` missing or not logged in) or a prompt over the model's context
+(refused, with the `pack --max-tokens` that fits); 3 the answer has no findings (kept
+beside the old file, which stays); 130 interrupted.
 """
 
 from __future__ import annotations

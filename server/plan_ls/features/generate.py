@@ -84,12 +84,13 @@ class Generate(Feature):
             ls, args.uri, source="spec", target="plan", template=f"plan-{flavour}",
             empty="spec.md is empty: write or compile the spec first",
             action=f"plan-{flavour}", title=f"Generating the prompt plan ({label})")
+        old = result.pop("_old", "")
         if result.get("ok") and target is not None:
             steps = parse_plan(_read(target)).steps
             result["steps"] = len(steps)
             if not steps:
-                message(ls, t.MessageType.Warning, f"{target.name} was written, but no steps "
-                        "could be found in it; check the headings (## Step N: Title)")
+                why = "no steps could be found in it; check the headings (## Step N: Title)"
+                await keep_old_file(ls, target, result, why, old)
         return result
 
     async def generate_todo(self, ls: PlanServer, args: UriArgs) -> dict[str, Any]:
@@ -102,8 +103,13 @@ class Generate(Feature):
             ls, args.uri, source="plan", target="todo", template="todo-checklist",
             empty="prompt_plan.md is empty: generate the plan first",
             action="todo", title="Generating todo.md")
+        old = result.pop("_old", "")
         if result.get("ok") and target is not None:
             todo = parse_todo(_read(target))
+            if not todo.items:
+                result.update(items=0, unlinked=0)
+                await keep_old_file(ls, target, result, "it has no `- [ ]` items to track", old)
+                return result
             links = link_items(todo, parse_plan(plan))
             unlinked = sum(1 for link in links if link.step is None)
             result.update(items=len(todo.items), unlinked=unlinked)
@@ -125,6 +131,30 @@ async def run_job(ls: PlanServer, job: Job) -> Outcome:
     return await run_job(ls, job, ls.get_feature(Generate).jobs)
 
 
+async def keep_old_file(ls: PlanServer, target: Path, result: dict[str, Any], why: str,
+                    old: str) -> None:
+    """A complete answer that cannot serve as the planning file replaced text that could:
+    put the old text back, move the answer beside it (NAME-2.md), and warn."""
+    from plan_ls.features.edits import write_document
+    from plan_ls.fileio import write_atomic
+
+    if not old.strip():
+        message(ls, t.MessageType.Warning, f"{target.name} was written, but {why}")
+        return
+    answer = current_text(ls, target) or ""
+    aside = sibling(target)
+    try:
+        write_atomic(ls.writable(aside, aside.name), answer)
+        await write_document(ls, target, old)
+    except (OSError, OutsideWorkspace) as exc:
+        message(ls, t.MessageType.Error, f"{target.name} was written, but {why}; putting "
+                f"the old text back failed: {exc}")
+        return
+    result.update(ok=False, path=str(aside), kept=str(target))
+    message(ls, t.MessageType.Warning, f"the answer has a problem: {why}. {target.name} is "
+            f"kept as it was; the answer is in {aside.name}")
+
+
 async def _generate(ls: PlanServer, uri: str, *, source: str, target: str, template: str,
                     empty: str, action: str, title: str,
                     ) -> tuple[dict[str, Any], Path | None, str]:
@@ -144,10 +174,14 @@ async def _generate(ls: PlanServer, uri: str, *, source: str, target: str, templ
         prompt = render_template(template, {**values_for(ls), source: text}, ls.root)
     except TemplateError as exc:
         return _refused(ls, str(exc)), None, text
+    old = current_text(ls, path) or ""  # put back if the answer turns out unusable
     outcome = await run_job(ls, Job(action=action, title=title, prompt=prompt, planning=True,
                                     target=path, replace=True))
     # manual mode wrote the prompt only: the target is as it was, nothing to check in it
-    return outcome.as_dict(), path if outcome.ok and not outcome.manual else None, text
+    result = outcome.as_dict()
+    if outcome.ok and not outcome.manual:
+        result["_old"] = old
+    return result, path if outcome.ok and not outcome.manual else None, text
 
 
 # --- code actions -------------------------------------------------------------------------

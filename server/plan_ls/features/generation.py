@@ -1,5 +1,7 @@
 """One LLM action from prompt to the editor's document: progress, cancel, streaming, messages,
-manual mode. (The LLM client itself, llm/, knows no editor.)
+manual mode. (The LLM client itself, llm/, knows no editor.) The generation itself (budget,
+max_tokens, shaping the answer, explaining failures) is llm/job.py's Runner, which the
+terminal's commands share: only where the text goes differs.
 
 The command handler awaits `run_job`, but everything in it is asynchronous, so hover, code
 actions and diagnostics are served while it runs. Cancelling (the progress's cancel button,
@@ -25,8 +27,7 @@ from lsprotocol import types as t
 from plan_ls.confinement import OutsideWorkspace
 from plan_ls.features.stream_writer import StreamWriter
 from plan_ls.fileio import write_atomic
-from plan_ls.llm.client import Endpoint, LlmError, StreamCut, resolve_endpoint, stream_chat
-from plan_ls.llm.transcript import CUT_MARK, MarkerFilter
+from plan_ls.llm.client import Endpoint, LlmError, resolve_endpoint
 from plan_ls.server import PlanServer
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,17 @@ async def run_job(ls: PlanServer, job: Job, jobs: Jobs) -> Outcome:
 
 
 async def _stream_job(ls: PlanServer, job: Job, endpoint: Endpoint) -> Outcome:
+    from plan_ls.llm.budget import OverBudget
+    from plan_ls.llm.job import Generation, Runner
+
+    outcome = Outcome(path=str(job.target))
+    runner = Runner(endpoint, Generation(job.prompt, question=job.interview))
+    try:  # counted before anything is sent: a prompt over the context is refused
+        runner.prepare()
+    except OverBudget as exc:
+        outcome.error = f"{job.title} refused: {exc.message}"
+        message(ls, t.MessageType.Error, outcome.error)
+        return outcome
     progress = _Progress(ls)
     await progress.begin(job.title, f"asking {endpoint.model}")
     cancel = asyncio.Event()
@@ -105,29 +117,25 @@ async def _stream_job(ls: PlanServer, job: Job, endpoint: Endpoint) -> Outcome:
     _on_request_cancel(ls, cancel.set)
 
     writer = StreamWriter(ls, job.target, job.base, job.head, replace=job.replace)
-    marker = MarkerFilter() if job.interview else None
-    outcome = Outcome(path=str(job.target))
 
     def on_text(text: str) -> None:
-        if marker is not None:
-            text = marker.feed(text)
-            if marker.complete and not writer.started and not outcome.complete:
-                outcome.complete = True
-                writer.head = job.complete_head
+        if runner.result.complete and not writer.started and not outcome.complete:
+            outcome.complete = True
+            writer.head = job.complete_head
         if writer.error:
             cancel.set()
         elif text:
-            if not writer.started and not writer.pending:
-                progress.report(f"writing {job.target.name}")
             writer.feed(text)
+
+    def on_status(text: str) -> None:
+        progress.report(f"writing {job.target.name}" if text.startswith("writing") else text)
 
     def on_retry(err: LlmError, delay: float, attempt: int) -> None:
         progress.report(f"{err.message}; retry {attempt} in {delay:.1f} s")
 
     loop = asyncio.get_running_loop()
-    task = loop.create_task(stream_chat(endpoint, [{"role": "user", "content": job.prompt}],
-                                        on_text, on_retry=on_retry,
-                                        writable=writer.writable))
+    task = loop.create_task(runner.run(on_text, on_status=on_status, on_retry=on_retry,
+                                       writable=writer.writable))
     waiter = loop.create_task(cancel.wait())
     cut_reason = ""
     try:
@@ -137,23 +145,21 @@ async def _stream_job(ls: PlanServer, job: Job, endpoint: Endpoint) -> Outcome:
             outcome.cancelled = not writer.error
             cut_reason = writer.error or "cancelled"
         try:
-            await task
-            if marker is not None:
-                on_text(marker.flush())
-                if outcome.complete and not writer.started:
-                    writer.feed("The model has what it needs to write the specification.")
+            result = await task
+            outcome.error = result.error
+            cut_reason = result.cut or ""
         except asyncio.CancelledError:
             if not outcome.cancelled and not writer.error:
                 raise  # we were cancelled ourselves (shutdown)
-        except StreamCut as err:
-            outcome.error, cut_reason = err.message, err.reason
-        except LlmError as err:
-            outcome.error = err.message
     finally:
         waiter.cancel()
         if not task.done():
             task.cancel()
-    tail = CUT_MARK.format(reason=cut_reason) if cut_reason else \
+    if runner.result.complete and not outcome.complete and not writer.started:
+        outcome.complete = True
+        writer.head = job.complete_head
+        writer.feed("The model has what it needs to write the specification.")
+    tail = runner.result.cut_tail(cut_reason) if cut_reason else \
         (job.complete_tail if outcome.complete else job.tail)
     await writer.close(tail)
     outcome.chars = writer.written

@@ -17,7 +17,7 @@ from lsprotocol import types as t
 from plan_ls.confinement import OutsideWorkspace
 from plan_ls.features.arguments import command, folder_argument, path_field
 from plan_ls.features.feature import Feature
-from plan_ls.features.generate import choose_target, message, run_job, values_for
+from plan_ls.features.generate import choose_target, keep_old_file, message, run_job, values_for
 from plan_ls.fileio import UnreadableFile, read_text
 from plan_ls.server import PlanServer
 
@@ -141,6 +141,7 @@ async def generate(ls: PlanServer, args: RootArgs, kind: Kind) -> dict[str, Any]
     except TemplateError as exc:
         message(ls, t.MessageType.Warning, str(exc))
         return {"ok": False, "error": str(exc)}
+    old = read_or_empty(target)  # put back if the answer has no findings
     outcome = await run_job(ls, Job(action=kind.template, title=kind.title, prompt=prompt,
                                     planning=True, target=target, replace=True))
     result = outcome.as_dict()
@@ -149,12 +150,25 @@ async def generate(ls: PlanServer, args: RootArgs, kind: Kind) -> dict[str, Any]
     if shown:
         result["uri"] = ls.uri_of(Path(shown))  # what a client should open
     if outcome.ok and not outcome.manual:
-        result.update(_check_answer(ls, target, kind))
+        checked = _check_answer(ls, target, kind, quiet=bool(old.strip()))
+        result.update(checked)
+        if old.strip() and (checked.get("items") == 0 or checked.get("issues") == 0):
+            what = "no `## Title` sections" if kind.name == "issues" else "no `- [ ]` items"
+            await keep_old_file(ls, target, result, f"it has {what}", old)
     return result
 
 
-def _check_answer(ls: PlanServer, target: Path, kind: Kind) -> dict[str, Any]:
-    """Count the answer's items and warn when it lost the shape the tools rely on."""
+def read_or_empty(path: Path) -> str:
+    try:
+        return read_text(path)
+    except (OSError, UnreadableFile):
+        return ""
+
+
+def _check_answer(ls: PlanServer, target: Path, kind: Kind,
+                  quiet: bool = False) -> dict[str, Any]:
+    """Count the answer's items and warn when it lost the shape the tools rely on (not
+    when `quiet`: the caller puts the old file back and says so)."""
     from plan_ls.model.todo import parse_todo
     from plan_ls.review.findings import parse_findings
     from plan_ls.review.issues import parse_issues
@@ -166,12 +180,12 @@ def _check_answer(ls: PlanServer, target: Path, kind: Kind) -> dict[str, Any]:
     items = parse_todo(text).total
     if kind.name == "issues":
         issues = parse_issues(text)
-        if not issues:
+        if not issues and not quiet:
             message(ls, t.MessageType.Warning, f"{target.name} was written, but it has no "
                     "`## Title` sections, so `plan-ls issues post` would file nothing")
         return {"items": items, "issues": len(issues)}
     placed = len(parse_findings(text))
-    if items == 0:
+    if items == 0 and not quiet:
         message(ls, t.MessageType.Warning,
                 f"{target.name} was written, but it has no `- [ ]` items to track")
     elif placed < items:

@@ -53,6 +53,9 @@ class Endpoint:
     timeout: float = 120.0
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     api_key: str = field(default="", repr=False)
+    max_tokens: int | None = None  # the answer's cap in tokens (llm/budget.py), if any
+    max_tokens_param: str = "max_tokens"  # "max_completion_tokens" for reasoning models
+    context_tokens: int = 0  # planLs.llm.contextTokens (0: from the model's name)
 
     @property
     def shown_url(self) -> str:
@@ -103,19 +106,24 @@ def resolve_endpoint(llm: LlmSettings, env: Mapping[str, str], *,
                     model=llm.plan_model if planning else llm.model,
                     key_env=llm.apiKeyEnv, temperature=llm.temperature,
                     timeout=max(1.0, llm.timeout), api_key=key,
-                    max_answer_bytes=max(MIN_ANSWER_BYTES, llm.maxAnswerBytes))
+                    max_answer_bytes=max(MIN_ANSWER_BYTES, llm.maxAnswerBytes),
+                    context_tokens=max(0, getattr(llm, "contextTokens", 0)))
 
 
 class LlmError(Exception):
     """A failed call, with a message fit for `window/showMessage` (never the key)."""
 
     def __init__(self, message: str, *, retry_after: float | None = None,
-                 retryable: bool = False, status: int | None = None) -> None:
+                 retryable: bool = False, status: int | None = None,
+                 kind: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.retry_after = retry_after
         self.status = status
+        # "overflow": the prompt exceeded the context; "empty": no text; "no-finish": the
+        # stream ended without a finish reason; "stalled": no text for `timeout` seconds
+        self.kind = kind
 
 
 class StreamCut(LlmError):
@@ -126,8 +134,8 @@ class StreamCut(LlmError):
     """
 
     def __init__(self, message: str, *, reason: str = "the stream broke off",
-                 status: int | None = None) -> None:
-        super().__init__(message, status=status)
+                 status: int | None = None, kind: str = "") -> None:
+        super().__init__(message, status=status, kind=kind)
         self.reason = reason
 
 
@@ -178,7 +186,7 @@ async def stream_chat(ep: Endpoint, messages: list[dict[str, str]], on_text: OnT
         except LlmError as err:
             if delivered or not err.retryable or attempt >= MAX_RETRIES:
                 if delivered and not isinstance(err, StreamCut):
-                    raise StreamCut(err.message, status=err.status) from err
+                    raise StreamCut(err.message, status=err.status, kind=err.kind) from err
                 if err.retryable and attempt:
                     err.message += f" (gave up after {attempt + 1} attempts)"
                 raise
@@ -230,9 +238,10 @@ class _Answer:
         ep = self.ep
         if not self.got_text:
             raise LlmError(f"{ep.where} sent an empty answer (finish_reason "
-                           f"\"{finish or 'none'}\"); nothing was written")
+                           f"\"{finish or 'none'}\"); nothing was written", kind="empty")
         if not finish:
-            raise StreamCut(f"the answer from {ep.where} ended without a finish reason")
+            raise StreamCut(f"the answer from {ep.where} ended without a finish reason",
+                            kind="no-finish")
         if finish == "length":
             raise StreamCut(f"the answer from {ep.where} stopped at the model's output limit "
                             f"(finish_reason \"length\"), so it is incomplete",
@@ -254,21 +263,34 @@ async def _one_stream(sdk: Any, ep: Endpoint, messages: list[dict[str, str]],
     stream = None
     finish = ""
     answer = _Answer(ep, on_text, writable)
+    extra: dict[str, Any] = {}
+    if ep.max_tokens:
+        extra[ep.max_tokens_param] = ep.max_tokens
     try:
         try:
             stream = await client.chat.completions.create(
-                model=ep.model, messages=messages, temperature=ep.temperature, stream=True)
+                model=ep.model, messages=messages, temperature=ep.temperature, stream=True,
+                **extra)
             ctype = stream.response.headers.get("content-type", "")
             if "event-stream" not in ctype.lower():
                 finish = await _whole_answer(stream.response, ep, ctype, answer)
             else:
-                async for chunk in stream:
-                    for choice in chunk.choices or ():
-                        text = getattr(choice.delta, "content", None) if choice.delta else None
-                        if text:
-                            await answer.add(text)
-                        if choice.finish_reason:
-                            finish = choice.finish_reason
+                silence = _Silence(ep, answer)
+                try:
+                    async for chunk in stream:
+                        for choice in chunk.choices or ():
+                            delta = choice.delta
+                            text = getattr(delta, "content", None) if delta else None
+                            if text:
+                                await answer.add(text)
+                            if choice.finish_reason:
+                                finish = choice.finish_reason
+                except asyncio.CancelledError:
+                    if not silence.fired:
+                        raise
+                    raise silence.error() from None
+                finally:
+                    silence.close()
         except (asyncio.CancelledError, LlmError):
             raise
         except Exception as exc:
@@ -280,6 +302,49 @@ async def _one_stream(sdk: Any, ep: Endpoint, messages: list[dict[str, str]],
         if stream is not None:
             await _quietly(stream.close())
         await _quietly(client.close())
+
+
+class _Silence:
+    """Fails the stream when no text has come for `ep.timeout` seconds.
+
+    The HTTP read timeout alone is not enough: servers send keep-alive comments while they
+    read a long prompt (and events with empty deltas), which the SDK swallows, so the
+    connection is never silent even when the model writes nothing. One timer, re-armed
+    from the time of the last text, cancels the reading task; `fired` tells that cancel
+    apart from the caller's."""
+
+    def __init__(self, ep: Endpoint, answer: _Answer) -> None:
+        self.ep, self.answer = ep, answer
+        self.loop = asyncio.get_running_loop()
+        self.task = asyncio.current_task()
+        self.fired = False
+        self.size = answer.size
+        self.last = self.loop.time()
+        self.handle = self.loop.call_at(self.last + ep.timeout, self._check)
+
+    def _check(self) -> None:
+        now = self.loop.time()
+        if self.answer.size != self.size:
+            self.size, self.last = self.answer.size, now
+        if now - self.last >= self.ep.timeout and self.task is not None:
+            self.fired = True
+            self.task.cancel()
+            return
+        self.handle = self.loop.call_at(self.last + self.ep.timeout, self._check)
+
+    def close(self) -> None:
+        self.handle.cancel()
+
+    def error(self) -> LlmError:
+        """The timeout as an error; undoes the cancel it made (Python 3.11+ counts them)."""
+        uncancel = getattr(self.task, "uncancel", None)
+        if uncancel is not None:
+            uncancel()
+        ep = self.ep
+        what = "no more text" if self.answer.got_text else "nothing"
+        return LlmError(f"{ep.where} sent {what} for {ep.timeout:g} s (timeout; keep-alive "
+                        f"messages do not count). Try again, or raise planLs.llm.timeout / "
+                        f"--timeout.", kind="stalled")
 
 
 async def _whole_answer(response: Any, ep: Endpoint, ctype: str, answer: _Answer) -> str:
@@ -351,6 +416,9 @@ def explain(sdk: Any, ep: Endpoint, exc: BaseException) -> LlmError:
         if status >= 500:
             return LlmError(f"{where} failed with HTTP {status}: {detail}", status=status,
                             retryable=True, retry_after=_retry_after(exc))
+        if _is_overflow(code, detail):
+            return LlmError(f"the prompt does not fit the context window of {where} "
+                            f"(HTTP {status}): {detail}", status=status, kind="overflow")
         return LlmError(f"{where} rejected the request (HTTP {status}): {detail}",
                         status=status)
     if isinstance(exc, sdk.APITimeoutError):
@@ -368,6 +436,17 @@ def explain(sdk: Any, ep: Endpoint, exc: BaseException) -> LlmError:
         return LlmError(f"{where} sent a malformed stream event ({_scrub(str(exc), ep)})")
     return LlmError(f"calling {where} failed: {type(exc).__name__}: {_scrub(str(exc), ep)}",
                     retryable=_is_transport_error(exc))
+
+
+_OVERFLOW = re.compile(r"context (?:length|size|window)|exceeds? the (?:available )?context|"
+                       r"too many tokens|maximum context|prompt is too long", re.I)
+
+
+def _is_overflow(code: str, detail: str) -> bool:
+    """An error that says the prompt is larger than the model's context (OpenAI's code,
+    llama.cpp's and vLLM's messages)."""
+    return code in ("context_length_exceeded", "exceed_context_size_error") or \
+        _OVERFLOW.search(detail) is not None
 
 
 def _is_transport_error(exc: BaseException) -> bool:

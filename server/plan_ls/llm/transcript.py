@@ -31,6 +31,7 @@ _HEADING = re.compile(r"^##\s+(.*?)\s*#*\s*$")
 _QUESTION = re.compile(r"^question\s+(\d+)\b", re.I)
 _SEPARATORS = " \t:.-—–\n"
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
+_STRUCTURE = re.compile(r"^##\s+(?:question\s+\d+\b|idea\s*$|interview complete\b)", re.I)
 
 
 @dataclass
@@ -104,6 +105,10 @@ def parse_transcript(text: str) -> Transcript:
     for n, line in enumerate(text.lstrip("\ufeff").replace("\r\n", "\n").split("\n")):
         if line.lstrip().startswith(("```", "~~~")):
             in_fence = not in_fence
+        elif in_fence and _STRUCTURE.match(line):
+            # a fence a question or answer left open ends at the transcript's next section:
+            # else one unclosed fence would hide every later question
+            in_fence = False
         m = None if in_fence else _HEADING.match(line)
         if m:
             sections.append((m.group(1), n, []))

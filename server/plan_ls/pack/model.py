@@ -33,6 +33,10 @@ class PackOptions:
     cache_dir: Path | None = None  # None: $PLAN_LS_CACHE_DIR, else ~/.cache/plan-ls
     write: bool = True  # False: build the bundle in memory only (PackResult.text)
     workers: int | None = None  # None: a sensible default for this machine
+    # the most tokens the whole bundle may have (None: no limit); files are left out to fit,
+    # the least relevant and largest first (pack/fit.py), and the bundle says it is partial
+    max_tokens: int | None = None
+    tests_last: bool = False  # when fitting: leave tests out last instead of first
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ class PackResult:
     text: str = field(default="", repr=False)
     written: bool = False
     converted: list[Converted] = field(default_factory=list)  # packed files that were not UTF-8
+    dropped: list[PackedFile] = field(default_factory=list)  # left out to fit max_tokens
+    max_tokens: int | None = None
 
     def largest(self, n: int = 10) -> list[PackedFile]:
         return sorted(self.files, key=lambda f: (-f.tokens, f.path))[:n]
@@ -92,4 +98,6 @@ class PackResult:
             "largest": [{"path": f.path, "tokens": f.tokens} for f in self.largest(top)],
             "secrets": [{"path": s.path, "line": s.line, "kind": s.kind} for s in self.secrets],
             "converted": [{"path": c.path, "encoding": c.encoding} for c in self.converted],
+            "max_tokens": self.max_tokens,
+            "dropped": [{"path": f.path, "tokens": f.tokens} for f in self.dropped],
         }

@@ -74,6 +74,14 @@ def pack_repository(
     if options.count_tokens:
         # Counted apart from the contents: off by at most a token or two per file boundary.
         bundle_tokens += tokens.counter(options.encoding)("".join(wrapper))
+    dropped: list[PackedFile] = []
+    if options.max_tokens is not None and bundle_tokens > options.max_tokens:
+        from .fit import fit
+
+        fitted = fit(files, bundle_tokens - file_tokens, options)
+        files, dropped, text, bundle_tokens = (fitted.files, fitted.dropped, fitted.text,
+                                               fitted.tokens)
+        file_tokens = sum(f.tokens for f in files)
     if options.write:
         write_atomic(output, text)
 
@@ -88,4 +96,6 @@ def pack_repository(
         text=text,
         written=options.write,
         converted=converted,
+        dropped=dropped,
+        max_tokens=options.max_tokens,
     )

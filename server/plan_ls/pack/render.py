@@ -52,14 +52,23 @@ def tree(paths: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def _summary(files: Sequence[PackedFile], tokens: int, encoding: str) -> str:
+def _summary(files: Sequence[PackedFile], tokens: int, encoding: str, partial: str) -> str:
     return (
         "This file is a packed copy of a repository, made by plan-ls for an LLM to read.\n"
         f"It holds {len(files)} files ({tokens} tokens, {encoding}); paths are relative to the "
         "repository root.\n"
         "Left out: ignored files, binaries, lock files, oversized files and anything that "
-        "looked like a secret."
+        "looked like a secret." + (f"\n{partial}" if partial else "")
     )
+
+
+def partial_note(dropped: Sequence[str], budget: int, shown: int = 40) -> str:
+    """The sentence that says a bundle is partial: how many files were left out to fit
+    `budget` tokens, and the first `shown` of their paths."""
+    names = ", ".join(dropped[:shown])
+    more = f" and {len(dropped) - shown} more" if len(dropped) > shown else ""
+    return (f"PARTIAL BUNDLE: {len(dropped)} more files were left out to fit within {budget} "
+            f"tokens, so conclusions about the whole repository are uncertain: {names}{more}.")
 
 
 def _with_newline(text: str) -> str:
@@ -67,7 +76,7 @@ def _with_newline(text: str) -> str:
 
 
 def render_parts(
-    files: Sequence[PackedFile], style: Style, tokens: int, encoding: str
+    files: Sequence[PackedFile], style: Style, tokens: int, encoding: str, partial: str = ""
 ) -> tuple[list[str], list[str]]:
     """The bundle as (all parts in order, the parts that are not file contents).
 
@@ -82,7 +91,7 @@ def render_parts(
         if is_wrapper:
             wrapper.append(text)
 
-    summary = _summary(files, tokens, encoding)
+    summary = _summary(files, tokens, encoding, partial)
     listing = tree([f.path for f in files])
     if style == "plain":
         add(f"{summary}\n\n{_RULE}\nDirectory structure\n{_RULE}\n{listing}\n")

@@ -7,7 +7,6 @@ prompt goes to `.plan-ls/prompts-out/<template>.md` and its path is printed.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -18,7 +17,7 @@ from plan_ls.review.bundle import Kind, get_bundle, project_values, sibling
 from plan_ls.settings import FileSettings, LlmSettings
 
 PROMPTS_OUT = Path(".plan-ls") / "prompts-out"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_WARNED = 0, 1, 2, 130, 3
 
 
 def llm_settings(env: Mapping[str, str], *, base_url: str | None = None,
@@ -69,25 +68,6 @@ class Options:
     files: FileSettings | None = None  # where the planning files are (the settings)
 
 
-class _Progress:
-    """`code-review.md: 1,234 characters` redrawn in place on a terminal."""
-
-    def __init__(self, stream: TextIO, name: str) -> None:
-        self.stream, self.name, self.chars = stream, name, 0
-        self.tty = stream.isatty()
-
-    def add(self, n: int) -> None:
-        self.chars += n
-        if self.tty:
-            self.stream.write(f"\r{self.name}: {self.chars:,} characters")
-            self.stream.flush()
-
-    def done(self) -> None:
-        if self.tty and self.chars:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-
-
 def generate(root: Path, kind: Kind, llm: LlmSettings, env: Mapping[str, str],
              options: Options, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     from plan_ls.confinement import OutsideWorkspace, confine
@@ -129,58 +109,49 @@ def generate(root: Path, kind: Kind, llm: LlmSettings, env: Mapping[str, str],
 
     if not options.replace and target.exists() and target.stat().st_size:
         target = sibling(target)
-    code, wrote = _stream(endpoint, prompt, target, kind, err)
-    if wrote:
-        print(target, file=out)
-    return code
+    refusal = _over_budget(endpoint, prompt, bundle.text)
+    if refusal:
+        print(f"plan-ls {kind.name}: refused: {refusal}", file=err)
+        return EXIT_USAGE
+    from plan_ls.llm.job import Generation
+    from plan_ls.llm.terminal import write_answer
+
+    written = write_answer(endpoint, Generation(prompt), target, err=err,
+                           check=lambda text: _unusable(text, kind),
+                           command=f"plan-ls {kind.name}")
+    if written.path is not None:
+        print(written.path, file=out)
+        if written.code == EXIT_OK:
+            print(f"wrote {written.path.name}: {summary(written.path, kind)}", file=err)
+    return written.code
 
 
-def _stream(endpoint, prompt: str, target: Path, kind: Kind, err: TextIO) -> tuple[int, bool]:
-    """Stream the answer into `target`, created with the first text (an answer that never
-    brings any leaves an existing file as it was). Returns the exit code and whether the
-    file was written."""
-    from plan_ls.llm.client import LlmError, StreamCut, stream_chat
-    from plan_ls.llm.transcript import CUT_MARK  # the editor's mark, so both read the same
+def _over_budget(endpoint, prompt: str, bundle: str) -> str | None:
+    """Why the prompt cannot be sent (over the model's context), with the --max-tokens that
+    would make the bundle fit; None when it fits."""
+    from plan_ls.llm.budget import OverBudget, count_tokens, margin, plan_budget
 
-    progress = _Progress(err, target.name)
-    handle: TextIO | None = None
-
-    def on_text(text: str) -> None:
-        nonlocal handle
-        if handle is None:  # the file appears with the first text, not before
-            handle = target.open("w", encoding="utf-8", newline="")
-        handle.write(text)
-        handle.flush()
-        progress.add(len(text))
-
-    def on_retry(error: LlmError, delay: float, attempt: int) -> None:
-        print(f"{error.message}; retry {attempt} in {delay:.1f} s", file=err)
-
-    messages = [{"role": "user", "content": prompt}]
-    code, cut = EXIT_OK, ""
     try:
-        asyncio.run(stream_chat(endpoint, messages, on_text, on_retry=on_retry))
-    except StreamCut as exc:
-        code, cut = EXIT_FAILED, exc.reason
-        print(f"plan-ls {kind.name}: {exc.message}", file=err)
-    except LlmError as exc:
-        code = EXIT_FAILED
-        print(f"plan-ls {kind.name}: {exc.message}", file=err)
-    except KeyboardInterrupt:
-        code, cut = EXIT_INTERRUPTED, "interrupted"
-    finally:
-        progress.done()
-        if handle is not None:
-            if cut:
-                handle.write(CUT_MARK.format(reason=cut))
-            handle.close()
-    if code == EXIT_OK:
-        print(f"wrote {target.name}: {summary(target, kind)}", file=err)
-    elif handle is not None:
-        print(f"{target.name} keeps what arrived, marked as cut off", file=err)
-    elif target.exists():
-        print(f"{target.name} is unchanged", file=err)
-    return code, handle is not None
+        plan_budget(prompt, endpoint.model, endpoint.context_tokens)
+    except OverBudget as exc:
+        rest = exc.prompt_tokens - count_tokens(bundle)  # the template and planning files
+        answer = max(256, exc.context // 16)
+        fit = exc.context - rest - margin(exc.prompt_tokens) - answer
+        if fit <= 0:
+            return exc.message
+        return (f"{exc.message} Or pack a partial bundle that fits: `plan-ls pack "
+                f"--max-tokens {fit}`, then run this again (it reuses the fresh bundle).")
+    return None
+
+
+def _unusable(text: str, kind: Kind) -> str | None:
+    """Why a complete answer is of no use to the tools: no findings, no issues."""
+    from plan_ls.model.todo import parse_todo
+    from plan_ls.review.issues import parse_issues
+
+    if kind.name == "issues":
+        return None if parse_issues(text) else "it has no `## Title` sections (no issues)"
+    return None if parse_todo(text).total else "it has no `- [ ]` findings"
 
 
 def summary(path: Path, kind: Kind) -> str:
