@@ -144,7 +144,7 @@ def test_review_command_names_match_the_review_kinds():
 
 
 # --- start-up: nothing heavy before the initialize answer ---------------------------------
-HEAVY = ("plan_ls.llm", "plan_ls.review", "plan_ls.pack.packer", "plan_ls.pack.tokens",
+HEAVY = ("plan_ls.llm", "plan_ls.review", "plan_ls.pack.packer", "plan_ls.tokens",
          "plan_ls.pack.walk", "plan_ls.sync.state",
          "plan_ls.model.plan", "plan_ls.model.links", "openai", "markdown_it", "watchdog",
          "filelock", "pathspec")

@@ -488,7 +488,7 @@ def test_worker_processes_give_the_same_result_as_in_process(
 def test_token_cache_reuses_counts_and_holds_no_content(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _private_token_cache: Path
 ) -> None:
-    from plan_ls.pack import tokens
+    from plan_ls import tokens
 
     tree = {"a.py": "print('alpha')\n" * 30, "b.md": "# beta\n", "c.txt": "gamma\n"}
     root = tmp_path / "repo"

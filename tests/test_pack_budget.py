@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from plan_ls.pack import PackOptions, pack_repository
-from plan_ls.pack.tokens import counter
+from plan_ls.tokens import counter
 
 
 def make_tree(root: Path) -> None:

@@ -3,7 +3,7 @@ tokens its answer may have (`max_tokens`).
 
 A model's context window comes from `planLs.llm.contextTokens` (or `--context-tokens`), else
 from a small table of well-known model names, else DEFAULT_CONTEXT. Prompts are counted
-offline with the o200k_base encoding (pack/tokens.py): exact for current OpenAI models, an
+offline with the o200k_base encoding (plan_ls/tokens.py): exact for current OpenAI models, an
 estimate for others, which is why a margin is kept.
 """
 
@@ -67,7 +67,7 @@ def model_limits(model: str, context_tokens: int = 0) -> ModelLimits:
 
 def count_tokens(text: str) -> int:
     """Tokens of `text` in ENCODING, counted offline."""
-    from plan_ls.pack.tokens import counter
+    from plan_ls.tokens import counter
 
     return counter(ENCODING)(text)
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import tokens
+from plan_ls import tokens
+
 from .model import PackedFile, PackOptions
 from .render import partial_note, render_parts
 

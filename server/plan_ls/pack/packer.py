@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from plan_ls import tokens
+
 from ..fileio import write_atomic
-from . import cache, tokens
+from . import cache
 from .filters import UTF8
 from .model import (
     DEFAULT_OUTPUT,

@@ -21,7 +21,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from . import secrets, tokens
+from plan_ls import tokens
+
+from . import secrets
 from .filters import UTF8, decode_text
 from .model import PackOptions
 from .walk import Candidate
