@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from plan_ls.cli import project_settings, usage_error
+from plan_ls.cli import usage_error
 
 RUN_EPILOG = """\
 agents: aider, claude, codex, gemini (presets), or a command line of your own in which
@@ -69,18 +69,15 @@ def add_commands(sub: Any) -> None:
 
 def _project(args: argparse.Namespace):
     """(root, settings, plan ref or None for the primary plan) for the command's DIR and
-    --plan (`plan-ls next`'s rule); a str when they cannot be used."""
-    from plan_ls.cli.sync import _plan_ref
+    --plan (`plan-ls next`'s rule, cli/sync.py plan_target); a str when they cannot be used."""
+    from plan_ls.cli.sync import plan_target
 
-    given = Path(args.dir)
-    if not given.is_dir():
+    if not Path(args.dir).is_dir():
         return f"{args.dir}: not a directory"
-    root, settings = project_settings(given)
     try:
-        ref = _plan_ref(root, settings, args.plan)
+        return plan_target(args.dir, args.plan)
     except LookupError as exc:
         return str(exc)
-    return root, settings, ref
 
 
 def _test_command(args: argparse.Namespace, root: Path, settings: Any) -> str | None:
