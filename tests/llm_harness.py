@@ -17,7 +17,9 @@ from tests.lsp_client import CAPS, str_index
 
 KEY_ENV = "PLAN_LS_TEST_KEY"
 KEY = "sk-test-key"
-ENV = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"} | {KEY_ENV: KEY}
+# the first retry waits 0.1 s instead of 0.5 (the backoff still doubles): no real waiting
+BACKOFF = {"PLAN_LS_RETRY_BACKOFF": "0.1"}
+ENV = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"} | {KEY_ENV: KEY} | BACKOFF
 
 
 def make_llm_client() -> LanguageClient:
