@@ -299,6 +299,8 @@ def test_user_flow_hover_mark_done_status_bar_plan_view(code_server: CodeServer,
     line = page.locator(".monaco-editor .view-line", has_text=item_text).first
     line.wait_for()
     assert "[ ]" in text_of(line)
+    # the code lenses move the lines down when they come in: the mouse must aim after that
+    page.locator(".monaco-editor .codelens-decoration").first.wait_for()
     shot("todo-open")
 
     # hover the open item: the server says which step it belongs to and how far it is
