@@ -52,9 +52,9 @@ class Endpoint:
     key_env: str
     temperature: float = 0.2
     timeout: float = 120.0
+    retry_backoff: float = RETRY_BACKOFF  # seconds before the first retry (see stream_chat)
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     api_key: str = field(default="", repr=False)
-    retry_backoff: float = RETRY_BACKOFF  # seconds before the first retry (see stream_chat)
 
     @property
     def shown_url(self) -> str:
