@@ -37,10 +37,16 @@ from tests.e2e_vscode.harness import (
 )
 
 CODE_SERVER = code_server_path()
-pytestmark = pytest.mark.skipif(
-    CODE_SERVER is None,
-    reason="code-server is not installed: run .ci/install-vscode.sh (CI does)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        CODE_SERVER is None,
+        reason="code-server is not installed: run .ci/install-vscode.sh (CI does)",
+    ),
+    # one pytest-xdist worker runs them all: they share one code-server and one browser
+    # (module scope) and the artifacts folder, which two workers would start and clean twice
+    # (conftest.py's hook adds the mark too late for xdist: the tests were split)
+    pytest.mark.xdist_group("code-server"),
+]
 
 SAMPLE = ROOT / "samples" / "greenfield"
 # a folder name with glob characters, spaces and a non-ASCII letter: the extension must not
