@@ -5,19 +5,33 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Union
 
+import pytest_asyncio
 import pytest_lsp
 from lsprotocol import types as t
-from pytest_lsp import LanguageClient
+from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.lsp_client import CAPS, str_index
+from tests.fake_openai import FakeOpenAI
+from tests.lsp_client import (
+    CAPS,
+    SERVER,
+    capabilities_of,
+    restore_project,
+    status_of,
+    str_index,
+    wait_for_pristine,
+)
 
 KEY_ENV = "PLAN_LS_TEST_KEY"
 KEY = "sk-test-key"
-ENV = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"} | {KEY_ENV: KEY}
+# the first retry waits 0.1 s instead of 0.5 (the backoff still doubles): no real waiting
+BACKOFF = {"PLAN_LS_RETRY_BACKOFF": "0.1"}
+ENV = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"} | {KEY_ENV: KEY} | BACKOFF
 
 
 def make_llm_client() -> LanguageClient:
@@ -77,15 +91,21 @@ async def start(client: LanguageClient, ws: Path, options: dict[str, Any],
     client.encoding = str(result.capabilities.position_encoding or "utf-16")
 
 
-async def start_on_spec(client: LanguageClient, fake: Any, tmp_path: Path, spec: str) -> None:
-    """A session on a copy of the greenfield sample with no plan and no checklist (kept as
-    sample-*.md) and `spec` as spec.md, the model at the fake endpoint `fake`."""
+def spec_only_project(folder: Path, spec: str) -> Path:
+    """A copy of the greenfield sample in `folder` with no plan and no checklist (kept as
+    sample-*.md) and `spec` as spec.md; returns its root."""
     from tests.lsp_client import copy_sample
 
-    ws = copy_sample("greenfield", tmp_path)
+    ws = copy_sample("greenfield", folder)
     for name in ("prompt_plan.md", "todo.md"):
         (ws / name).rename(ws / f"sample-{name}")
     (ws / "spec.md").write_text(spec, encoding="utf-8")
+    return ws
+
+
+async def start_on_spec(client: LanguageClient, fake: Any, tmp_path: Path, spec: str) -> None:
+    """A session on a spec_only_project, the model at the fake endpoint `fake`."""
+    ws = spec_only_project(tmp_path, spec)
     client.ws, client.fake = ws, fake
     await start(client, ws, llm_options(fake.url))
 
@@ -143,3 +163,79 @@ async def wait_until(condition, timeout: float = 10.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.01)
+
+
+# --- one server for a whole module ---------------------------------------------------------
+# As tests.lsp_client.lsp_session, for the LLM tests: one server (per client name) and one
+# fake endpoint for the module; llm_reset() puts the project, the settings, the endpoint's
+# script and what the client recorded back between tests.
+
+def llm_session(project: Callable[[Path], Path], *, clients: tuple[str, ...] = ()):
+    """A module-scoped pytest-lsp fixture: one server per client name in `clients` (its
+    capabilities from pytest-lsp; none: one server with this suite's CAPS), started with
+    the model at a module-scoped fake endpoint (`client.fake`), on the project that
+    `project(folder)` writes (`client.ws`). Use it with
+    `pytestmark = pytest.mark.asyncio(loop_scope="module")` and `llm_reset()`."""
+
+    params = {"params": list(clients)} if clients else {}
+
+    @pytest_lsp.fixture(scope="module", **params, config=ClientServerConfig(
+        server_command=SERVER, client_factory=make_llm_client, server_env=ENV))
+    async def client(request, lsp_client: LanguageClient, tmp_path_factory):
+        folder = tmp_path_factory.mktemp("llm-session")
+        fake = FakeOpenAI().start()
+        try:
+            ws = project(folder)
+            lsp_client.pristine_dir = shutil.copytree(ws, folder / "pristine")
+            lsp_client.ws, lsp_client.fake = ws, fake
+            name = getattr(request, "param", None)
+            caps = capabilities_of(name) if name else None
+            await start(lsp_client, ws, llm_options(fake.url), caps)
+            lsp_client.pristine = await status_of(lsp_client)
+            yield
+            await asyncio.wait_for(lsp_client.shutdown_session(), 10)
+        finally:
+            fake.stop()
+
+    return client
+
+
+def llm_reset():
+    """The autouse fixture that goes with llm_session. Assign it: `fresh = llm_reset()`."""
+
+    @pytest_asyncio.fixture(autouse=True, loop_scope="module")
+    async def fresh_llm_state(request):
+        yield
+        if "client" in request.fixturenames:
+            await reset_llm_session(request.getfixturevalue("client"))
+
+    return fresh_llm_state
+
+
+async def reset_llm_session(client: LanguageClient, timeout: float = 10.0) -> None:
+    """Undo what a test did to a shared LLM session: wait for its generations to end, put
+    the settings and the project's files back, empty the endpoint's script and forget what
+    the client and the endpoint recorded."""
+    await wait_until(lambda: all(isinstance(reports[-1], t.WorkDoneProgressEnd)
+                                 for reports in client.progress_reports.values() if reports),
+                     timeout)
+    restore_project(client, client.ws)
+    # the first settings again; taking them also locates the planning files afresh, as at
+    # the start (which checklist is found can depend on the order files came and went)
+    client.workspace_did_change_configuration(t.DidChangeConfigurationParams(
+        settings={"planLs": llm_options(client.fake.url)}))
+    await wait_for_pristine(client, timeout)
+    fake: FakeOpenAI = client.fake
+    with fake._lock:
+        fake.script.clear()
+        fake.requests.clear()
+    client.edits.clear()
+    client.messages.clear()
+    client.log_messages.clear()
+    client.progress_reports.clear()
+    client.message_requests.clear()
+    client.shown_documents.clear()
+    client.diagnostics.clear()
+    client.versions.clear()
+    client.answer = "Replace"
+    client.echo_changes = False

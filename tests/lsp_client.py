@@ -220,26 +220,39 @@ async def reset_session(client: LanguageClient, timeout: float = 10.0) -> None:
     """Undo what a test did to a shared session: close the documents it opened, put the
     project's files back, wait until the server's plan state is the one it started with,
     and forget what the client recorded."""
-    for uri in sorted(client.__dict__.pop("opened", set())):
-        client.text_document_did_close(t.DidCloseTextDocumentParams(
-            text_document=t.TextDocumentIdentifier(uri=uri)))
-    pristine: Path = client.pristine_dir
-    for path in sorted(client.project.rglob("*"), reverse=True):  # files a test added
-        if not (pristine / path.relative_to(client.project)).exists():
-            path.unlink() if not path.is_dir() else shutil.rmtree(path)
-    for path in pristine.rglob("*"):
-        target = client.project / path.relative_to(pristine)
-        if path.is_dir():
-            target.mkdir(exist_ok=True)
-        elif not target.exists() or target.read_bytes() != path.read_bytes():
-            shutil.copyfile(path, target)
-    deadline = time.monotonic() + timeout
-    while await status_of(client) != client.pristine:  # the watcher saw the restored files
-        if time.monotonic() > deadline:
-            raise AssertionError("the server did not return to the project's first state")
-        await asyncio.sleep(0.02)
+    restore_project(client, client.project)
+    await wait_for_pristine(client, timeout)
     client.edits.clear()
     client.progress_notes.clear()
     client.diagnostics.clear()
     client.lens_refreshes = 0
     client.apply_result = True
+
+
+def restore_project(client: LanguageClient, project: Path) -> None:
+    """Close the documents a test opened (open_doc) and put `project` back as it is in
+    `client.pristine_dir` (files added since are removed)."""
+    for uri in sorted(client.__dict__.pop("opened", set())):
+        client.text_document_did_close(t.DidCloseTextDocumentParams(
+            text_document=t.TextDocumentIdentifier(uri=uri)))
+    pristine: Path = client.pristine_dir
+    for path in sorted(project.rglob("*"), reverse=True):  # files a test added
+        if not (pristine / path.relative_to(project)).exists():
+            path.unlink() if not path.is_dir() else shutil.rmtree(path)
+    for path in pristine.rglob("*"):
+        target = project / path.relative_to(pristine)
+        if path.is_dir():
+            target.mkdir(exist_ok=True)
+        elif not target.exists() or target.read_bytes() != path.read_bytes():
+            shutil.copyfile(path, target)
+
+
+async def wait_for_pristine(client: LanguageClient, timeout: float = 10.0) -> None:
+    """Wait until the server's status is `client.pristine` again (its watcher saw the
+    restored files)."""
+    deadline = time.monotonic() + timeout
+    while (status := await status_of(client)) != client.pristine:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the server did not return to the project's first state: "
+                                 f"{status} != {client.pristine}")
+        await asyncio.sleep(0.02)

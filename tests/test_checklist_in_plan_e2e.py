@@ -4,39 +4,33 @@ plan's boxes give progress, the next step, hover, code actions and check-off."""
 from __future__ import annotations
 
 import pytest
-import pytest_lsp
 from lsprotocol import types as t
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from tests.lsp_client import (
-    CLIENTS,
-    SERVER,
     actions_at,
     apply_to_text,
-    capabilities_of,
-    end_session,
     hover_at,
     line_of,
-    make_client,
+    lsp_session,
     open_doc,
-    start_session,
+    session_reset,
     wait_until,
 )
 from tests.test_checklist_in_plan import PLAN
 
 
-@pytest.fixture
-def project(tmp_path):
-    (tmp_path / "prompt_plan.md").write_text(PLAN)
-    return tmp_path
+def make_project(folder):
+    (folder / "ws").mkdir()
+    (folder / "ws" / "prompt_plan.md").write_text(PLAN)
+    return folder / "ws"
 
 
-@pytest_lsp.fixture(params=CLIENTS,
-                    config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
-async def client(request, lsp_client: LanguageClient, project):
-    await start_session(lsp_client, project, capabilities=capabilities_of(request.param))
-    yield
-    await end_session(lsp_client)
+# One server per client for the whole module; each test starts from the project's state.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__)]
+client = lsp_session(make_project)
+
+fresh_state = session_reset()
 
 
 async def command(client: LanguageClient, name: str, args: dict):
@@ -46,15 +40,25 @@ async def command(client: LanguageClient, name: str, args: dict):
 
 async def test_progress_and_next_step_come_from_the_plans_boxes(client: LanguageClient):
     plan = client.project / "prompt_plan.md"
-    uri = open_doc(client, plan)
-    await wait_until(lambda: client.progress_notes)  # the plan state is loaded
-    note = client.progress_notes[-1]
-    assert (note.done, note.total) == (3, 7) and list(note.files) == [uri]
     status = await command(client, "planLs.status", {})
     assert status["todo"]["path"] == str(plan.resolve())
     assert (status["todo"]["total"], status["todo"]["done"]) == (7, 3)
     progress = {s["number"]: (s["todo_done"], s["todo_total"]) for s in status["plan"]["steps"]}
     assert progress == {"1": (2, 2), "2": (1, 3), "3": (0, 1)}
+    # a box checked in the editor: the progress notification counts the plan's boxes
+    uri = open_doc(client, plan)
+    line = line_of(plan, "- [ ] print it")
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[t.TextDocumentContentChangePartial(
+            range=t.Range(start=t.Position(line=line, character=3),
+                          end=t.Position(line=line, character=4)), text="x")]))
+    await wait_until(lambda: client.progress_notes and client.progress_notes[-1].done == 4)
+    note = client.progress_notes[-1]
+    assert (note.done, note.total) == (4, 7) and list(note.files) == [uri]
+    status = await command(client, "planLs.status", {})
+    progress = {s["number"]: (s["todo_done"], s["todo_total"]) for s in status["plan"]["steps"]}
+    assert progress == {"1": (2, 2), "2": (1, 3), "3": (1, 1)}
     nxt = await command(client, "planLs.nextStep", {})
     assert nxt["number"] == "2" and nxt["title"] == "Blinking pattern"
 

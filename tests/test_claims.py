@@ -159,7 +159,10 @@ def test_next_api_claims_for_the_name(tmp_path):
     assert next_step(tmp_path).number == "2"
 
 
-WORKERS, STEPS = 8, 50
+# a 50-step plan (a big file for the reader to catch half-written) of which the last 16
+# are open: 8 processes race for them (each claim is a process start: keep them few)
+WORKERS, STEPS, OPEN = 8, 50, 16
+FIRST_OPEN = STEPS - OPEN + 1
 
 
 def _worker(root: Path, name: str, barrier: threading.Barrier) -> list[tuple[str, str]]:
@@ -186,7 +189,7 @@ def _reader(path: Path, stop: threading.Event, seen: list[str]) -> None:
 def test_race_of_eight_processes_never_gives_a_step_twice(tmp_path):
     plan = tmp_path / "prompt_plan.md"
     plan.write_text(plan_of(STEPS))
-    (tmp_path / "todo.md").write_text(todo_of(STEPS))
+    (tmp_path / "todo.md").write_text(todo_of(STEPS, done=set(range(1, FIRST_OPEN))))
     barrier = threading.Barrier(WORKERS)
     stop, broken = threading.Event(), []
     reader = threading.Thread(target=_reader, args=(plan, stop, broken))
@@ -199,11 +202,12 @@ def test_race_of_eight_processes_never_gives_a_step_twice(tmp_path):
         stop.set()
         reader.join()
     claimed = [number for got in results for number, _ in got]
-    assert sorted(claimed, key=int) == [str(i) for i in range(1, STEPS + 1)]  # each once
+    assert sorted(claimed, key=int) == [str(i) for i in range(FIRST_OPEN, STEPS + 1)]  # once
     assert all(prompt == f"Do task {n}, then wire it in." for got in results
                for n, prompt in got)
     assert broken == []  # no reader ever saw a partial file
     final = parse_plan(plan.read_text())
-    owner = {n: f"bot-{i}" for i, got in enumerate(results) for n, _ in got}
+    owner = {str(n): None for n in range(1, FIRST_OPEN)} | \
+        {n: f"bot-{i}" for i, got in enumerate(results) for n, _ in got}
     assert {s.number: s.claim for s in final.steps} == owner  # the file agrees with stdout
     assert sum(1 for got in results if got) >= 2  # the workers really raced

@@ -3,27 +3,18 @@ real HTTP endpoint (tests/fake_openai.py) on 127.0.0.1."""
 
 from __future__ import annotations
 
-import asyncio
+from pathlib import Path
 
-import pytest_lsp
+import pytest
 from lsprotocol import types as t
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from plan_ls.model.links import link_items
 from plan_ls.model.plan import parse_plan
 from plan_ls.model.todo import parse_todo
-from tests.fake_openai import FakeOpenAI, Reply, fake_openai  # noqa: F401 - the fixture
-from tests.llm_harness import (
-    ENV,
-    KEY,
-    apply_all,
-    llm_options,
-    make_llm_client,
-    run,
-    start,
-    texts,
-)
-from tests.lsp_client import CLIENTS, SERVER, capabilities_of, open_doc
+from tests.fake_openai import Reply
+from tests.llm_harness import KEY, apply_all, llm_reset, llm_session, run, texts
+from tests.lsp_client import CLIENTS, open_doc
 
 IDEA = "A command-line habit tracker that keeps streaks in a JSON file."
 QUESTIONS = ["Who will use the tracker, and on which systems?",
@@ -71,16 +62,16 @@ TODO = """# Habit tracker: todo
 """
 
 
-@pytest_lsp.fixture(params=CLIENTS, config=ClientServerConfig(
-    server_command=SERVER, client_factory=make_llm_client, server_env=ENV))
-async def client(request, lsp_client: LanguageClient, fake_openai: FakeOpenAI,  # noqa: F811
-                 tmp_path):
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    lsp_client.ws, lsp_client.fake = ws, fake_openai
-    await start(lsp_client, ws, llm_options(fake_openai.url), capabilities_of(request.param))
-    yield
-    await asyncio.wait_for(lsp_client.shutdown_session(), 5)
+def empty_project(folder: Path) -> Path:
+    (folder / "ws").mkdir()
+    return folder / "ws"
+
+
+# One server per client and one endpoint for the module; each test starts from an empty
+# project again.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__)]
+client = llm_session(empty_project, clients=CLIENTS)
+fresh = llm_reset()
 
 
 def answer(path, text: str) -> None:

@@ -11,24 +11,23 @@ import statistics
 import time
 
 import pytest
-import pytest_lsp
 from lsprotocol import types as t
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
-from tests.fake_openai import FakeOpenAI, Reply, fake_openai  # noqa: F401 - the fixture
+from tests.fake_openai import Reply
 from tests.llm_harness import (
-    ENV,
     KEY,
     apply_all,
     configure,
     generate_plan,
-    make_llm_client,
+    llm_reset,
+    llm_session,
     plan_text,
-    start_on_spec,
+    spec_only_project,
     texts,
     wait_until,
 )
-from tests.lsp_client import SERVER, open_doc
+from tests.lsp_client import open_doc
 
 SPEC = "# Spec\n\nA kitchen timer that speaks the minutes left.\n"
 PLAN = "".join(f"## Step {n}: Piece {n}\n\n```text\nWrite the tests for piece {n}, make them "
@@ -41,12 +40,10 @@ ENDLESS = "".join(f"The timer rings ({n}) and the model keeps talking about it.\
 MARK = "> ✂ **plan-ls: cut off here**"
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(
-    server_command=SERVER, client_factory=make_llm_client, server_env=ENV))
-async def client(lsp_client: LanguageClient, fake_openai: FakeOpenAI, tmp_path):  # noqa: F811
-    await start_on_spec(lsp_client, fake_openai, tmp_path, SPEC)
-    yield
-    await asyncio.wait_for(lsp_client.shutdown_session(), 10)
+# One server and one endpoint for the module; each test starts from the project's state.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__)]
+client = llm_session(lambda folder: spec_only_project(folder, SPEC))
+fresh = llm_reset()
 
 
 def everything_said(client: LanguageClient) -> str:

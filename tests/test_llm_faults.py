@@ -4,29 +4,29 @@ stops the request; hover stays fast while a generation runs."""
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import time
 
 import pytest
-import pytest_lsp
 from lsprotocol import types as t
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
-from tests.fake_openai import FakeOpenAI, Reply, fake_openai  # noqa: F401 - the fixture
+from tests.fake_openai import Reply
 from tests.llm_harness import (
-    ENV,
     KEY,
     KEY_ENV,
     apply_all,
     configure,
     generate_plan,
-    make_llm_client,
+    llm_reset,
+    llm_session,
     plan_text,
-    start_on_spec,
+    spec_only_project,
     texts,
     wait_until,
 )
-from tests.lsp_client import SERVER, open_doc
+from tests.lsp_client import open_doc
 
 SPEC = "# Spec\n\nA habit tracker.\n"
 PLAN = "".join(f"## Step {n}: Part {n}\n\n```text\nBuild part {n} with tests, then wire it in.\n"
@@ -34,12 +34,10 @@ PLAN = "".join(f"## Step {n}: Part {n}\n\n```text\nBuild part {n} with tests, th
 CUT = "plan-ls: cut off here"
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(
-    server_command=SERVER, client_factory=make_llm_client, server_env=ENV))
-async def client(lsp_client: LanguageClient, fake_openai: FakeOpenAI, tmp_path):  # noqa: F811
-    await start_on_spec(lsp_client, fake_openai, tmp_path, SPEC)
-    yield
-    await asyncio.wait_for(lsp_client.shutdown_session(), 5)
+# One server and one endpoint for the module; each test starts from the project's state.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__)]
+client = llm_session(lambda folder: spec_only_project(folder, SPEC))
+fresh = llm_reset()
 
 
 def last_error(client: LanguageClient) -> str:
@@ -71,15 +69,19 @@ async def test_server_errors_are_retried_then_reported(client):
     assert f"{fake.url} (model fake-planner) failed with HTTP 500" in text
     assert "gave up after 4 attempts" in text and plan_text(client) is None
     gaps = [b.received - a.received for a, b in zip(fake.requests, fake.requests[1:])]
-    assert gaps[0] < gaps[1] < gaps[2]  # backing off
+    said = [r.message for reports in client.progress_reports.values() for r in reports
+            if isinstance(r, t.WorkDoneProgressReport) and r.message]
+    waits = [float(w) for w in re.findall(r"retry \d in ([\d.]+) s", "\n".join(said))]
+    assert len(waits) == 3 and waits[0] < waits[1] < waits[2], said  # backing off
+    assert all(gap >= wait - 0.05 for gap, wait in zip(gaps, waits)), (gaps, waits)  # waited
 
 
 async def test_rate_limit_honours_retry_after_then_succeeds(client):
     fake = client.fake
-    fake.add(Reply(fault="429", retry_after=1), Reply(PLAN))
+    fake.add(Reply(fault="429", retry_after=0.4), Reply(PLAN))  # longer than the backoff
     result = await generate_plan(client)
     assert result["ok"] and plan_text(client) == PLAN
-    assert fake.requests[1].received - fake.requests[0].received >= 0.95
+    assert fake.requests[1].received - fake.requests[0].received >= 0.38
 
 
 async def test_slow_first_token_within_timeout_is_fine_beyond_it_is_a_timeout(client):

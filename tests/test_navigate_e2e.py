@@ -16,8 +16,10 @@ from tests.lsp_client import (
     apply_to_text,
     capabilities_of,
     end_session,
+    lsp_session,
     make_client,
     open_doc,
+    session_reset,
     start_session,
     str_index,
     wait_until,
@@ -61,27 +63,27 @@ TODO = """# Todo
 REVIEW = "# Review\n\n- Rounding ☕ is off in src/app.py:2 and in ../outside.py:1\n"
 
 
-@pytest.fixture
-def project(tmp_path):
-    root = tmp_path / "café"
+def make_project(folder):
+    root = folder / "café"
     (root / "src").mkdir(parents=True)
     (root / "prompt_plan.md").write_text(PLAN, encoding="utf-8")
     (root / "todo.md").write_bytes(TODO.replace("\n", "\r\n").encode())
     (root / "code-review.md").write_text(REVIEW, encoding="utf-8")
     (root / "src" / "app.py").write_text("a = 1\nb = 2\n", encoding="utf-8")
-    (tmp_path / "outside.py").write_text("secret = 1\n", encoding="utf-8")
+    (folder / "outside.py").write_text("secret = 1\n", encoding="utf-8")
     return root
 
 
-@pytest_lsp.fixture(params=CLIENTS,
-                    config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
-async def client(request, lsp_client: LanguageClient, project):
-    lsp_client.client_name = request.param
-    await start_session(lsp_client, project, {"planLs": {"user": "ana"}},
-                        capabilities_of(request.param))
-    await wait_until(lambda: client_loaded(lsp_client))  # the plan state is built
-    yield
-    await end_session(lsp_client)
+@pytest.fixture
+def project(tmp_path):
+    return make_project(tmp_path)
+
+
+# One server per client for the whole module; each test starts from the project's state.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__)]
+client = lsp_session(make_project, options={"planLs": {"user": "ana"}})
+
+fresh_state = session_reset()
 
 
 def client_loaded(client: LanguageClient) -> bool:
@@ -347,7 +349,7 @@ async def test_completion_of_step_numbers_and_claim_names(client: LanguageClient
     assert not (result.items if isinstance(result, t.CompletionList) else result)
 
 
-@pytest_lsp.fixture(params=CLIENTS,
+@pytest_lsp.fixture(params=CLIENTS, loop_scope="module",  # the loop the module's tests run in
                     config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
 async def inlay_client(request, lsp_client: LanguageClient, project):
     lsp_client.inlay_refreshes = 0

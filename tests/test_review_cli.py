@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.fake_openai import FakeOpenAI, Reply, fake_openai  # noqa: F401 - the fixture
-from tests.llm_harness import KEY, KEY_ENV
+from tests.llm_harness import BACKOFF, KEY, KEY_ENV
 from tests.lsp_client import copy_sample
 
 REVIEW = "# Review\n\n## Correctness\n\n- [ ] `invoicer/pricing.py:23`: tax before discount.\n"
@@ -19,7 +19,7 @@ def plan_ls(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     environ = {k: v for k, v in os.environ.items()
                if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL") and not k.startswith("PLAN_LS_")}
     return subprocess.run([sys.executable, "-m", "plan_ls", *args], capture_output=True,
-                          text=True, env=environ | (env or {}), timeout=60)
+                          text=True, env=environ | BACKOFF | (env or {}), timeout=60)
 
 
 def model_args(fake: FakeOpenAI) -> list[str]:

@@ -38,13 +38,20 @@ from tests.e2e_vscode.harness import (
 )
 
 CODE_SERVER = code_server_path()
-pytestmark = [pytest.mark.skipif(
-    CODE_SERVER is None,
-    reason="code-server is not installed: run .ci/install-vscode.sh (CI does)",
-), pytest.mark.skipif(
-    vsix_unbuildable(),
-    reason="client-vscode/node_modules is missing: run .ci/install-vscode.sh (CI does)",
-)]
+pytestmark = [
+    pytest.mark.skipif(
+        CODE_SERVER is None,
+        reason="code-server is not installed: run .ci/install-vscode.sh (CI does)",
+    ),
+    pytest.mark.skipif(
+        vsix_unbuildable(),
+        reason="client-vscode/node_modules is missing: run .ci/install-vscode.sh (CI does)",
+    ),
+    # one pytest-xdist worker runs them all: they share one code-server and one browser
+    # (module scope) and the artifacts folder, which two workers would start and clean twice
+    # (conftest.py's hook adds the mark too late for xdist: the tests were split)
+    pytest.mark.xdist_group("code-server"),
+]
 
 SAMPLE = ROOT / "samples" / "greenfield"
 # a folder name with glob characters, spaces and a non-ASCII letter: the extension must not
@@ -148,25 +155,36 @@ def code_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodeServer
         assert not still, f"processes left behind: {still} (killed hard: {hard})"
 
 
-@pytest.fixture
-def page(code_server: CodeServer, request: pytest.FixtureRequest):
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for the module (a launch costs seconds); each test gets its own context,
+    which shares no storage with the others."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 900},
-                                          permissions=["clipboard-read", "clipboard-write"])
-            pg = context.new_page()
-            pg.set_default_timeout(20_000)
-            yield pg
-            failed = getattr(request.node, "rep_call", None)
-            if failed is not None and failed.failed:
-                for open_page in [p for c in browser.contexts for p in c.pages]:
-                    open_page.screenshot(
-                        path=str(ARTIFACTS / f"vscode-FAILED-{request.node.name}.png"))
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def page(code_server: CodeServer, browser, request: pytest.FixtureRequest):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        context = browser.new_context(viewport={"width": 1400, "height": 900},
+                                      permissions=["clipboard-read", "clipboard-write"])
+        pg = context.new_page()
+        pg.set_default_timeout(20_000)
+        yield pg
+        failed = getattr(request.node, "rep_call", None)
+        if failed is not None and failed.failed:
+            for open_page in [p for c in browser.contexts for p in c.pages]:
+                open_page.screenshot(
+                    path=str(ARTIFACTS / f"vscode-FAILED-{request.node.name}.png"))
+    finally:
+        for context in browser.contexts:  # the test's (open_multi_root may make more)
+            context.close()
 
 
 class Shots:
@@ -292,6 +310,8 @@ def test_user_flow_hover_mark_done_status_bar_plan_view(code_server: CodeServer,
     line = page.locator(".monaco-editor .view-line", has_text=item_text).first
     line.wait_for()
     assert "[ ]" in text_of(line)
+    # the code lenses move the lines down when they come in: the mouse must aim after that
+    page.locator(".monaco-editor .codelens-decoration").first.wait_for()
     shot("todo-open")
 
     # hover the open item: the server says which step it belongs to and how far it is
@@ -434,6 +454,7 @@ def test_missing_server_gives_one_clear_error(code_server: CodeServer, page,
     except Exception as exc:
         shot("no-error")
         raise AssertionError(f"no error message{diagnostics(code_server)}") from exc
+    shown = time.monotonic()
     time.sleep(2)  # anything else that would pile up has had time to show
     shot("not-installed")
     toasts = page.locator(".notification-toast").all_inner_texts()
@@ -449,7 +470,8 @@ def test_missing_server_gives_one_clear_error(code_server: CodeServer, page,
 
     # a Plan command run later says it again (once), rather than doing nothing
     toast.first.wait_for(state="detached")
-    time.sleep(3)
+    # the extension says it again only 3 s after the last time (servers.ts, errorShownAt)
+    time.sleep(max(0.0, shown + 3.2 - time.monotonic()))
     run_palette_command(page, "Plan: Show status")
     page.keyboard.press("Enter")
     toast.first.wait_for()

@@ -37,6 +37,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 LOCAL_DUMMY_KEY = "no-key-needed"  # local servers (Ollama, llama.cpp) ignore the key
 MAX_RETRIES = 3
 MAX_RETRY_AFTER = 60.0  # a longer wait is reported instead of silently sat out
+RETRY_BACKOFF = 0.5  # seconds before the first retry; doubled on each retry, at most 16x
 MIN_ANSWER_BYTES = 1024  # a smaller cap is a typo, not a wish
 DEFAULT_MAX_ANSWER_BYTES = 2_000_000
 COMPLETE_FINISH = frozenset({"stop", "tool_calls", "function_call", "eos", "end_turn"})
@@ -51,6 +52,7 @@ class Endpoint:
     key_env: str
     temperature: float = 0.2
     timeout: float = 120.0
+    retry_backoff: float = RETRY_BACKOFF  # seconds before the first retry (see stream_chat)
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     api_key: str = field(default="", repr=False)
     max_tokens: int | None = None  # the answer's cap in tokens (llm/budget.py), if any
@@ -94,7 +96,8 @@ def is_local_url(url: str) -> bool:
 
 def resolve_endpoint(llm: LlmSettings, env: Mapping[str, str], *,
                      planning: bool) -> Endpoint | None:
-    """The endpoint to call, or None for manual mode (no key, or mode = "manual")."""
+    """The endpoint to call, or None for manual mode (no key, or mode = "manual").
+    `$PLAN_LS_RETRY_BACKOFF` in `env` (seconds, > 0) replaces the first retry's wait."""
     if llm.mode == "manual":
         return None
     key = env.get(llm.apiKeyEnv or "OPENAI_API_KEY", "").strip()
@@ -103,6 +106,7 @@ def resolve_endpoint(llm: LlmSettings, env: Mapping[str, str], *,
             return None
         key = LOCAL_DUMMY_KEY
     return Endpoint(base_url=llm.baseUrl.rstrip("/"),
+                    retry_backoff=_retry_backoff(env),
                     model=llm.plan_model if planning else llm.model,
                     key_env=llm.apiKeyEnv, temperature=llm.temperature,
                     timeout=max(1.0, llm.timeout), api_key=key,
@@ -191,7 +195,7 @@ async def stream_chat(ep: Endpoint, messages: list[dict[str, str]], on_text: OnT
                     err.message += f" (gave up after {attempt + 1} attempts)"
                 raise
             delay = err.retry_after if err.retry_after is not None else \
-                min(8.0, 0.5 * 2 ** attempt) * (0.8 + 0.4 * random.random())
+                ep.retry_backoff * min(16, 2 ** attempt) * (0.8 + 0.4 * random.random())
             if delay > MAX_RETRY_AFTER:
                 err.message += f" (the endpoint asks to wait {delay:.0f} s; try again later)"
                 raise
@@ -504,6 +508,15 @@ def _userinfo(url: str) -> list[str]:
     found = {x for x in (raw, *raw.split(":", 1)) if len(x) >= 3}
     found |= {unquote(x) for x in found}
     return sorted(found, key=len, reverse=True)
+
+
+def _retry_backoff(env: Mapping[str, str]) -> float:
+    """`$PLAN_LS_RETRY_BACKOFF` (seconds, a finite number > 0), else RETRY_BACKOFF."""
+    try:
+        value = float(env.get("PLAN_LS_RETRY_BACKOFF", ""))
+    except ValueError:
+        return RETRY_BACKOFF
+    return value if 0 < value < MAX_RETRY_AFTER else RETRY_BACKOFF
 
 
 def _retry_after(exc: Any) -> float | None:
