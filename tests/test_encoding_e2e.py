@@ -61,7 +61,7 @@ def make_project(folder):
 
 
 # One server per client for the whole module; each test starts from the project's state.
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__)]
+pytestmark = [pytest.mark.asyncio(loop_scope="module")]
 client = lsp_session(make_project, options={"planLs": {"user": "ana"}},
                      clients=(*CLIENTS, "utf-32"),
                      capabilities=lambda name: UTF32 if name == "utf-32" else capabilities_of(name))

@@ -69,7 +69,7 @@ def empty_project(folder: Path) -> Path:
 
 # One server per client and one endpoint for the module; each test starts from an empty
 # project again.
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__)]
+pytestmark = [pytest.mark.asyncio(loop_scope="module")]
 client = llm_session(empty_project, clients=CLIENTS)
 fresh = llm_reset()
 

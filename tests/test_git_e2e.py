@@ -16,7 +16,7 @@ from tests.lsp_client import line_of, lsp_session, status_of, wait_until
 from tests.test_claim_push import PLAN, TODO
 from tests.test_merge_git import git
 
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__),
+pytestmark = [pytest.mark.asyncio(loop_scope="module"),
               pytest.mark.skipif(subprocess.run(["git", "--version"], capture_output=True)
                                  .returncode != 0, reason="needs git")]
 

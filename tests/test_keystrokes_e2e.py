@@ -16,7 +16,7 @@ from tests.lsp_client import (
     wait_until,
 )
 
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__)]
+pytestmark = [pytest.mark.asyncio(loop_scope="module")]
 client = lsp_session("greenfield", clients=("visual_studio_code",))  # has lens refresh
 
 fresh_state = session_reset()

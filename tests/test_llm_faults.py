@@ -35,7 +35,7 @@ CUT = "plan-ls: cut off here"
 
 
 # One server and one endpoint for the module; each test starts from the project's state.
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__)]
+pytestmark = [pytest.mark.asyncio(loop_scope="module")]
 client = llm_session(lambda folder: spec_only_project(folder, SPEC))
 fresh = llm_reset()
 

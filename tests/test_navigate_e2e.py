@@ -80,7 +80,7 @@ def project(tmp_path):
 
 
 # One server per client for the whole module; each test starts from the project's state.
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__)]
+pytestmark = [pytest.mark.asyncio(loop_scope="module")]
 client = lsp_session(make_project, options={"planLs": {"user": "ana"}})
 
 fresh_state = session_reset()

@@ -18,7 +18,7 @@ from tests.lsp_client import (
 )
 
 # One server per client for the whole module; each test starts from the sample's state.
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group(__name__)]
+pytestmark = [pytest.mark.asyncio(loop_scope="module")]
 client = lsp_session("greenfield")
 
 fresh_state = session_reset()

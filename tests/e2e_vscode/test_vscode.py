@@ -47,11 +47,9 @@ pytestmark = [
         vsix_unbuildable(),
         reason="client-vscode/node_modules is missing: run .ci/install-vscode.sh (CI does)",
     ),
-    # one pytest-xdist worker runs them all: they share one code-server and one browser
-    # (module scope) and the artifacts folder, which two workers would start and clean twice
-    # (conftest.py's hook adds the mark too late for xdist: the tests were split)
-    pytest.mark.xdist_group("code-server"),
 ]
+# One pytest-xdist worker runs them all (`--dist loadfile`): they share one code-server and
+# one browser (module scope) and the artifacts folder.
 
 SAMPLE = ROOT / "samples" / "greenfield"
 # a folder name with glob characters, spaces and a non-ASCII letter: the extension must not
