@@ -35,6 +35,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """The options that choose and bound the model, the same for every command that calls one
+    (read by review/run.py `llm_settings`; each falls back to a PLAN_LS_* variable, then the
+    project's settings)."""
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint ($PLAN_LS_BASE_URL)")
+    p.add_argument("--model", help="model name ($PLAN_LS_MODEL / $PLAN_LS_PLAN_MODEL)")
+    p.add_argument("--api-key-env", metavar="VAR",
+                   help="the variable that holds the key ($PLAN_LS_API_KEY_ENV, default "
+                        "OPENAI_API_KEY); keys are read only from the environment")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="fail when the model sends no text for this long ($PLAN_LS_TIMEOUT, "
+                        "default 120; keep-alive messages do not count)")
+    p.add_argument("--context-tokens", type=int, metavar="N",
+                   help="the model's context window ($PLAN_LS_CONTEXT_TOKENS; default: known "
+                        "from the model's name, else 128000)")
+    p.add_argument("--max-answer-bytes", type=int, metavar="N",
+                   help="cut the answer off after N bytes ($PLAN_LS_MAX_ANSWER_BYTES, "
+                        "default 2000000)")
+    p.add_argument("--manual", action="store_true",
+                   help="never call a model: write the rendered prompt and print its path")
+
+
 def usage_error(message: object) -> int:
     """Say what is wrong on stderr; exit status 2 (bad usage or unreadable input)."""
     print(f"plan-ls: {message}", file=sys.stderr)

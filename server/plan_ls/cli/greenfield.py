@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from plan_ls.cli import project_settings, usage_error
+from plan_ls.cli import add_model_options, project_settings, usage_error
 
 if TYPE_CHECKING:
     from plan_ls.llm.client import Endpoint
@@ -44,7 +44,7 @@ def add_commands(sub: Any) -> None:
                    help="the idea in quotes, then the project folder (default .)")
     p.add_argument("--from", dest="idea_file", metavar="FILE",
                    help="read the idea from FILE (inside the project; - for stdin) instead")
-    _model_options(p)
+    add_model_options(p)
     p.set_defaults(func=run_brainstorm)
 
     p = sub.add_parser("interview", help="answer the model's questions one at a time in the "
@@ -52,7 +52,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument("dir", nargs="?", default=".", metavar="DIR")
     p.add_argument("--editor", action="store_true",
                    help="write each answer in $VISUAL / $EDITOR instead of one line")
-    _model_options(p)
+    add_model_options(p)
     p.set_defaults(func=run_interview)
 
     for name, what in (("spec", "compile spec.md from the interview"),
@@ -67,26 +67,10 @@ def add_commands(sub: Any) -> None:
             flavour.add_argument("--plain", dest="flavour", action="store_const",
                                  const="plain", help="a plan without the test-first steps")
             p.set_defaults(flavour="tdd")
-        _model_options(p)
+        add_model_options(p)
         p.add_argument("--replace", action="store_true",
                        help="overwrite the file if it holds text (default: write NAME-2.md)")
         p.set_defaults(func=run_document, document=name)
-
-
-def _model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--base-url", help="OpenAI-compatible endpoint ($PLAN_LS_BASE_URL)")
-    p.add_argument("--model", help="model name ($PLAN_LS_MODEL / $PLAN_LS_PLAN_MODEL)")
-    p.add_argument("--api-key-env", metavar="VAR",
-                   help="the variable that holds the key ($PLAN_LS_API_KEY_ENV, default "
-                        "OPENAI_API_KEY); keys are read only from the environment")
-    p.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="fail when the model sends no text for this long ($PLAN_LS_TIMEOUT, "
-                        "default 120; keep-alive messages do not count)")
-    p.add_argument("--context-tokens", type=int, metavar="N",
-                   help="the model's context window ($PLAN_LS_CONTEXT_TOKENS; default: known "
-                        "from the model's name, else 128000)")
-    p.add_argument("--manual", action="store_true",
-                   help="never call a model: write the rendered prompt and print its path")
 
 
 @dataclass
@@ -138,19 +122,10 @@ def _project(args: argparse.Namespace, directory: str) -> Project | int:
     try:
         llm = llm_settings(os.environ, base_url=args.base_url, model=args.model,
                            key_env=args.api_key_env, manual=args.manual, timeout=args.timeout,
-                           base=settings.llm)
+                           max_answer_bytes=args.max_answer_bytes,
+                           context_tokens=args.context_tokens, base=settings.llm)
     except ValueError as exc:
         return usage_error(exc)
-    context = args.context_tokens
-    if context is None and os.environ.get("PLAN_LS_CONTEXT_TOKENS"):
-        try:
-            context = int(os.environ["PLAN_LS_CONTEXT_TOKENS"])
-        except ValueError:
-            return usage_error("$PLAN_LS_CONTEXT_TOKENS must be a whole number")
-    if context is not None:
-        if context < 1:
-            return usage_error(f"--context-tokens must be more than 0, not {context}")
-        llm.contextTokens = context
     settings.llm = llm
     return Project(root, settings, resolve_endpoint(llm, os.environ, planning=False),
                    resolve_endpoint(llm, os.environ, planning=True))

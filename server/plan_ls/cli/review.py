@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from plan_ls.cli import project_settings, usage_error
+from plan_ls.cli import add_model_options, project_settings, usage_error
 
 ISSUE_ACTIONS = ("export", "post")
 
@@ -42,19 +42,7 @@ def add_commands(sub: Any) -> None:
                        help="overwrite an existing answer file (default: write NAME-2.md)")
         p.add_argument("--repack", action="store_true",
                        help="pack again even when output.txt is fresh")
-        p.add_argument("--base-url", help="OpenAI-compatible endpoint ($PLAN_LS_BASE_URL)")
-        p.add_argument("--model", help="model name ($PLAN_LS_PLAN_MODEL, $PLAN_LS_MODEL)")
-        p.add_argument("--api-key-env", metavar="VAR",
-                       help="the variable holding the key ($PLAN_LS_API_KEY_ENV, "
-                            "default OPENAI_API_KEY)")
-        p.add_argument("--timeout", type=float, metavar="SECONDS",
-                       help="how long the endpoint may stay silent before the call fails "
-                            "($PLAN_LS_TIMEOUT, default 120)")
-        p.add_argument("--max-answer-bytes", type=int, metavar="N",
-                       help="cut the answer off after N bytes ($PLAN_LS_MAX_ANSWER_BYTES, "
-                            "default 2000000)")
-        p.add_argument("--manual", action="store_true",
-                       help="never call a model: write the rendered prompt to a file")
+        add_model_options(p)
         p.set_defaults(func=run_generation, kind=name)
 
     p = sub.add_parser("init", help="write editable prompt templates (and mise tasks)")
@@ -98,6 +86,7 @@ def run_generation(args: argparse.Namespace) -> int:
         llm = llm_settings(os.environ, base_url=args.base_url, model=args.model,
                            key_env=args.api_key_env, manual=args.manual,
                            timeout=args.timeout, max_answer_bytes=args.max_answer_bytes,
+                           context_tokens=args.context_tokens,
                            base=settings.llm if settings else None)
     except ValueError as exc:
         return usage_error(str(exc))

@@ -23,18 +23,20 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_WARNED = 0, 1, 2, 130, 
 def llm_settings(env: Mapping[str, str], *, base_url: str | None = None,
                  model: str | None = None, key_env: str | None = None,
                  manual: bool = False, timeout: float | None = None,
-                 max_answer_bytes: int | None = None,
+                 max_answer_bytes: int | None = None, context_tokens: int | None = None,
                  base: LlmSettings | None = None) -> LlmSettings:
     """The model to call from the command line: flags, else PLAN_LS_* variables, else
     `base` (the project's settings file), else the defaults.
 
-    Raises ValueError naming the flag or variable when a timeout (seconds) or an answer
-    cap (bytes) is not a positive number.
+    Raises ValueError naming the flag or variable when a timeout (seconds), an answer cap
+    (bytes) or a context window (tokens) is not a positive number.
     """
     llm = replace(base) if base is not None else LlmSettings()
     llm.timeout = _positive(timeout, env, "PLAN_LS_TIMEOUT", "--timeout", float, llm.timeout)
     llm.maxAnswerBytes = _positive(max_answer_bytes, env, "PLAN_LS_MAX_ANSWER_BYTES",
                                    "--max-answer-bytes", int, llm.maxAnswerBytes)
+    llm.contextTokens = _positive(context_tokens, env, "PLAN_LS_CONTEXT_TOKENS",
+                                  "--context-tokens", int, llm.contextTokens)
     llm.baseUrl = (base_url or env.get("PLAN_LS_BASE_URL") or env.get("OPENAI_BASE_URL")
                    or llm.baseUrl)
     llm.model = model or env.get("PLAN_LS_MODEL") or llm.model
