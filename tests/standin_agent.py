@@ -15,6 +15,9 @@ Modes (second argument):
             failing test output of an earlier attempt (then it writes them right);
   broken    always writes them wrong (" + " -> " - ");
   cheat     writes them wrong and checks off every box in todo.md itself;
+  meddle    writes them right, then checks off every box in todo.md (other steps' too)
+            and replaces prompt_plan.md with a line of its own;
+  deltodo   writes them right, then deletes todo.md;
   fail      writes nothing and exits 3;
   hang      starts a child that sleeps, writes both pids to $PLAN_LS_RUN_DIR/pids, writes
             half a file, and sleeps until it is killed.
@@ -58,7 +61,11 @@ def main() -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body, "utf-8")
         print(f"stand-in agent: wrote {path}", flush=True)
-    if mode == "cheat":
+    if mode == "deltodo":
+        Path("todo.md").unlink()
+    if mode == "meddle":
+        Path("prompt_plan.md").write_text("# my own plan now\n", "utf-8")
+    if mode in ("cheat", "meddle"):
         todo = Path("todo.md")
         todo.write_text(todo.read_text("utf-8").replace("- [ ]", "- [x]"), "utf-8")
     return 0

@@ -195,6 +195,7 @@ class _Runner:
                    "prompt_file": str(rel_run_dir / "prompt.md"),
                    "log": str(rel_run_dir / "agent.log")})
         claimed = self._claim(step, opts.agent.name)
+        planning = _read_planning(self._state())  # as the agent must leave them
         failure: str | None = None
         attempts = opts.retries + 1
         attempt, started, t0 = 0, _utc_now(), time.monotonic()
@@ -211,6 +212,7 @@ class _Runner:
                        "commit": None, "files": []}
                 if agent.cancelled:
                     raise _Interrupted
+                self._put_back_planning(planning, run_dir, step, attempt)
                 if not agent.ok:
                     why = f"timed out after {opts.timeout:g} s" if agent.timed_out \
                         else f"exited with {agent.exit_code}"
@@ -309,6 +311,36 @@ class _Runner:
                        "commit": rec["commit"]})
         return status
 
+    def _put_back_planning(self, planning: dict[Path, bytes | None], run_dir: Path,
+                           step: Step, attempt: int) -> None:
+        """The agent was told not to edit the plan or the checklist: a file it changed,
+        deleted or created anyway is put back as it was before the agent ran (so that only
+        plan-ls ticks items, and a deleted or rewritten plan is never committed). What the
+        agent wrote is kept in the run's folder and named in a warning."""
+        from plan_ls.fileio import write_atomic
+
+        for path, before in planning.items():
+            try:
+                now: bytes | None = path.read_bytes()
+            except FileNotFoundError:
+                now = None
+            if now == before:
+                continue
+            rel = path.relative_to(self.root).as_posix()
+            kept = ""
+            if now is not None:
+                copy = run_dir / f"agent-{attempt}-{path.name}"
+                copy.write_bytes(now)
+                kept = f"; the agent's version is in {copy.relative_to(self.root).as_posix()}"
+            if before is None:
+                path.unlink()
+            else:
+                write_atomic(path, before.decode("utf-8", "surrogateescape"))
+            what = "deleted" if now is None else "created" if before is None else "changed"
+            self.emit({"event": "warning", "message":
+                       f"the agent {what} {rel} during {step.name}, which it must not "
+                       f"touch: put back as it was{kept}"})
+
     def _red_end(self, step: Step, was_done: set[int]) -> int:
         """The step stays open: boxes the agent ticked during the run are reported and
         unticked (a step whose tests are red is not done)."""
@@ -361,6 +393,21 @@ class _Runner:
         except Exception as exc:  # noqa: BLE001 - a release must not hide the run's result
             self.emit({"event": "warning", "message": f"the claim on {step.name} was not "
                                                       f"released: {exc}"})
+
+
+def _read_planning(state: PlanState) -> dict[Path, bytes | None]:
+    """The plan's and the checklist's files (one when the plan holds its checklist) and
+    their bytes now (None: absent)."""
+    out: dict[Path, bytes | None] = {}
+    for role in ("plan", "todo"):
+        path = state.path_of(role)
+        if path is None or path in out:
+            continue
+        try:
+            out[path] = path.read_bytes()
+        except FileNotFoundError:
+            out[path] = None
+    return out
 
 
 def _rewrite_claim(root: Path, files: FileSettings | None, ref: PlanRef | None, key: str,
