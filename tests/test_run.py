@@ -190,6 +190,23 @@ def test_dirty_tree_is_refused(project: Path):
     assert (project / "notes.txt").read_text() == "mine\n"
 
 
+def test_allow_dirty_keeps_the_users_own_changes_out_of_the_commit(project: Path):
+    # the user's untracked note and a half-done edit to a tracked file were there before
+    # the run; the agent touches neither, so the step's commit holds neither
+    (project / "n[1]otes.txt").write_text("mine\n")
+    with (project / "prompt_plan.md").open("a") as fh:
+        fh.write("\nAn idea for later.\n")
+    proc = run(project, "good", "--allow-dirty")
+    assert proc.returncode == 0, proc.stderr
+    files = set(git(project, "show", "--name-only", "--format=", "HEAD").split())
+    assert files == {"calc.py", "tests/test_add.py", "todo.md"}
+    assert "2 files left out of the commit (uncommitted before the run, untouched by " \
+        "the agent)" in proc.stderr
+    status = git(project, "status", "--porcelain", "-uall").splitlines()
+    assert sorted(status) == [" M prompt_plan.md", "?? n[1]otes.txt"]
+    assert (project / "prompt_plan.md").read_text().endswith("An idea for later.\n")
+
+
 def test_refusals_claimed_done_and_nothing_left(project: Path):
     plan = project / "prompt_plan.md"
     plan.write_text(plan.read_text().replace("## Step 1: Adder", "## Step 1: Adder (@ana)"))

@@ -9,6 +9,7 @@ usage, dirty tree, claimed by someone else, done), 3 nothing left to run, 130 in
 
 from __future__ import annotations
 
+import glob
 import os
 import secrets
 import threading
@@ -91,12 +92,15 @@ class _Runner:
             opts.commit = self.repo
         if opts.commit and not self.repo:
             raise Refused(f"{self.root} is not in a git repository: run with --no-commit")
-        if self.repo and not opts.allow_dirty:
+        self.dirty_before: dict[str, bytes | None] = {}
+        if self.repo:
             try:
                 dirty = git.uncommitted(self.root, opts.agent.own_files)
             except git.GitError as exc:
                 raise Refused(str(exc)) from None
-            if dirty:
+            # --allow-dirty: the user's own uncommitted work stays out of the step's commit
+            self.dirty_before = {p: _read_or_none(self.root / p) for p in dirty}
+            if dirty and not opts.allow_dirty:
                 shown = ", ".join(dirty[:8]) + (f" and {len(dirty) - 8} more"
                                                 if len(dirty) > 8 else "")
                 raise Refused(f"the work tree has uncommitted changes ({shown}): commit or "
@@ -297,8 +301,20 @@ class _Runner:
         status = PASSED
         if self.opts.commit:
             try:
+                theirs = [p for p, data in self.dirty_before.items()
+                          if _read_or_none(self.root / p) == data]
                 sha, files = git.commit_all(self.root, f"{step.name}: {title}",
-                                            self.opts.agent.own_files)
+                                            [*self.opts.agent.own_files,
+                                             *(glob.escape(p) for p in theirs)])
+                if theirs:
+                    self.emit({"event": "warning", "message": _listed(
+                        theirs, "left out of the commit (uncommitted before the run, "
+                                "untouched by the agent)")})
+                mixed = [p for p in files if p in self.dirty_before]
+                if mixed:
+                    self.emit({"event": "warning", "message": _listed(
+                        mixed, "committed with the changes you had not committed before "
+                               "the run (the run changed them too)")})
                 rec.update(commit=sha, files=files)
                 self.emit({"event": "commit", "step": step.number, "commit": sha,
                            "files": files})
@@ -393,6 +409,20 @@ class _Runner:
         except Exception as exc:  # noqa: BLE001 - a release must not hide the run's result
             self.emit({"event": "warning", "message": f"the claim on {step.name} was not "
                                                       f"released: {exc}"})
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    """The file's bytes, or None when it does not exist (or is not a file)."""
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def _listed(paths: list[str], what: str) -> str:
+    """"N files WHAT: a, b, c" (at most 8 named)."""
+    shown = ", ".join(paths[:8]) + (f" and {len(paths) - 8} more" if len(paths) > 8 else "")
+    return f"{len(paths)} file{'s' if len(paths) != 1 else ''} {what}: {shown}"
 
 
 def _read_planning(state: PlanState) -> dict[Path, bytes | None]:
