@@ -267,9 +267,12 @@ def test_ctrl_c_stops_the_process_group_and_commits_nothing(project: Path):
     assert gone(agent_pid)
     assert not _alive(child_pid)
     assert git(project, "rev-parse", "HEAD").strip() == before
+    # the boxes the agent ticked before it was stopped are put back, as the message says
     assert "- [x]" not in (project / "todo.md").read_text()
+    assert "the agent changed todo.md during Step 1" in err
     assert "(@standin_agent)" not in (project / "prompt_plan.md").read_text()
     assert [r["result"] for r in read_all(project)] == ["interrupted"]
+    assert (project / "half_written.py").exists()  # the agent's own work stays to look at
 
 
 def test_bad_usage(project: Path):

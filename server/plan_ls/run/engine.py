@@ -255,6 +255,7 @@ class _Runner:
                        "output": (failure or "")[-4000:]})
             return self._red_end(step, was_done)
         except (KeyboardInterrupt, _Interrupted):
+            self._put_back_planning(planning, run_dir, step, attempt)
             self._record({**common, "attempt": attempt, "start": started, "agent_exit": None,
                           "test_exit": None, "tests": "", "commit": None, "files": []},
                          "interrupted", t0, base)
