@@ -278,3 +278,18 @@ def test_refusals_and_unusable_answers(fake_openai: FakeOpenAI, tmp_path: Path):
     assert written.count("Write the store, test first.") == 3
     assert "(the model began to repeat itself)" in written
     assert 0 < fake_openai.requests[-1].body["max_tokens"] < 4000
+
+
+def test_nothing_listening_names_the_option_a_terminal_user_sets(tmp_path: Path):
+    # a closed port: the message says how to fix it from the terminal, not only the
+    # editor's setting; exit 1, no traceback
+    with __import__("socket").socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again when the block ends: nothing listens
+    out = plan_ls("brainstorm", "A clock for the kitchen", str(tmp_path), "--base-url",
+                  f"http://127.0.0.1:{port}/v1", "--model", "m", "--api-key-env", KEY_ENV,
+                  env=environ(**{KEY_ENV: KEY, "PLAN_LS_RETRY_BACKOFF": "0.01"}))
+    assert out.returncode == 1, out.stderr
+    assert "Traceback" not in out.stderr
+    assert f"cannot connect to http://127.0.0.1:{port}/v1" in out.stderr
+    assert "(--base-url / planLs.llm.baseUrl)" in out.stderr
