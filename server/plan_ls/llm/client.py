@@ -433,7 +433,8 @@ def explain(sdk: Any, ep: Endpoint, exc: BaseException) -> LlmError:
         reason = _scrub(str(cause) or type(cause).__name__, ep) if cause else "connection error"
         if "connect" in type(cause).__name__.lower() or "refused" in reason.lower():
             return LlmError(f"cannot connect to {ep.shown_url}: {reason}. "
-                            f"Is the server running and the base URL right (--base-url / planLs.llm.baseUrl)?",
+                            "Is the server running and the base URL right "
+                            "(--base-url / planLs.llm.baseUrl)?",
                             retryable=True)
         return LlmError(f"the connection to {where} failed: {reason}", retryable=True)
     if isinstance(exc, (json.JSONDecodeError, ValueError)):
