@@ -211,6 +211,9 @@ def test_the_whole_flow_in_manual_mode(tmp_path: Path):
 
     proc = plan_ls("interview", str(ws), env=env, stdin="")
     assert proc.returncode == 0 and "question 1 in spec-interview.md is empty" in proc.stderr
+    # it points at the prompt brainstorm wrote (no next-question prompt exists yet)
+    assert "(the prompt is in .plan-ls/prompts-out/brainstorm.md)" in proc.stderr
+    assert not (prompts / "next-question.md").exists()
     interview.write_text(text.replace("<!-- paste the model's question here -->",
                                       "What will you use the notes for?"), encoding="utf-8")
     proc = plan_ls("interview", str(ws), env=env, stdin="Personal notes\n")
