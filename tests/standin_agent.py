@@ -15,9 +15,12 @@ Modes (second argument):
             failing test output of an earlier attempt (then it writes them right);
   broken    always writes them wrong (" + " -> " - ");
   cheat     writes them wrong and checks off every box in todo.md itself;
+  meddle    writes them right, then checks off every box in todo.md (other steps' too)
+            and replaces prompt_plan.md with a line of its own;
+  deltodo   writes them right, then deletes todo.md;
   fail      writes nothing and exits 3;
-  hang      starts a child that sleeps, writes both pids to $PLAN_LS_RUN_DIR/pids, writes
-            half a file, and sleeps until it is killed.
+  hang      starts a child that sleeps, writes half a file, checks off every box in
+            todo.md, writes both pids to $PLAN_LS_RUN_DIR/pids, and sleeps until killed.
 Each attempt's prompt is copied to $PLAN_LS_RUN_DIR/seen-$PLAN_LS_ATTEMPT.md, so a test can
 see what reached the agent.
 """
@@ -46,6 +49,8 @@ def main() -> int:
     if mode == "hang":
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
         Path("half_written.py").write_text("def add(a, b):\n", "utf-8")
+        todo = Path("todo.md")
+        todo.write_text(todo.read_text("utf-8").replace("- [ ]", "- [x]"), "utf-8")
         (run_dir / "pids").write_text(f"{os.getpid()} {child.pid}\n", "utf-8")
         time.sleep(120)
         return 0
@@ -58,7 +63,11 @@ def main() -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body, "utf-8")
         print(f"stand-in agent: wrote {path}", flush=True)
-    if mode == "cheat":
+    if mode == "deltodo":
+        Path("todo.md").unlink()
+    if mode == "meddle":
+        Path("prompt_plan.md").write_text("# my own plan now\n", "utf-8")
+    if mode in ("cheat", "meddle"):
         todo = Path("todo.md")
         todo.write_text(todo.read_text("utf-8").replace("- [ ]", "- [x]"), "utf-8")
     return 0

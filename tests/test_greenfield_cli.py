@@ -211,6 +211,9 @@ def test_the_whole_flow_in_manual_mode(tmp_path: Path):
 
     proc = plan_ls("interview", str(ws), env=env, stdin="")
     assert proc.returncode == 0 and "question 1 in spec-interview.md is empty" in proc.stderr
+    # it points at the prompt brainstorm wrote (no next-question prompt exists yet)
+    assert "(the prompt is in .plan-ls/prompts-out/brainstorm.md)" in proc.stderr
+    assert not (prompts / "next-question.md").exists()
     interview.write_text(text.replace("<!-- paste the model's question here -->",
                                       "What will you use the notes for?"), encoding="utf-8")
     proc = plan_ls("interview", str(ws), env=env, stdin="Personal notes\n")
@@ -278,3 +281,18 @@ def test_refusals_and_unusable_answers(fake_openai: FakeOpenAI, tmp_path: Path):
     assert written.count("Write the store, test first.") == 3
     assert "(the model began to repeat itself)" in written
     assert 0 < fake_openai.requests[-1].body["max_tokens"] < 4000
+
+
+def test_nothing_listening_names_the_option_a_terminal_user_sets(tmp_path: Path):
+    # a closed port: the message says how to fix it from the terminal, not only the
+    # editor's setting; exit 1, no traceback
+    with __import__("socket").socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again when the block ends: nothing listens
+    out = plan_ls("brainstorm", "A clock for the kitchen", str(tmp_path), "--base-url",
+                  f"http://127.0.0.1:{port}/v1", "--model", "m", "--api-key-env", KEY_ENV,
+                  env=environ(**{KEY_ENV: KEY, "PLAN_LS_RETRY_BACKOFF": "0.01"}))
+    assert out.returncode == 1, out.stderr
+    assert "Traceback" not in out.stderr
+    assert f"cannot connect to http://127.0.0.1:{port}/v1" in out.stderr
+    assert "(--base-url / planLs.llm.baseUrl)" in out.stderr

@@ -219,3 +219,30 @@ def test_status_says_when_the_driver_is_missing(tmp_path: Path) -> None:
         plan_ls(tmp_path / "clone", "status").stdout
     (tmp_path / "plain").mkdir()
     assert driver_state(tmp_path / "plain", tmp_path / "plain" / "prompt_plan.md") is None
+
+
+def test_a_driver_registered_from_an_active_venv_still_runs_without_it(tmp_path: Path) -> None:
+    # `plan-ls init --git` run with the venv active (its plan-ls first on PATH); the merge
+    # later runs where the venv is not active (another terminal, an IDE's git): the driver
+    # must still start, else git leaves ours without markers and the other tick is dropped
+    if sys.prefix == sys.base_prefix:
+        pytest.skip("plan-ls is not installed in a virtual environment here")
+    repo = new_repo(tmp_path / "repo")
+    venv_bin = str(Path(sys.executable).parent)
+    active = {**ENV, "PATH": venv_bin + os.pathsep + ENV.get("PATH", "")}
+    done = subprocess.run([sys.executable, "-m", "plan_ls", "init", "--git"], cwd=repo,
+                          env=active, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    git(repo, "add", ".gitattributes")
+    git(repo, "commit", "-qm", "driver")
+    commit_edit(repo, "ana", "- [ ] grammar", "- [x] grammar")
+    commit_edit(repo, "bot", "- [ ] tokenizer", "- [x] tokenizer")
+    git(repo, "checkout", "-q", "ana")
+    bare = [p for p in ENV.get("PATH", "").split(os.pathsep)
+            if p and Path(p).resolve() != Path(venv_bin).resolve()]
+    merged = subprocess.run(["git", "merge", "-q", "--no-edit", "bot"], cwd=repo,
+                            env={**ENV, "PATH": os.pathsep.join(bare)},
+                            capture_output=True, text=True)
+    assert merged.returncode == 0, merged.stderr
+    todo = (repo / "todo.md").read_text()
+    assert "- [x] tokenizer\n- [x] grammar\n" in todo

@@ -128,12 +128,47 @@ def test_red_to_the_end_keeps_the_step_open(project: Path):
     assert "assert -1 == 5" in proc.stderr  # what failed is printed
     # the boxes the agent ticked itself are reported and unticked; nothing committed
     assert "checked off 4 items of Step 1" not in proc.stderr
-    assert "but the tests are red: unchecked again" in proc.stderr
+    assert "the agent changed todo.md during Step 1, which it must not touch: put back " \
+        "as it was" in proc.stderr
     todo = (project / "todo.md").read_text()
     assert "- [ ] add() in `calc.py`" in todo and "- [ ] a test for add" in todo
     assert git(project, "rev-parse", "HEAD").strip() == before
     assert "(@standin_agent)" not in (project / "prompt_plan.md").read_text()
     assert [r["result"] for r in read_all(project)] == ["failed", "failed"]
+
+
+def test_an_agent_that_edits_the_planning_files_gets_them_put_back(project: Path):
+    # green tests, but the agent ticked every box (step 2's too) and rewrote the plan:
+    # only step 1's items end ticked, and the commit holds the plan as it was
+    plan_before = (project / "prompt_plan.md").read_bytes()
+    proc = run(project, "meddle")
+    assert proc.returncode == 0, proc.stderr
+    assert "the agent changed prompt_plan.md during Step 1, which it must not touch" \
+        in proc.stderr
+    todo = (project / "todo.md").read_text()
+    assert "- [x] add() in `calc.py`" in todo and "- [ ] double() in `double.py`" in todo
+    assert (project / "prompt_plan.md").read_bytes() == plan_before
+    files = set(git(project, "show", "--name-only", "--format=", "HEAD").split())
+    assert files == {"calc.py", "tests/test_add.py", "todo.md"}
+    assert git(project, "status", "--porcelain") == ""
+    # what the agent wrote is not lost: it is kept in the run's folder
+    (rec,) = read_all(project)
+    kept = project / ".plan-ls/runs" / rec["run_id"] / "agent-1-prompt_plan.md"
+    assert kept.read_text() == "# my own plan now\n"
+
+
+def test_an_agent_that_deletes_the_checklist_does_not_get_it_committed(project: Path):
+    todo_before = (project / "todo.md").read_text()
+    proc = run(project, "deltodo")
+    assert proc.returncode == 0, proc.stderr
+    assert "the agent deleted todo.md during Step 1" in proc.stderr
+    assert "checked off 2 items" in proc.stderr
+    todo = (project / "todo.md").read_text()
+    assert todo == todo_before.replace("- [ ] add()", "- [x] add()").replace(
+        "- [ ] a test for add", "- [x] a test for add")
+    files = set(git(project, "show", "--name-only", "--format=", "HEAD").split())
+    assert files == {"calc.py", "tests/test_add.py", "todo.md"}
+    assert git(project, "show", "HEAD:todo.md") == todo
 
 
 def test_agent_failure_stops_without_retrying(project: Path):
@@ -153,6 +188,23 @@ def test_dirty_tree_is_refused(project: Path):
     proc = run(project, "good", "--allow-dirty", "--no-commit")
     assert proc.returncode == 0, proc.stderr
     assert (project / "notes.txt").read_text() == "mine\n"
+
+
+def test_allow_dirty_keeps_the_users_own_changes_out_of_the_commit(project: Path):
+    # the user's untracked note and a half-done edit to a tracked file were there before
+    # the run; the agent touches neither, so the step's commit holds neither
+    (project / "n[1]otes.txt").write_text("mine\n")
+    with (project / "prompt_plan.md").open("a") as fh:
+        fh.write("\nAn idea for later.\n")
+    proc = run(project, "good", "--allow-dirty")
+    assert proc.returncode == 0, proc.stderr
+    files = set(git(project, "show", "--name-only", "--format=", "HEAD").split())
+    assert files == {"calc.py", "tests/test_add.py", "todo.md"}
+    assert "2 files left out of the commit (uncommitted before the run, untouched by " \
+        "the agent)" in proc.stderr
+    status = git(project, "status", "--porcelain", "-uall").splitlines()
+    assert sorted(status) == [" M prompt_plan.md", "?? n[1]otes.txt"]
+    assert (project / "prompt_plan.md").read_text().endswith("An idea for later.\n")
 
 
 def test_refusals_claimed_done_and_nothing_left(project: Path):
@@ -215,9 +267,12 @@ def test_ctrl_c_stops_the_process_group_and_commits_nothing(project: Path):
     assert gone(agent_pid)
     assert not _alive(child_pid)
     assert git(project, "rev-parse", "HEAD").strip() == before
+    # the boxes the agent ticked before it was stopped are put back, as the message says
     assert "- [x]" not in (project / "todo.md").read_text()
+    assert "the agent changed todo.md during Step 1" in err
     assert "(@standin_agent)" not in (project / "prompt_plan.md").read_text()
     assert [r["result"] for r in read_all(project)] == ["interrupted"]
+    assert (project / "half_written.py").exists()  # the agent's own work stays to look at
 
 
 def test_bad_usage(project: Path):

@@ -321,8 +321,10 @@ def run_interview(args: argparse.Namespace) -> int:
             shown = transcript.next_number
             continue
         if not waiting.question:
+            # the first question's prompt is the one brainstorm wrote (as in _ask)
+            prompt = "brainstorm.md" if waiting.number == 1 else "next-question.md"
             print(f"question {waiting.number} in {target.name} is empty: paste the model's "
-                  f"question there (the prompt is in {PROMPTS_OUT / 'next-question.md'}), "
+                  f"question there (the prompt is in {PROMPTS_OUT / prompt}), "
                   f"then run plan-ls interview again", file=sys.stderr)
             return 0
         if shown != waiting.number:

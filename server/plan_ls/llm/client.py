@@ -427,13 +427,14 @@ def explain(sdk: Any, ep: Endpoint, exc: BaseException) -> LlmError:
                         status=status)
     if isinstance(exc, sdk.APITimeoutError):
         return LlmError(f"{where} sent nothing for {ep.timeout:g} s (timeout). Try again, or "
-                        f"raise planLs.llm.timeout.")
+                        f"raise --timeout / planLs.llm.timeout.")
     if isinstance(exc, sdk.APIConnectionError):
         cause = exc.__cause__ or exc.__context__
         reason = _scrub(str(cause) or type(cause).__name__, ep) if cause else "connection error"
         if "connect" in type(cause).__name__.lower() or "refused" in reason.lower():
             return LlmError(f"cannot connect to {ep.shown_url}: {reason}. "
-                            f"Is the server running and planLs.llm.baseUrl right?",
+                            "Is the server running and the base URL right "
+                            "(--base-url / planLs.llm.baseUrl)?",
                             retryable=True)
         return LlmError(f"the connection to {where} failed: {reason}", retryable=True)
     if isinstance(exc, (json.JSONDecodeError, ValueError)):

@@ -9,6 +9,7 @@ usage, dirty tree, claimed by someone else, done), 3 nothing left to run, 130 in
 
 from __future__ import annotations
 
+import glob
 import os
 import secrets
 import threading
@@ -91,12 +92,15 @@ class _Runner:
             opts.commit = self.repo
         if opts.commit and not self.repo:
             raise Refused(f"{self.root} is not in a git repository: run with --no-commit")
-        if self.repo and not opts.allow_dirty:
+        self.dirty_before: dict[str, bytes | None] = {}
+        if self.repo:
             try:
                 dirty = git.uncommitted(self.root, opts.agent.own_files)
             except git.GitError as exc:
                 raise Refused(str(exc)) from None
-            if dirty:
+            # --allow-dirty: the user's own uncommitted work stays out of the step's commit
+            self.dirty_before = {p: _read_or_none(self.root / p) for p in dirty}
+            if dirty and not opts.allow_dirty:
                 shown = ", ".join(dirty[:8]) + (f" and {len(dirty) - 8} more"
                                                 if len(dirty) > 8 else "")
                 raise Refused(f"the work tree has uncommitted changes ({shown}): commit or "
@@ -195,6 +199,7 @@ class _Runner:
                    "prompt_file": str(rel_run_dir / "prompt.md"),
                    "log": str(rel_run_dir / "agent.log")})
         claimed = self._claim(step, opts.agent.name)
+        planning = _read_planning(self._state())  # as the agent must leave them
         failure: str | None = None
         attempts = opts.retries + 1
         attempt, started, t0 = 0, _utc_now(), time.monotonic()
@@ -211,6 +216,7 @@ class _Runner:
                        "commit": None, "files": []}
                 if agent.cancelled:
                     raise _Interrupted
+                self._put_back_planning(planning, run_dir, step, attempt)
                 if not agent.ok:
                     why = f"timed out after {opts.timeout:g} s" if agent.timed_out \
                         else f"exited with {agent.exit_code}"
@@ -249,6 +255,7 @@ class _Runner:
                        "output": (failure or "")[-4000:]})
             return self._red_end(step, was_done)
         except (KeyboardInterrupt, _Interrupted):
+            self._put_back_planning(planning, run_dir, step, attempt)
             self._record({**common, "attempt": attempt, "start": started, "agent_exit": None,
                           "test_exit": None, "tests": "", "commit": None, "files": []},
                          "interrupted", t0, base)
@@ -295,8 +302,20 @@ class _Runner:
         status = PASSED
         if self.opts.commit:
             try:
+                theirs = [p for p, data in self.dirty_before.items()
+                          if _read_or_none(self.root / p) == data]
                 sha, files = git.commit_all(self.root, f"{step.name}: {title}",
-                                            self.opts.agent.own_files)
+                                            [*self.opts.agent.own_files,
+                                             *(glob.escape(p) for p in theirs)])
+                if theirs:
+                    self.emit({"event": "warning", "message": _listed(
+                        theirs, "left out of the commit (uncommitted before the run, "
+                                "untouched by the agent)")})
+                mixed = [p for p in files if p in self.dirty_before]
+                if mixed:
+                    self.emit({"event": "warning", "message": _listed(
+                        mixed, "committed with the changes you had not committed before "
+                               "the run (the run changed them too)")})
                 rec.update(commit=sha, files=files)
                 self.emit({"event": "commit", "step": step.number, "commit": sha,
                            "files": files})
@@ -308,6 +327,36 @@ class _Runner:
             self.emit({"event": "step_done", "step": step.number, "title": title,
                        "commit": rec["commit"]})
         return status
+
+    def _put_back_planning(self, planning: dict[Path, bytes | None], run_dir: Path,
+                           step: Step, attempt: int) -> None:
+        """The agent was told not to edit the plan or the checklist: a file it changed,
+        deleted or created anyway is put back as it was before the agent ran (so that only
+        plan-ls ticks items, and a deleted or rewritten plan is never committed). What the
+        agent wrote is kept in the run's folder and named in a warning."""
+        from plan_ls.fileio import write_atomic
+
+        for path, before in planning.items():
+            try:
+                now: bytes | None = path.read_bytes()
+            except FileNotFoundError:
+                now = None
+            if now == before:
+                continue
+            rel = path.relative_to(self.root).as_posix()
+            kept = ""
+            if now is not None:
+                copy = run_dir / f"agent-{attempt}-{path.name}"
+                copy.write_bytes(now)
+                kept = f"; the agent's version is in {copy.relative_to(self.root).as_posix()}"
+            if before is None:
+                path.unlink()
+            else:
+                write_atomic(path, before.decode("utf-8", "surrogateescape"))
+            what = "deleted" if now is None else "created" if before is None else "changed"
+            self.emit({"event": "warning", "message":
+                       f"the agent {what} {rel} during {step.name}, which it must not "
+                       f"touch: put back as it was{kept}"})
 
     def _red_end(self, step: Step, was_done: set[int]) -> int:
         """The step stays open: boxes the agent ticked during the run are reported and
@@ -361,6 +410,35 @@ class _Runner:
         except Exception as exc:  # noqa: BLE001 - a release must not hide the run's result
             self.emit({"event": "warning", "message": f"the claim on {step.name} was not "
                                                       f"released: {exc}"})
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    """The file's bytes, or None when it does not exist (or is not a file)."""
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def _listed(paths: list[str], what: str) -> str:
+    """"N files WHAT: a, b, c" (at most 8 named)."""
+    shown = ", ".join(paths[:8]) + (f" and {len(paths) - 8} more" if len(paths) > 8 else "")
+    return f"{len(paths)} file{'s' if len(paths) != 1 else ''} {what}: {shown}"
+
+
+def _read_planning(state: PlanState) -> dict[Path, bytes | None]:
+    """The plan's and the checklist's files (one when the plan holds its checklist) and
+    their bytes now (None: absent)."""
+    out: dict[Path, bytes | None] = {}
+    for role in ("plan", "todo"):
+        path = state.path_of(role)
+        if path is None or path in out:
+            continue
+        try:
+            out[path] = path.read_bytes()
+        except FileNotFoundError:
+            out[path] = None
+    return out
 
 
 def _rewrite_claim(root: Path, files: FileSettings | None, ref: PlanRef | None, key: str,

@@ -128,11 +128,13 @@ def repository_root(path: Path) -> Path | None:
 
 
 def driver_command() -> str:
-    """How git should start the driver: `plan-ls` when the one on PATH is this installation,
-    else this installation's Python (a venv that is not activated when git runs)."""
+    """How git should start the driver: `plan-ls` when the one on PATH is this installation
+    and not a virtual environment's, else this installation's Python (a venv is on PATH only
+    while it is active, and git may merge where it is not: another shell, an IDE)."""
     found = shutil.which("plan-ls")
     here = Path(sys.executable).parent.resolve()
-    if found and Path(found).resolve().parent == here:
+    in_venv = sys.prefix != sys.base_prefix
+    if found and Path(found).resolve().parent == here and not in_venv:
         return "plan-ls merge-driver %O %A %B %P"
     return f"{shlex.quote(sys.executable)} -m plan_ls merge-driver %O %A %B %P"
 
