@@ -352,12 +352,32 @@ def _read_answer(project: Project, question: str, editor: bool) -> str | None:
             answer = _edit_answer(project, question)
         else:
             try:
-                answer = input("> ")
+                answer = _read_line("> ")
             except EOFError:
                 return None
         if answer.strip():
             return answer
         print(f"(an empty answer is not saved; type {DONE} to stop)", file=sys.stderr)
+
+
+def _read_line(prompt: str) -> str:
+    """`input(prompt)`, except that Ctrl-C on a terminal always stops it. A read blocked in C
+    is interrupted only when the kernel hands SIGINT to the main thread; a library's worker
+    thread (the tokenizer's pool) may take it instead, and the read would go on waiting.
+    Short selects give Python a turn to see the signal. Raises EOFError at end of input."""
+    if not sys.stdin.isatty():  # a pipe or a file: nobody types Ctrl-C into it
+        return input(prompt)
+    import select
+
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    while True:
+        ready, _, _ = select.select([sys.stdin], [], [], 0.2)
+        if ready:  # a terminal in canonical mode hands over one whole line per read
+            line = sys.stdin.readline()
+            if not line:
+                raise EOFError
+            return line.rstrip("\n")
 
 
 def _edit_answer(project: Project, question: str) -> str:
