@@ -47,6 +47,10 @@ pytestmark = [
         vsix_unbuildable(),
         reason="client-vscode/node_modules is missing: run .ci/install-vscode.sh (CI does)",
     ),
+    # A browser driving code-server on a loaded machine now and then loses a click or a row
+    # to a re-render (each such case seen is also handled where it happened); one rerun keeps
+    # that from failing CI, while a test that fails twice still fails. Reruns are reported.
+    pytest.mark.flaky(reruns=1),
 ]
 # One pytest-xdist worker runs them all (`--dist loadfile`): they share one code-server and
 # one browser (module scope) and the artifacts folder.
