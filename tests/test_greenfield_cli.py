@@ -296,3 +296,27 @@ def test_nothing_listening_names_the_option_a_terminal_user_sets(tmp_path: Path)
     assert "Traceback" not in out.stderr
     assert f"cannot connect to http://127.0.0.1:{port}/v1" in out.stderr
     assert "(--base-url / planLs.llm.baseUrl)" in out.stderr
+
+
+def test_a_second_brainstorm_never_starts_an_interview_nothing_reads(tmp_path: Path):
+    """interview and spec read spec-interview.md only: a second brainstorm refuses (the first
+    interview untouched), and with --replace starts again, keeping the old one beside it."""
+    ws = tmp_path / "notes"
+    ws.mkdir()
+    env = environ(PLAN_LS_BASE_URL="https://llm.example.invalid/v1")  # manual mode
+    interview = ws / "spec-interview.md"
+    assert plan_ls("brainstorm", "The first idea", str(ws), env=env).returncode == 0
+    interview.write_text(interview.read_text(encoding="utf-8") + "my answer\r\n",
+                         encoding="utf-8")
+    first = interview.read_bytes()
+
+    proc = plan_ls("brainstorm", "A second idea", str(ws), env=env)
+    assert proc.returncode == 2 and "plan-ls interview" in proc.stderr, proc.stderr
+    assert interview.read_bytes() == first and sorted(p.name for p in ws.glob("*.md")) == [
+        "spec-interview.md"]
+
+    proc = plan_ls("brainstorm", "A second idea", str(ws), "--replace", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (ws / "spec-interview-2.md").read_bytes() == first  # kept, byte for byte
+    assert "A second idea" in interview.read_text(encoding="utf-8")
+    assert "spec-interview-2.md" in proc.stderr

@@ -44,6 +44,9 @@ def add_commands(sub: Any) -> None:
                    help="the idea in quotes, then the project folder (default .)")
     p.add_argument("--from", dest="idea_file", metavar="FILE",
                    help="read the idea from FILE (inside the project; - for stdin) instead")
+    p.add_argument("--replace", action="store_true",
+                   help="start again when an interview exists (the old one is kept as "
+                        "spec-interview-2.md)")
     add_model_options(p)
     p.set_defaults(func=run_brainstorm)
 
@@ -194,9 +197,13 @@ def run_brainstorm(args: argparse.Namespace) -> int:
         return usage_error("the idea is empty")
     target = project.path("interview")
     if holds_text(target):
-        target = sibling(target)
-        print(f"plan-ls: {project.path('interview').name} already holds an interview; this "
-              f"one goes to {target.name}", file=sys.stderr)
+        # interview and spec read this one file: an interview beside it would be a dead end
+        if not args.replace:
+            return usage_error(f"{target.name} already holds an interview: `plan-ls interview` "
+                               f"goes on with it, `plan-ls brainstorm --replace` starts again")
+        kept = sibling(target)
+        os.replace(target, kept)  # the old interview, byte for byte
+        print(f"plan-ls: the old interview is kept as {kept.name}", file=sys.stderr)
     write_atomic(target, new_transcript(idea))
     code, _complete = _ask(project, target, echo=False)
     if code == 0 and project.endpoint_chat is not None:  # manual mode printed the prompt's
