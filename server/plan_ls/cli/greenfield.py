@@ -370,7 +370,7 @@ def _read_answer(project: Project, question: str, editor: bool) -> str | None:
 def _read_line(prompt: str) -> str:
     """`input(prompt)`, except that Ctrl-C on a terminal always stops it. A read blocked in C
     is interrupted only when the kernel hands SIGINT to the main thread; a library's worker
-    thread (the tokenizer's pool) may take it instead, and the read would go on waiting.
+    thread may take it instead (seen as a ^C that did nothing, in loaded test runs).
     Short selects give Python a turn to see the signal. Raises EOFError at end of input."""
     if not sys.stdin.isatty():  # a pipe or a file: nobody types Ctrl-C into it
         return input(prompt)
