@@ -1,41 +1,21 @@
 -- Drives client-nvim and plan-ls through Neovim's own LSP client, headless; run by
 -- tests/test_nvim.py. Each check stores what it saw under its name in a JSON file
 -- ($PLAN_LS_RESULT); Python asserts on it. Exit code: the number of failed checks.
-local project = assert(vim.env.PLAN_LS_PROJECT, 'PLAN_LS_PROJECT is not set')
-local result_path = assert(vim.env.PLAN_LS_RESULT, 'PLAN_LS_RESULT is not set')
+local H = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)), 'harness.lua'))
+local project, results = H.project, H.results
+local wait, line_of, check = H.wait, H.line_of, H.check
 local plan_ls = require('plan_ls')
 
-local results = { checks = {}, messages = {} }
 local todo_path = project .. '/todo.md'
 local plan_path = project .. '/prompt_plan.md'
 
 vim.lsp.log.set_level('debug')
 results.lsp_log = vim.lsp.log.get_filename()
 
--- Keep every message the client shows, and answer menus from the test.
-vim.notify = function(msg, level)
-  table.insert(results.messages, { msg = msg, level = level })
-end
+-- Answer menus from the test.
 local select_answer -- fun(items, opts): item?
 vim.ui.select = function(items, opts, on_choice)
   on_choice(select_answer and select_answer(items, opts) or nil)
-end
-
-local function save()
-  vim.fn.writefile({ vim.json.encode(results) }, result_path)
-end
-
-local function wait(ms, cond)
-  return vim.wait(ms, cond, 20)
-end
-
-local function line_of(bufnr, needle)
-  for i, line in ipairs(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)) do
-    if line:find(needle, 1, true) then
-      return i -- 1-based
-    end
-  end
-  error(('%q not in buffer %d'):format(needle, bufnr))
 end
 
 local function lines(bufnr)
@@ -74,19 +54,6 @@ local function code_action_menu(opts, pick)
   end)
   select_answer = nil
   return titles or {}, picked
-end
-
-local failed = 0
-local function check(name, fn)
-  local seen, t0 = {}, vim.uv.hrtime()
-  local ok, err = xpcall(fn, debug.traceback, seen)
-  seen.ok, seen.seconds = ok, (vim.uv.hrtime() - t0) / 1e9
-  if not ok then
-    seen.error = err
-    failed = failed + 1
-  end
-  results.checks[name] = seen
-  save()
 end
 
 vim.lsp.enable('plan_ls')
@@ -374,6 +341,4 @@ check('manual_generate', function(seen)
   seen.prompt_written = vim.uv.fs_stat(prompt_path) ~= nil
 end)
 
-results.failed = failed
-save()
-vim.cmd('cquit ' .. failed)
+H.finish()

@@ -2,44 +2,10 @@
 -- definition (<C-]>, through the LSP tagfunc), references (grr's function), rename (grn's
 -- function) and folding (zc with vim.lsp.foldexpr). Each check stores what it saw under its
 -- name in $PLAN_LS_RESULT; Python asserts on it. Exit code: the number of failed checks.
-local project = assert(vim.env.PLAN_LS_PROJECT, 'PLAN_LS_PROJECT is not set')
-local result_path = assert(vim.env.PLAN_LS_RESULT, 'PLAN_LS_RESULT is not set')
+local H = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)), 'harness.lua'))
+local project = H.project
+local wait, line_of, check = H.wait, H.line_of, H.check
 local plan_ls = require('plan_ls')
-
-local results = { checks = {}, messages = {} }
-vim.notify = function(msg, level)
-  table.insert(results.messages, { msg = msg, level = level })
-end
-
-local function save()
-  vim.fn.writefile({ vim.json.encode(results) }, result_path)
-end
-
-local function wait(ms, cond)
-  return vim.wait(ms, cond, 20)
-end
-
-local function line_of(bufnr, needle)
-  for i, line in ipairs(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)) do
-    if line:find(needle, 1, true) then
-      return i
-    end
-  end
-  error(('%q not in buffer %d'):format(needle, bufnr))
-end
-
-local failed = 0
-local function check(name, fn)
-  local seen = {}
-  local ok, err = xpcall(fn, debug.traceback, seen)
-  seen.ok = ok
-  if not ok then
-    seen.error = err
-    failed = failed + 1
-  end
-  results.checks[name] = seen
-  save()
-end
 
 vim.lsp.enable('plan_ls')
 vim.cmd.edit(vim.fn.fnameescape(project .. '/todo.md'))
@@ -116,6 +82,4 @@ check('fold', function(seen)
   seen.next_step = line_of(plan_buf, '## Step 9')
 end)
 
-save()
-vim.cmd('qall!')
-os.exit(failed)
+H.finish()

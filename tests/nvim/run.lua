@@ -2,14 +2,11 @@
 -- tests/test_nvim_run.py: the "▶ Run with agent" code lens on Step 1 (through
 -- vim.lsp.codelens.run, the menu answered by the test) runs the stand-in agent; then
 -- :PlanRunLog opens the agent's log. Each check stores what it saw in $PLAN_LS_RESULT.
-local project = assert(vim.env.PLAN_LS_PROJECT, 'PLAN_LS_PROJECT is not set')
-local result_path = assert(vim.env.PLAN_LS_RESULT, 'PLAN_LS_RESULT is not set')
+local H = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)), 'harness.lua'))
+local project, results = H.project, H.results
+local wait, check = H.wait, H.check
 local plan_ls = require('plan_ls')
 
-local results = { checks = {}, messages = {} }
-vim.notify = function(msg, level)
-  table.insert(results.messages, { msg = msg, level = level })
-end
 local menu -- the titles the last vim.ui.select offered
 vim.ui.select = function(items, opts, on_choice)
   menu = {}
@@ -22,27 +19,6 @@ vim.ui.select = function(items, opts, on_choice)
     end
   end
   on_choice(pick and items[pick] or nil, pick)
-end
-
-local function save()
-  vim.fn.writefile({ vim.json.encode(results) }, result_path)
-end
-
-local function wait(ms, cond)
-  return vim.wait(ms, cond, 20)
-end
-
-local failed = 0
-local function check(name, fn)
-  local seen = {}
-  local ok, err = xpcall(fn, debug.traceback, seen)
-  seen.ok = ok
-  if not ok then
-    seen.error = err
-    failed = failed + 1
-  end
-  results.checks[name] = seen
-  save()
 end
 
 vim.lsp.enable('plan_ls')
@@ -100,6 +76,4 @@ check('run_log', function(seen)
   seen.text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
 end)
 
-save()
-vim.cmd('qall!')
-os.exit(failed)
+H.finish()
