@@ -93,14 +93,19 @@ def make_project(root: Path, init: bool = True) -> Path:
     (root / "tests" / "test_smoke.py").write_text("def test_smoke():\n    assert True\n",
                                                   encoding="utf-8")
     (root / ".gitignore").write_text("__pycache__/\n", encoding="utf-8")
-    if not init:
-        return root
+    if init:
+        init_repo(root)
+    return root
+
+
+def init_repo(root: Path, message: str = "start") -> None:
+    """`root` as a git repository (branch main, a test identity) with everything in it
+    committed."""
     git(root, "init", "-q", "-b", "main")
     git(root, "config", "user.name", "Test")
     git(root, "config", "user.email", "test@example.com")
     git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "start")
-    return root
+    git(root, "commit", "-q", "-m", message)
 
 
 def agent_command(mode: str) -> str:

@@ -16,7 +16,7 @@ from plan_ls.run.agents import AgentError, resolve_agent
 from plan_ls.run.process import group_alive
 from plan_ls.run.record import read_all
 from plan_ls.run.testcmd import detect_test_command, summarize
-from tests.run_project import TEST_COMMAND, agent_command, git, make_project
+from tests.run_project import TEST_COMMAND, agent_command, git, init_repo, make_project
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX")
 
@@ -375,12 +375,8 @@ def test_a_project_in_a_folder_of_a_repository(tmp_path: Path):
     # refuse nor part of the step's commit, and the run files are recognised as such
     repo = tmp_path / "mono"
     project = make_project(repo / "apps" / "calc", init=False)
-    git(project, "init", "-q", "-b", "main", str(repo))
-    git(repo, "config", "user.name", "Test")
-    git(repo, "config", "user.email", "test@example.com")
     (repo / "other.txt").write_text("v1\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "monorepo")
+    init_repo(repo, "monorepo")
     (repo / "other.txt").write_text("v2, staged by someone\n")
     git(repo, "add", "other.txt")
     assert run(project, "good").returncode == 0

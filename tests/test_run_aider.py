@@ -19,7 +19,7 @@ from tests.fake_openai import (  # noqa: F401 - the fixture
     fake_openai,
     search_replace_edit,
 )
-from tests.run_project import TEST_COMMAND, git
+from tests.run_project import TEST_COMMAND, git, init_repo
 
 AIDER_VERSION = "0.86.2"  # as .ci/install-aider.sh installs it
 VENV = Path(os.environ.get("PLAN_LS_AIDER_VENV") or
@@ -58,11 +58,7 @@ def project(tmp_path: Path) -> Path:
         "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n")
     (root / "pytest.ini").write_text("[pytest]\npythonpath = .\ntestpaths = tests\n")
     (root / ".gitignore").write_text("__pycache__/\n")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test")
-    git(root, "config", "user.email", "test@example.com")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "start")
+    init_repo(root)
     return root
 
 
