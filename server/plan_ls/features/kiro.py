@@ -45,7 +45,7 @@ class Kiro(Feature):
     def __init__(self, server: PlanServer) -> None:
         super().__init__(server)
         # per texts object: the parse, kept while the text is the same object
-        self._reqs: dict[str, tuple[str, Requirements]] = {}
+        self._reqs: dict[str, tuple[object, Requirements]] = {}  # path -> (version, parse)
         self._refs: dict[str, tuple[object, list[str], list[RequirementRef]]] = {}
 
     def register(self) -> None:
@@ -62,19 +62,31 @@ class Kiro(Feature):
         return state if state.ref is not None and state.ref.format == "kiro" else None
 
     def requirements(self, ls: PlanServer, state: PlanState) -> tuple[Path, Requirements] | None:
-        """(path, parse) of the spec's requirements.md: the editor's text while it is open."""
+        """(path, parse) of the spec's requirements.md: the editor's text while it is open.
+        Asked on every publish of the plan (each keystroke in tasks.md): a closed file is
+        read and parsed again only when its size or mtime changed."""
         from plan_ls.model.requirements import parse_requirements
 
         path = state.ref.files.get("requirements") if state.ref else None
         if path is None:
             return None
-        text = ls.document_text(ls.uri_of(path))
-        if text is None:
-            return None
+        uri = ls.uri_of(path)
+        doc = ls.open_document(uri)
+        if doc is not None:
+            version: object = ("editor", doc.version)
+        else:
+            try:
+                st = path.stat()
+            except OSError:
+                return None
+            version = ("disk", st.st_mtime_ns, st.st_size)
         key = str(path)
         cached = self._reqs.get(key)
-        if cached is None or cached[0] is not text:
-            cached = (text, parse_requirements(text))
+        if cached is None or cached[0] != version:
+            text = ls.document_text(uri)
+            if text is None:
+                return None
+            cached = (version, parse_requirements(text))
             self._reqs[key] = cached
         return path, cached[1]
 
