@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +35,19 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_commands(sub)
     return parser
+
+
+def at_least(minimum: float, kind: type[int] | type[float] = int) -> Callable[[str], float]:
+    """An argparse `type=`: the option's text as `kind`, refused (exit 2, with the option's
+    name) unless finite and >= `minimum`, e.g. `--timeout -5` or `--retries -1`."""
+    def parse(text: str) -> float:
+        value = kind(text)  # ValueError: argparse says "invalid int value: 'x'"
+        if not math.isfinite(value) or value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:

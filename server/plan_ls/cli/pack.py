@@ -11,6 +11,8 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from plan_ls.cli import at_least
+
 if TYPE_CHECKING:
     from plan_ls.pack.model import PackResult
 
@@ -33,7 +35,7 @@ def add_commands(subparsers: Any) -> None:
         "--include", action="append", default=[], metavar="GLOB", help="pack only matching files"
     )
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB")
-    p.add_argument("--max-file-size", type=int, metavar="BYTES", help="default 1 MiB")
+    p.add_argument("--max-file-size", type=at_least(1), metavar="BYTES", help="default 1 MiB")
     p.add_argument("--encoding", default="o200k_base", help="token encoding")
     p.add_argument("--no-gitignore", action="store_true", help="do not read .gitignore files")
     p.add_argument(

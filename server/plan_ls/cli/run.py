@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from plan_ls.cli import usage_error
+from plan_ls.cli import at_least, usage_error
 
 RUN_EPILOG = """\
 agents: aider, claude, codex, gemini (presets), or a command line of your own in which
@@ -38,12 +38,12 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--agent", metavar="NAME|COMMAND", help="a preset or a command line")
     p.add_argument("--test", metavar="COMMAND",
                    help="the test command (default: run.test, else detected)")
-    p.add_argument("--retries", type=int, metavar="K",
+    p.add_argument("--retries", type=at_least(0), metavar="K",
                    help="attempts after the first while the tests are red (default 2)")
     p.add_argument("--commit", action=argparse.BooleanOptionalAction, default=None,
                    help="commit each green step as 'Step N: title' (default: on in a git "
                         "repository)")
-    p.add_argument("--timeout", type=float, metavar="SECONDS",
+    p.add_argument("--timeout", type=at_least(0, float), metavar="SECONDS",
                    help="limit per agent attempt and per test run (default 1800; 0: none)")
     p.add_argument("--allow-dirty", action="store_true",
                    help="run even when the work tree has uncommitted changes")
