@@ -102,12 +102,12 @@ def _found_plan_patterns(root: Path, settings: Any, repo: Path) -> list[str]:
     """Patterns for the task lists of the plans found in places the standard patterns miss
     (a spec-kit feature under docs/specs/): `docs/specs/*/tasks.md`, so that features added
     there later are covered too; a prompt plan in a folder of its own by its paths."""
-    import pathspec
+    from pathspec import GitIgnoreSpec
 
     from plan_ls.sync.git import FORMAT_PATTERNS
     from plan_ls.sync.plans import ROOT_ID, discover_plans
 
-    standard = pathspec.PathSpec.from_lines("gitwildmatch", FORMAT_PATTERNS)
+    standard = GitIgnoreSpec.from_lines(FORMAT_PATTERNS)  # as .gitattributes reads them
     out: list[str] = []
     for ref in discover_plans(root, settings.files, settings.plans):
         if ref.id == ROOT_ID:

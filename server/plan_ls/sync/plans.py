@@ -177,9 +177,9 @@ def _walk(root: Path, globs: list[str],
     spec = None
     explicit: set[str] = set()  # hidden/ignored folders a glob names: entered anyway
     if globs:
-        from pathspec import PathSpec
+        from pathspec import GitIgnoreSpec
 
-        spec = PathSpec.from_lines("gitignore", globs)
+        spec = GitIgnoreSpec.from_lines(globs)
         for g in globs:
             parts = g.strip().strip("/").split("/")
             for i in range(1, len(parts) + 1):
