@@ -25,6 +25,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from plan_ls import fileio
 from plan_ls.fileio import FileChanged, decode, read_text, replace_if_unchanged
+from tests.cli_runner import run_cli
 from tests.lsp_client import SERVER, end_session, make_client, start_session, wait_until
 
 HERE = Path(__file__).resolve().parent
@@ -62,8 +63,7 @@ def claimed(data: bytes, line: int, tag: bytes) -> bytes:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "plan_ls", *args], capture_output=True,
-                          text=True, timeout=60)
+    return run_cli(*args)
 
 
 @given(st.binary(max_size=64))
