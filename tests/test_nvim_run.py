@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from tests.run_project import TEST_COMMAND, agent_command, git, make_project
+from tests.run_project import STANDIN_TEST_COMMAND, agent_command, git, make_project
 from tests.test_nvim import BIN, HERE, NVIM, NvimRun, nvim_command, xdg_env
 
 SCRIPT = HERE / "nvim" / "run.lua"
@@ -25,7 +25,7 @@ def nvim(tmp_path_factory) -> NvimRun:
     config = project / ".plan-ls" / "config.toml"
     config.parent.mkdir()
     config.write_text(f"[run]\nagent = {json.dumps(agent_command('good'))}\n"
-                      f"test = {json.dumps(TEST_COMMAND)}\n")
+                      f"test = {json.dumps(STANDIN_TEST_COMMAND)}\n")
     git(project, "add", "-A")
     git(project, "commit", "-qm", "settings")
     result = tmp / "result.json"
