@@ -52,5 +52,6 @@ def test_nvim_lens_runs_a_step_with_the_agent(nvim: NvimRun):
 
 def test_nvim_plan_run_log_opens_the_agents_log(nvim: NvimRun):
     seen = nvim.check("run_log")
+    assert seen["ended"]  # the run's end message reached Neovim
     assert seen["name"] == "agent.log"
     assert "stand-in agent: wrote calc.py" in seen["text"]
