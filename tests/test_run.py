@@ -16,7 +16,7 @@ from plan_ls.run.agents import AgentError, resolve_agent
 from plan_ls.run.process import group_alive
 from plan_ls.run.record import read_all
 from plan_ls.run.testcmd import detect_test_command, summarize
-from tests.cli_runner import run_cli
+from tests.cli_runner import run_cli, start_cli
 from tests.run_project import (
     STANDIN_TEST_COMMAND,
     TEST_COMMAND,
@@ -262,9 +262,9 @@ def test_timeout_stops_the_agent(project: Path):
 def test_ctrl_c_stops_the_process_group_and_commits_nothing(project: Path):
     before = git(project, "rev-parse", "HEAD").strip()
     # a real process: SIGINT is what is under test
-    proc = subprocess.Popen([sys.executable, "-m", "plan_ls", "run", str(project), "--agent",
-                             agent_command("hang"), "--test", STANDIN_TEST_COMMAND],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start_cli("run", project, "--agent", agent_command("hang"), "--test",
+                     STANDIN_TEST_COMMAND, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                     text=True)
     runs = project / ".plan-ls" / "runs"
     deadline = time.monotonic() + 20
     pids_file = None

@@ -15,7 +15,7 @@ import pytest
 
 from plan_ls.sync.pathfilter import PathFilter
 from plan_ls.sync.watcher import Debouncer, WorkspaceWatcher
-from tests.cli_runner import run_cli
+from tests.cli_runner import run_cli, start_cli
 
 PLANNING = ["todo.md", "prompt_plan.md", "spec.md"]
 
@@ -233,8 +233,7 @@ def test_watch_redraws_on_change_and_exits_0_on_ctrl_c(tmp_path):
     root = tmp_path / "p"
     shutil.copytree(SAMPLE, root)
     # a real process: SIGINT is what is under test
-    proc = subprocess.Popen([sys.executable, "-m", "plan_ls", "watch", str(root)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start_cli("watch", root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert "8/20 done" in _read_frame(proc)
         time.sleep(0.5)  # let the watcher start
