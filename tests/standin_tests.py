@@ -1,6 +1,6 @@
 """A stand-in test runner for the tiny project of tests/run_project.py: a real program that
-runs the project's tests the way pytest would report them, in ~30 ms of CPU where a pytest
-process costs ~0.4 s. The tests of `plan-ls run` that are not about pytest's own output use
+runs the project's tests the way pytest would report them, in ~15 ms of CPU where a pytest
+process costs ~0.2 s. The tests of `plan-ls run` that are not about pytest's own output use
 it (STANDIN_TEST_COMMAND); at least one keeps the real pytest as the gate.
 
 It imports every `tests/test_*.py` under the current folder (with the folder on sys.path, as
