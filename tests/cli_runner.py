@@ -18,6 +18,7 @@ import sys
 import traceback
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 PLAN_LS = [sys.executable, "-m", "plan_ls"]
 
@@ -50,6 +51,20 @@ def run_cli(*args: str | Path, cwd: str | Path | None = None,
         for stream in (stdout, stderr):
             stream.flush()
     return subprocess.CompletedProcess(PLAN_LS + argv, code, _text(stdout), _text(stderr))
+
+
+# `python -m plan_ls` with SIGINT handled as Python does by default (KeyboardInterrupt). A
+# process inherits an ignored SIGINT, and Python then leaves it ignored: a suite started with
+# nohup or as a background job of a script would see Ctrl-C tests hang instead of stop.
+_WITH_SIGINT = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler);"
+                " runpy.run_module('plan_ls', run_name='__main__', alter_sys=True)")
+
+
+def start_cli(*args: str | Path, **popen: Any) -> subprocess.Popen:
+    """`plan-ls ARGS...` started as a process of its own, for a test that sends it signals
+    (Ctrl-C is SIGINT): SIGINT raises KeyboardInterrupt in it even when this test run was
+    started with SIGINT ignored. `popen`: subprocess.Popen's keywords (stdout, cwd, ...)."""
+    return subprocess.Popen([sys.executable, "-c", _WITH_SIGINT, *map(str, args)], **popen)
 
 
 def _stream(text: str = "") -> io.TextIOWrapper:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import run_cli
 from tests.test_merge_git import ENV, git
 
 pytestmark = pytest.mark.skipif(
@@ -47,6 +48,7 @@ def remote_with_clones(tmp_path: Path, count: int) -> tuple[Path, list[Path]]:
 
 
 def next_claim(clone: Path, name: str) -> subprocess.Popen[str]:
+    """`plan-ls next --claim NAME --push` started as a process (they race each other)."""
     return subprocess.Popen(
         [sys.executable, "-m", "plan_ls", "next", "--claim", name, "--push", "--json"],
         cwd=clone, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -97,11 +99,10 @@ def test_eight_clones_claim_at_once_and_no_step_is_held_twice(tmp_path: Path,
 
 def test_release_push_and_claim_again(tmp_path: Path) -> None:
     remote, (one, two) = remote_with_clones(tmp_path, 2)
-    first = next_claim(one, "ana")
-    assert first.wait(timeout=60) == 0, first.communicate()[1]
+    first = run_cli("next", "--claim", "ana", "--push", "--json", cwd=one, env=ENV)
+    assert first.returncode == 0, first.stderr
     assert claims_on(remote)["1"] == ["ana"]
-    done = subprocess.run([sys.executable, "-m", "plan_ls", "release", "1", "--push"],
-                          cwd=two, env=ENV, capture_output=True, text=True)
+    done = run_cli("release", "1", "--push", cwd=two, env=ENV)
     assert done.returncode == 0, done.stderr
     assert "released on the remote" in done.stderr
     assert claims_on(remote)["1"] == []
@@ -109,14 +110,12 @@ def test_release_push_and_claim_again(tmp_path: Path) -> None:
         "release: Step 1 (was @ana)"
     # the clone that released is up to date; the step is open again for anyone
     assert "(@ana)" not in (two / "prompt_plan.md").read_text()
-    again = next_claim(two, "bob")
-    out, err = again.communicate(timeout=60)
-    assert again.returncode == 0, err
-    assert json.loads(out)["number"] == "1"
+    again = run_cli("next", "--claim", "bob", "--push", "--json", cwd=two, env=ENV)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["number"] == "1"
     assert claims_on(remote)["1"] == ["bob"]
 
 
 def test_push_needs_a_claim_name(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "plan_ls", "next", "--push"], cwd=tmp_path,
-                          env=ENV, capture_output=True, text=True)
+    done = run_cli("next", "--push", cwd=tmp_path, env=ENV)
     assert done.returncode == 2 and "--push needs --claim" in done.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +15,7 @@ from plan_ls.model.plan import parse_plan
 from plan_ls.model.snapshot import PlanSnapshot
 from plan_ls.model.todo import parse_todo
 from plan_ls.sync.claims import claim_text, clean_name, next_step
+from tests.cli_runner import run_cli
 
 PLAN = """# Plan
 
@@ -120,9 +120,8 @@ def todo_of(n: int, done: set[int] = frozenset()) -> str:
         for i in range(1, n + 1))
 
 
-def plan_ls(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "plan_ls", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=60)
+def plan_ls(*args: str, process: bool = False) -> subprocess.CompletedProcess:
+    return run_cli(*args, process=process)
 
 
 def test_next_prints_claims_and_exits_3_when_nothing_is_left(tmp_path):
@@ -169,7 +168,8 @@ def _worker(root: Path, name: str, barrier: threading.Barrier) -> list[tuple[str
     barrier.wait()
     got = []
     while True:
-        run = plan_ls("next", str(root), "--claim", name, "--json")
+        # processes: the race between them for the plan's lock is what is under test
+        run = plan_ls("next", str(root), "--claim", name, "--json", process=True)
         if run.returncode == 3:
             return got
         assert run.returncode == 0, run.stderr

@@ -17,15 +17,15 @@ import time
 from pathlib import Path
 
 import pytest
-import pytest_lsp
 from hypothesis import given
 from hypothesis import strategies as st
 from lsprotocol import types as t
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from plan_ls import fileio
 from plan_ls.fileio import FileChanged, decode, read_text, replace_if_unchanged
-from tests.lsp_client import SERVER, end_session, make_client, start_session, wait_until
+from tests.cli_runner import run_cli
+from tests.lsp_client import lsp_session, session_reset, wait_until
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -62,8 +62,7 @@ def claimed(data: bytes, line: int, tag: bytes) -> bytes:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "plan_ls", *args], capture_output=True,
-                          text=True, timeout=60)
+    return run_cli(*args)
 
 
 @given(st.binary(max_size=64))
@@ -132,7 +131,8 @@ WRITER = """
 import os, sys, time
 from pathlib import Path
 todo, n, end = Path(sys.argv[1]), 0, time.monotonic() + float(sys.argv[2])
-while time.monotonic() < end:  # an agent that knows nothing of plan-ls: no lock
+stop = todo.with_name("stop")
+while time.monotonic() < end and not stop.exists():  # an agent that knows no plan-ls: no lock
     text = todo.read_text(encoding="utf-8")
     tmp = todo.with_name("agent.tmp")
     tmp.write_text(text + f"<!-- agent write {n} -->\\n", encoding="utf-8")
@@ -159,10 +159,22 @@ def test_a_writer_without_the_lock_never_loses_a_write_to_plan_ls(tmp_path):
             applied += 1
         except FileChanged:
             refused += 1
+    stop_writer(todo, 100)
     writes = int(agent.communicate(timeout=30)[0])
     final = todo.read_text(encoding="utf-8")
     assert writes > 100 and applied > 20, (writes, applied, refused)
     assert [n for n in range(writes) if f"<!-- agent write {n} -->\n" not in final] == []
+
+
+def stop_writer(todo: Path, writes: int, within: float = 10) -> None:
+    """Tell the writer to stop (the file "stop" beside `todo`) once `todo` shows that it
+    made `writes` writes, or `within` seconds have passed, instead of letting it run its
+    whole time: its last writes would race with no one."""
+    deadline = time.monotonic() + within
+    while f"<!-- agent write {writes} -->" not in todo.read_text(encoding="utf-8") and \
+            time.monotonic() < deadline:
+        time.sleep(0.01)
+    todo.with_name("stop").touch()
 
 
 def test_a_write_killed_half_way_leaves_no_temporary_file(tmp_path):
@@ -194,18 +206,16 @@ fileio.write_atomic(Path({str(todo)!r}), "- [x] one\\n- [x] two\\n")
 
 
 # --- through the server -------------------------------------------------------------------
-@pytest.fixture
-def project(tmp_path):
-    root = tmp_path / "menu"
+def menu(folder: Path) -> Path:
+    root = folder / "menu"
     root.mkdir()
     return root
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
-async def client(lsp_client: LanguageClient, project):
-    await start_session(lsp_client, project, {"planLs": {"user": "ana"}})
-    yield
-    await end_session(lsp_client)
+# one server for the module's server tests; each starts from the empty project again
+module_loop = pytest.mark.asyncio(loop_scope="module")
+client = lsp_session(menu, options={"planLs": {"user": "ana"}}, clients=(None,))
+fresh_state = session_reset()
 
 
 async def command(client: LanguageClient, name: str, **args):
@@ -213,6 +223,7 @@ async def command(client: LanguageClient, name: str, **args):
         t.ExecuteCommandParams(command=name, arguments=[args]))
 
 
+@module_loop
 async def test_server_check_off_and_claim_on_disk_are_byte_exact(client: LanguageClient):
     todo = client.project / "todo.md"
     for name, (data, line) in FILES.items():
@@ -239,7 +250,7 @@ from pathlib import Path
 from plan_ls.sync.lock import plan_lock
 root, seconds = Path(sys.argv[1]), float(sys.argv[2])
 todo, n, end = root / "todo.md", 0, time.monotonic() + seconds
-while time.monotonic() < end:
+while time.monotonic() < end and not (root / "stop").exists():
     with plan_lock(root):  # the protocol: read-modify-write under the plan lock
         text = todo.read_text(encoding="utf-8")
         tmp = root / "agent.tmp"
@@ -251,6 +262,7 @@ print(n)
 """
 
 
+@module_loop
 async def test_a_writer_hammering_the_file_loses_no_write(client: LanguageClient):
     todo = client.project / "todo.md"
     items = 25
@@ -269,6 +281,7 @@ async def test_a_writer_hammering_the_file_loses_no_write(client: LanguageClient
             applied.add(i)
         else:  # refused: the server's copy was older than the disk; it reads it again
             await asyncio.sleep(0.01)
+    await asyncio.to_thread(stop_writer, todo, 50)
     out, _ = await writer.communicate()
     writes = int(out)
     final = todo.read_text(encoding="utf-8")

@@ -5,13 +5,13 @@ Each case is (base, ours, theirs) and the merged result line by line."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from plan_ls.model.merge import merge_claims, merge_marker, merge_plans, normalise, parse_line
 from plan_ls.sync.git import merge_text_with_git
+from tests.cli_runner import run_cli
 
 pytestmark = pytest.mark.skipif(
     subprocess.run(["git", "--version"], capture_output=True).returncode != 0,
@@ -150,13 +150,14 @@ def test_driver_command_writes_ours_and_exits_with_conflicts(tmp_path: Path) -> 
     for name, text in (("O", "- [ ] a\n- [ ] b\n"), ("A", "- [x] a\n- [ ] b\n"),
                        ("B", "- [ ] a\n- [-] b\n")):
         (tmp_path / name).write_bytes(text.encode())
-    run = [sys.executable, "-m", "plan_ls", "merge-driver", "O", "A", "B", "todo.md"]
-    done = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True)
+    # the command itself; tests/test_merge_git.py has git start it as a process
+    run = ("merge-driver", "O", "A", "B", "todo.md")
+    done = run_cli(*run, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "A").read_text() == "- [x] a\n- [-] b\n"
     (tmp_path / "B").write_text("- [ ] a\n- [-] b\n")
     (tmp_path / "A").write_text("- [x] a\n- [x] b\n")
-    done = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True)
+    done = run_cli(*run, cwd=tmp_path)
     assert done.returncode == 1 and "todo.md: 1 conflict left" in done.stderr
     assert "<<<<<<< ours\n- [x] b\n=======\n- [-] b\n>>>>>>> theirs\n" in \
         (tmp_path / "A").read_text()

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import run_cli
+
 pytestmark = pytest.mark.skipif(
     subprocess.run(["git", "--version"], capture_output=True).returncode != 0,
     reason="needs git")
@@ -60,8 +62,8 @@ def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProces
 
 
 def plan_ls(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "plan_ls", *args], cwd=cwd, env=ENV,
-                          capture_output=True, text=True)
+    """The command in this process; git starts the merge driver as a process of its own."""
+    return run_cli(*args, cwd=cwd, env=ENV)
 
 
 def new_repo(path: Path) -> Path:
@@ -230,8 +232,7 @@ def test_a_driver_registered_from_an_active_venv_still_runs_without_it(tmp_path:
     repo = new_repo(tmp_path / "repo")
     venv_bin = str(Path(sys.executable).parent)
     active = {**ENV, "PATH": venv_bin + os.pathsep + ENV.get("PATH", "")}
-    done = subprocess.run([sys.executable, "-m", "plan_ls", "init", "--git"], cwd=repo,
-                          env=active, capture_output=True, text=True)
+    done = run_cli("init", "--git", cwd=repo, env=active)
     assert done.returncode == 0, done.stderr
     git(repo, "add", ".gitattributes")
     git(repo, "commit", "-qm", "driver")

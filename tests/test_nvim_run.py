@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from tests.run_project import TEST_COMMAND, agent_command, git, make_project
+from tests.run_project import STANDIN_TEST_COMMAND, agent_command, git, make_project
 from tests.test_nvim import BIN, HERE, NVIM, NvimRun, nvim_command, xdg_env
 
 SCRIPT = HERE / "nvim" / "run.lua"
@@ -25,7 +25,7 @@ def nvim(tmp_path_factory) -> NvimRun:
     config = project / ".plan-ls" / "config.toml"
     config.parent.mkdir()
     config.write_text(f"[run]\nagent = {json.dumps(agent_command('good'))}\n"
-                      f"test = {json.dumps(TEST_COMMAND)}\n")
+                      f"test = {json.dumps(STANDIN_TEST_COMMAND)}\n")
     git(project, "add", "-A")
     git(project, "commit", "-qm", "settings")
     result = tmp / "result.json"
@@ -52,5 +52,6 @@ def test_nvim_lens_runs_a_step_with_the_agent(nvim: NvimRun):
 
 def test_nvim_plan_run_log_opens_the_agents_log(nvim: NvimRun):
     seen = nvim.check("run_log")
+    assert seen["ended"]  # the run's end message reached Neovim
     assert seen["name"] == "agent.log"
     assert "stand-in agent: wrote calc.py" in seen["text"]

@@ -6,20 +6,19 @@ tests turn green, the step's items are ticked and the commit exists."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from plan_ls.run.record import read_all
+from tests.cli_runner import run_cli
 from tests.fake_openai import (  # noqa: F401 - the fixture
     FakeOpenAI,
     fake_openai,
     search_replace_edit,
 )
-from tests.run_project import TEST_COMMAND, git, init_repo
+from tests.run_project import STANDIN_TEST_COMMAND, git, init_repo
 
 AIDER_VERSION = "0.86.2"  # as .ci/install-aider.sh installs it
 VENV = Path(os.environ.get("PLAN_LS_AIDER_VENV") or
@@ -75,9 +74,9 @@ def test_aider_does_a_step_and_the_tests_gate_it(project: Path, tmp_path: Path,
            "AIDER_MODEL": "openai/fake-chat", "AIDER_EDIT_FORMAT": "diff",
            "AIDER_SHOW_MODEL_WARNINGS": "false", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "plan_ls", "run", str(project),
-                           "--agent", "aider", "--test", TEST_COMMAND, "--retries", "0"],
-                          capture_output=True, text=True, env=env, timeout=300)
+    # plan-ls in this process; Aider is the real program, gated by the stand-in test runner
+    proc = run_cli("run", project, "--agent", "aider", "--test", STANDIN_TEST_COMMAND,
+                   "--retries", "0", env=env)
     took = time.monotonic() - t0
     print(f"plan-ls run --agent aider took {took:.1f} s")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

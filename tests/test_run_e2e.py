@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
@@ -20,20 +21,49 @@ from tests.lsp_client import (
     end_session,
     hover_at,
     line_of,
+    lsp_session,
     make_client,
     open_doc,
+    reset_session,
     start_session,
 )
-from tests.run_project import TEST_COMMAND, agent_command, git, make_project
+from tests.run_project import STANDIN_TEST_COMMAND, agent_command, git, make_project
+
+# The gate is any test command here (tests/test_run.py keeps a real pytest one)
+TEST_COMMAND = STANDIN_TEST_COMMAND
+
+
+def calc(folder: Path) -> Path:
+    return make_project(folder / "calc")
+
+
+def agent_settings(mode: str) -> dict:
+    return {"planLs": {"run": {"agent": agent_command(mode), "test": TEST_COMMAND}}}
+
+
+# One server per agent for the tests that share its settings; each test starts from the
+# project's first state (its files, .git included, put back). The others get their own.
+module_loop = pytest.mark.asyncio(loop_scope="module")
+good_agent = lsp_session(calc, options=agent_settings("good"), clients=(None,))
+hanging_agent = lsp_session(calc, options=agent_settings("hang"), clients=(None,))
+SESSIONS = ("good_agent", "hanging_agent")
+
+
+@pytest_asyncio.fixture(autouse=True, loop_scope="module")
+async def fresh_state(request):
+    """After a test on a shared server: its project and the client's records back."""
+    yield
+    for name in SESSIONS:
+        if name in request.fixturenames:
+            client = request.getfixturevalue(name)
+            await reset_session(client)
+            client.progress_reports.clear()
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER,
                                               client_factory=make_client))
 async def client(lsp_client: LanguageClient, request, tmp_path: Path):
-    project = make_project(tmp_path / "calc")
-    options = getattr(request.function, "run_settings", None) or {
-        "planLs": {"run": {"agent": agent_command("good"), "test": TEST_COMMAND}}}
-    await start_session(lsp_client, project, options)
+    await start_session(lsp_client, calc(tmp_path), request.function.run_settings)
     yield
     await end_session(lsp_client)
 
@@ -56,7 +86,9 @@ async def run_step(client: LanguageClient, **args):
         t.ExecuteCommandParams(command="planLs.runStep", arguments=[args]))
 
 
-async def test_lens_run_progress_hover_and_log(client: LanguageClient):
+@module_loop
+async def test_lens_run_progress_hover_and_log(good_agent: LanguageClient):
+    client = good_agent
     plan = client.project / "prompt_plan.md"
     uri = open_doc(client, plan)
     runs = [lens for lens in await lenses(client, uri) if lens.command.title == "▶ Run with agent"]
@@ -98,11 +130,12 @@ async def test_lens_run_progress_hover_and_log(client: LanguageClient):
     assert "wrote calc.py" in Path(log["uri"].removeprefix("file://")).read_text()
 
 
+@module_loop
 @pytest.mark.parametrize("how", ["progress", "command"])
-@run_settings({"planLs": {"run": {"agent": agent_command("hang"),
-                                              "test": TEST_COMMAND}}})
-async def test_cancel_stops_the_agent_and_commits_nothing(client: LanguageClient, how: str):
+async def test_cancel_stops_the_agent_and_commits_nothing(hanging_agent: LanguageClient,
+                                                          how: str):
     """Cancel on the work-done progress (VS Code), or planLs.cancelRun (:PlanRunStop)."""
+    client = hanging_agent
     before = git(client.project, "rev-parse", "HEAD").strip()
     task = asyncio.ensure_future(run_step(client))
     runs = client.project / ".plan-ls" / "runs"
@@ -143,7 +176,9 @@ async def test_restricted_mode_runs_nothing_the_workspace_names(client: Language
     assert not (client.project / "calc.py").exists() and read_all(client.project) == []
 
 
-async def test_a_ticked_item_naming_a_missing_file_is_flagged(client: LanguageClient):
+@module_loop
+async def test_a_ticked_item_naming_a_missing_file_is_flagged(good_agent: LanguageClient):
+    client = good_agent
     todo = client.project / "todo.md"
     uri = open_doc(client, todo)
     text = todo.read_text().replace("- [ ] double() in `double.py`",
@@ -168,7 +203,9 @@ async def test_a_ticked_item_naming_a_missing_file_is_flagged(client: LanguageCl
     assert not [d for d in client.diagnostics[uri] if "calc.py" in d.message]
 
 
-async def test_unsaved_plan_files_are_never_written_behind(client: LanguageClient):
+@module_loop
+async def test_unsaved_plan_files_are_never_written_behind(good_agent: LanguageClient):
+    client = good_agent
     # the checklist is open with an unsaved edit: a run would claim and tick on disk behind it
     todo = client.project / "todo.md"
     before = todo.read_bytes()

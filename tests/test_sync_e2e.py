@@ -12,38 +12,58 @@ import time
 from pathlib import Path
 
 import pytest
-import pytest_lsp
+import pytest_asyncio
 from lsprotocol import types as t
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from tests.lsp_client import (
     SERVER,
     copy_sample,
-    end_session,
     hover_at,
     line_of,
-    make_client,
+    lsp_session,
     open_doc,
-    start_session,
+    restore_project,
+    wait_for_pristine,
     wait_until,
 )
 
 MISSING = "- [ ] Test a missing data file"
 
 
-@pytest.fixture
-def project(tmp_path):
-    root = copy_sample("greenfield", tmp_path)
+def greenfield(folder: Path) -> Path:
+    root = copy_sample("greenfield", folder)
     (root / ".gitignore").write_text("build/\n")
     return root
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
-async def client(lsp_client: LanguageClient, project):
-    await start_session(lsp_client, project)
-    await wait_watching(lsp_client)
+@pytest.fixture
+def project(tmp_path):
+    return greenfield(tmp_path)
+
+
+# One server for the module (this suite's own capabilities: no client-side file watching, so
+# every change is the server watcher's); each test starts from the sample's state.
+module_loop = pytest.mark.asyncio(loop_scope="module")  # the async tests (the others: no)
+client = lsp_session(greenfield, clients=(None,))
+
+
+@pytest_asyncio.fixture(autouse=True, loop_scope="module")
+async def fresh_state(request):
+    """Before a test: the watcher is up and the client holds the server's latest progress
+    and diagnostics (unlike session_reset, what the server pushed is kept: the tests start
+    from it). After: the project's files back, the server's state back to the start."""
+    if "client" not in request.fixturenames:
+        yield
+        return
+    lsp = request.getfixturevalue("client")
+    await wait_watching(lsp)
     yield
-    await end_session(lsp_client)
+    restore_project(lsp, lsp.project)
+    await wait_for_pristine(lsp)
+    pristine = lsp.pristine["todo"]
+    await wait_until(lambda: (lsp.progress_notes[-1].done, lsp.progress_notes[-1].total) ==
+                     (pristine["done"], pristine["total"]))
 
 
 async def sync_status(client: LanguageClient) -> dict:
@@ -78,6 +98,7 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+@module_loop
 async def test_external_check_off_updates_progress_diagnostics_and_hover(client):
     todo = client.project / "todo.md"
     assert "done-out-of-order" in codes(client, todo)  # line 16 is [x] after an open line 15
@@ -96,6 +117,7 @@ async def test_external_check_off_updates_progress_diagnostics_and_hover(client)
     assert "3/4 done" in hover.contents.value  # the step's progress follows too
 
 
+@module_loop
 async def test_atomic_save_is_exactly_one_update(client):
     todo = client.project / "todo.md"
     before = (await sync_status(client))["updates"]
@@ -111,6 +133,7 @@ async def test_atomic_save_is_exactly_one_update(client):
     assert len(client.progress_notes) == 1
 
 
+@module_loop
 async def test_delete_then_recreate_clears_then_restores_diagnostics(client):
     todo = client.project / "todo.md"
     text = todo.read_text()
@@ -124,6 +147,7 @@ async def test_delete_then_recreate_clears_then_restores_diagnostics(client):
     assert "done-out-of-order" in codes(client, todo)
 
 
+@module_loop
 async def test_planning_file_created_after_start(client):
     plan = client.project / "prompt_plan.md"
     text = plan.read_text()
@@ -135,6 +159,7 @@ async def test_planning_file_created_after_start(client):
     assert client.progress_notes[-1].nextStep.number == "3"
 
 
+@module_loop
 async def test_editor_text_wins_over_the_disk_until_closed(client):
     todo = client.project / "todo.md"
     uri = open_doc(client, todo)
@@ -189,10 +214,12 @@ def _rss_kb(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
+@module_loop
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc for memory")
 async def test_event_storm_keeps_server_responsive_and_bounded(client):
     todo = client.project / "todo.md"
     pid = client._server.pid
+    counts = await sync_status(client)  # the shared server counted earlier tests' events
     for folder in STORM_FOLDERS:
         (client.project / folder).mkdir(parents=True)
     await asyncio.sleep(0.3)  # the new src/ folder gets its watch
@@ -212,8 +239,10 @@ async def test_event_storm_keeps_server_responsive_and_bounded(client):
     # 2,000 files in watched folders make 6,000 events (created, modified, closed), which the
     # server sees and drops; the 3,000 files in ignored folders make none, as nothing watches
     # those folders
-    assert 5000 <= status["events"] < 7000
-    assert status["relevant"] < 20  # only the planning file's events went to the loop
+    events = status["events"] - counts["events"]
+    assert 5000 <= events < 7000, events
+    # only the planning file's events went to the loop
+    assert status["relevant"] - counts["relevant"] < 20
     assert len(latencies) >= 5 and max(latencies) < 1.5, latencies
     assert _rss_kb(pid) - rss_before < 50_000  # kB: nothing grows with the number of events
     hover = await client.text_document_hover_async(hover_at(todo.as_uri(), missing))
@@ -227,14 +256,40 @@ def _frame(message: dict) -> bytes:
     return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
 
 
+def _read_message(proc: subprocess.Popen) -> dict:
+    """The next JSON-RPC message the server wrote on stdout (Content-Length framing)."""
+    length = None
+    while (line := proc.stdout.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    assert length is not None, "the server closed its output"
+    return json.loads(proc.stdout.read(length))
+
+
+def _result(proc: subprocess.Popen, request_id: int, method: str, params: dict):
+    """Send a request and return its result (the server's notifications are skipped)."""
+    proc.stdin.write(_frame({"jsonrpc": "2.0", "id": request_id, "method": method,
+                             "params": params}))
+    proc.stdin.flush()
+    while (message := _read_message(proc)).get("id") != request_id or "method" in message:
+        pass
+    return message["result"]
+
+
 def _start_watching_server(root: Path) -> subprocess.Popen:
     proc = subprocess.Popen(SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL)
-    proc.stdin.write(_frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "processId": None, "rootUri": root.as_uri(), "capabilities": {}}}))
+    _result(proc, 1, "initialize", {"processId": None, "rootUri": root.as_uri(),
+                                    "capabilities": {}})
     proc.stdin.write(_frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
-    proc.stdin.flush()
-    time.sleep(1.0)  # the watcher is up by now (its threads are what must not hang exit)
+    # the watcher is up (its threads are what must not hang exit): polled, not slept for
+    deadline, request_id = time.monotonic() + 10, 100
+    while _result(proc, request_id, "workspace/executeCommand", {
+            "command": "planLs.syncStatus", "arguments": [{}]})["mode"] != "recursive":
+        assert time.monotonic() < deadline, "the watcher never started"
+        request_id += 1
+        time.sleep(0.02)
     return proc
 
 

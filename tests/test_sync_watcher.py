@@ -15,6 +15,7 @@ import pytest
 
 from plan_ls.sync.pathfilter import PathFilter
 from plan_ls.sync.watcher import Debouncer, WorkspaceWatcher
+from tests.cli_runner import run_cli, start_cli
 
 PLANNING = ["todo.md", "prompt_plan.md", "spec.md"]
 
@@ -218,8 +219,7 @@ def test_watch_once_shows_progress_and_claims(tmp_path):
     plan.write_text(plan.read_text().replace("Step 3: Atomic store", "Step 3: Atomic store (@ana)"))
     todo = root / "todo.md"
     todo.write_text(todo.read_text().replace("`habit streaks`", "`habit streaks` (@bob)"))
-    out = subprocess.run([sys.executable, "-m", "plan_ls", "watch", str(root), "--once"],
-                         capture_output=True, text=True, timeout=30)
+    out = run_cli("watch", root, "--once")
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "todo.md: 8/20 done" in text and "next: 4 — Add and done commands" in text
@@ -232,8 +232,8 @@ def test_watch_once_shows_progress_and_claims(tmp_path):
 def test_watch_redraws_on_change_and_exits_0_on_ctrl_c(tmp_path):
     root = tmp_path / "p"
     shutil.copytree(SAMPLE, root)
-    proc = subprocess.Popen([sys.executable, "-m", "plan_ls", "watch", str(root)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a real process: SIGINT is what is under test
+    proc = start_cli("watch", root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert "8/20 done" in _read_frame(proc)
         time.sleep(0.5)  # let the watcher start

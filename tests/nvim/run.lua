@@ -21,6 +21,14 @@ vim.ui.select = function(items, opts, on_choice)
   on_choice(pick and items[pick] or nil, pick)
 end
 
+-- Neovim echoes window/showMessage (no vim.notify): keep those messages too, so that the
+-- test can wait for the run's end message instead of for its whole time-out
+local show_message = vim.lsp.handlers['window/showMessage']
+vim.lsp.handlers['window/showMessage'] = function(err, params, ctx, config)
+  table.insert(results.messages, { msg = params.message, level = params.type })
+  return show_message(err, params, ctx, config)
+end
+
 vim.lsp.enable('plan_ls')
 vim.cmd.edit(vim.fn.fnameescape(project .. '/prompt_plan.md'))
 local plan_buf = vim.api.nvim_get_current_buf()
@@ -60,7 +68,7 @@ end)
 
 check('run_log', function(seen)
   -- the run's end message arrives after the files are written: wait for it
-  wait(10000, function()
+  seen.ended = wait(10000, function()
     for _, m in ipairs(results.messages) do
       if tostring(m.msg):find('Step 1 done', 1, true) then
         return true
