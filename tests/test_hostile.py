@@ -14,6 +14,7 @@ import json
 import os
 import queue
 import re
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -261,8 +262,6 @@ def test_a_wrong_argument_is_refused_with_what_was_expected(sandbox, command, ar
 
 def test_a_huge_string_argument_costs_neither_memory_nor_time(sandbox):
     server, ws, _, _ = sandbox
-    import time
-
     before = (ws / "todo.md").read_bytes()
     start = time.monotonic()
     for lines in ("1" * 1_000_000, "13"):
@@ -381,15 +380,31 @@ def test_initialize_with_null_params_and_requests_after_shutdown(tmp_path):
 
 
 # --- settings and files that point out ----------------------------------------------------
+def shown_messages(server: RawServer) -> str:
+    return " ".join(m["params"].get("message", "") for m in list(server.notifications)
+                    if m["method"] == "window/showMessage")
+
+
 def test_file_settings_outside_the_workspace_are_refused(tmp_path):
+    """Paths that lead out, given at initialize and then changed in the running session."""
     ws, outside = make_sandbox(tmp_path)
     before = tree(outside)
-    for files in ({"todo": "../outside/todo.md", "plan": str(outside / "prompt_plan.md"),
-                   "interview": "../outside/x.md", "spec": "outdir/sub/spec.md"},
-                  {"todo": "out.md", "plan": "notes.txt"}):
-        server = RawServer(tmp_path, ENV)
-        try:
-            server.initialize(ws, {"files": files})
+    server = RawServer(tmp_path, ENV)
+    try:
+        for n, files in enumerate(({"todo": "../outside/todo.md",
+                                    "plan": str(outside / "prompt_plan.md"),
+                                    "interview": "../outside/x.md", "spec": "outdir/sub/spec.md"},
+                                   {"todo": "out.md", "plan": "notes.txt"})):
+            if n == 0:
+                server.initialize(ws, {"files": files})
+            else:
+                server.notifications.clear()
+                server.notify("workspace/didChangeConfiguration",
+                              {"settings": {"planLs": {"files": files}}})
+                deadline = time.monotonic() + 10  # applied when the server reads it
+                while "planLs.files.todo" not in shown_messages(server):
+                    assert time.monotonic() < deadline, "the new settings were not refused"
+                    time.sleep(0.01)
             state = status(server)
             assert state["todo"]["path"] == str((ws / "todo.md").resolve())
             assert "Decoy" not in json.dumps(state)
@@ -400,11 +415,10 @@ def test_file_settings_outside_the_workspace_are_refused(tmp_path):
                                                       {"lines": [2, 3]}]})
             server.request("workspace/executeCommand", {
                 "command": "planLs.nextQuestion", "arguments": [{}]})
-            said = " ".join(m["params"].get("message", "") for m in server.notifications
-                            if m["method"] == "window/showMessage")
+            said = shown_messages(server)
             assert "planLs.files.todo" in said and "outside the workspace" in said
-        finally:
-            server.close()
+    finally:
+        server.close()
     assert tree(outside) == before
 
 
