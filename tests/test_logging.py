@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sys
 
 import pytest
 import pytest_lsp
@@ -15,6 +14,7 @@ from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from plan_ls.logs import ClientLogHandler, SecretFilter
+from tests.cli_runner import run_cli
 from tests.lsp_client import SERVER, copy_sample, end_session, make_client, start_session
 
 ENV = {**os.environ, "PLAN_LS_TEST_KEY": "sk-test-0123456789abcdef"}
@@ -97,8 +97,5 @@ def test_the_secret_filter_masks_the_key_and_url_credentials(monkeypatch: pytest
 
 
 def test_serve_accepts_a_log_level():
-    import subprocess
-
-    out = subprocess.run([sys.executable, "-m", "plan_ls", "serve", "--help"],
-                         capture_output=True, text=True, check=True).stdout
-    assert "--log-level" in out
+    out = run_cli("serve", "--help")
+    assert out.returncode == 0 and "--log-level" in out.stdout
