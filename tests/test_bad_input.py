@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 
 import pytest
 import pytest_lsp
@@ -13,12 +11,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from plan_ls.model.plan import parse_plan
 from plan_ls.model.todo import parse_todo
+from tests.cli_runner import run_cli
 from tests.lsp_client import CAPS, SERVER, make_client, open_doc
-
-
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "plan_ls", *args], capture_output=True,
-                          text=True, timeout=120)
 
 
 def _big_todo(steps: int) -> str:
@@ -36,20 +30,20 @@ def test_ten_megabyte_todo_gets_a_clear_message(tmp_path):
     text = _big_todo(1700)
     assert len(text) > 10_000_000
     (tmp_path / "todo.md").write_text(text)
-    out = cli("status", str(tmp_path), "--json")
+    out = run_cli("status", str(tmp_path), "--json")
     assert out.returncode == 2
     assert "todo.md is 10.4 MB, over the 4 MB that plan-ls reads" in out.stderr
 
 
 def test_binary_todo_is_refused_with_a_message(tmp_path):
     (tmp_path / "todo.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00binary")
-    out = cli("status", str(tmp_path))
+    out = run_cli("status", str(tmp_path))
     assert out.returncode == 2 and "binary" in out.stderr
 
 
 def test_empty_and_missing_files(tmp_path):
     (tmp_path / "todo.md").write_text("")
-    out = cli("status", str(tmp_path), "--json")
+    out = run_cli("status", str(tmp_path), "--json")
     assert out.returncode == 0 and '"total": 0' in out.stdout
     assert parse_todo("").items == [] and parse_plan("").steps == []
 
@@ -57,15 +51,15 @@ def test_empty_and_missing_files(tmp_path):
 def test_plan_with_no_steps(tmp_path):
     (tmp_path / "prompt_plan.md").write_text("# Notes\n\nNothing numbered.\n")
     (tmp_path / "todo.md").write_text("- [ ] a\n")
-    out = cli("check", str(tmp_path))
+    out = run_cli("check", str(tmp_path))
     assert out.returncode == 0, out.stdout + out.stderr
-    out = cli("status", str(tmp_path))
+    out = run_cli("status", str(tmp_path))
     assert "no steps found" in out.stdout
 
 
 def test_invalid_utf8_is_read_not_crashed(tmp_path):
     (tmp_path / "todo.md").write_bytes(b"- [ ] caf\xe9 latin-1\n- [x] ok\n")
-    out = cli("status", str(tmp_path), "--json")
+    out = run_cli("status", str(tmp_path), "--json")
     assert out.returncode == 0 and '"total": 2' in out.stdout
 
 

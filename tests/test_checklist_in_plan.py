@@ -4,14 +4,13 @@ file that appears later takes the role back (issue 12, kind 4)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from plan_ls.model.plan import parse_plan
 from plan_ls.model.snapshot import PlanSnapshot
 from plan_ls.model.todo import parse_todo
 from plan_ls.sync.state import PlanState
+from tests.cli_runner import run_cli
 
 PLAN = (
     "# Plan: a bicycle light\n\n"
@@ -110,14 +109,11 @@ def test_a_checklist_file_that_appears_takes_the_role_back_and_leaves_again(tmp_
 
 def test_plan_ls_done_checks_off_a_step_in_the_plan_itself(tmp_path):
     (tmp_path / "prompt_plan.md").write_text(PLAN)
-    plan_ls = [sys.executable, "-m", "plan_ls"]
-    done = subprocess.run([*plan_ls, "done", "2", str(tmp_path)], capture_output=True,
-                          text=True, timeout=60)
+    done = run_cli("done", "2", str(tmp_path))
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "prompt_plan.md").read_text()
     # the step's boxes only: the box in the prompt's fence is text
     assert text == PLAN.replace("- [ ] fast blink", "- [x] fast blink").replace(
         "- [ ] timing", "- [x] timing")
-    nxt = subprocess.run([*plan_ls, "next", str(tmp_path)], capture_output=True, text=True,
-                         timeout=60)
+    nxt = run_cli("next", str(tmp_path))
     assert "Mounting bracket" in nxt.stderr and nxt.stdout == "Print the bracket.\n"

@@ -3,13 +3,17 @@ kept them, scored by the team's scorer against hand annotations (issue 12's thre
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import io
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli_runner import run_cli
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS2 = SHARED / "corpus2"
@@ -21,14 +25,32 @@ _SCORE = re.compile(r"score: found (\d+)/(\d+), steps (\d+)/\d+, items (\d+)/\d+
                     r"links (\d+)/(\d+) \(\d+%\), next (\d+)/\d+")
 
 
+class _InProcess:
+    """The scorer's `subprocess`: its `plan-ls ...` commands run in this process
+    (tests/cli_runner.py), a few ms each instead of a new interpreter."""
+
+    @staticmethod
+    def run(argv: list[str], **_options: object) -> subprocess.CompletedProcess[str]:
+        assert argv[0] == "plan-ls", argv
+        return run_cli(*argv[1:])
+
+
 @pytest.fixture(scope="module")
 def prompt_plan_score() -> dict[str, float]:
-    plan_ls = shutil.which("plan-ls", path=str(Path(sys.executable).parent)) or "plan-ls"
-    out = subprocess.run([sys.executable, str(SCORER), "--plan-ls", plan_ls, "--format",
-                          "prompt_plan", str(CORPUS2)], capture_output=True, text=True,
-                         timeout=600)
-    m = _SCORE.search(out.stdout)
-    assert m, out.stdout + out.stderr
+    spec = importlib.util.spec_from_file_location("score_corpus", SCORER)
+    scorer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorer)
+    scorer.subprocess = _InProcess
+    printed = io.StringIO()
+    argv = sys.argv
+    sys.argv = [str(SCORER), "--plan-ls", "plan-ls", "--format", "prompt_plan", str(CORPUS2)]
+    try:
+        with contextlib.redirect_stdout(printed):
+            scorer.main()
+    finally:
+        sys.argv = argv
+    m = _SCORE.search(printed.getvalue())
+    assert m, printed.getvalue()
     found, n, steps, items, links_ok, links_all, nxt = map(int, m.groups())
     return {"n": n, "found": found, "steps": steps, "items": items, "next": nxt,
             "links": links_ok / links_all}

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from plan_ls.settings import FileSettings
 from plan_ls.sync.state import PlanState
+from tests.cli_runner import run_cli
 
 PLAN = "## Step 1: Parse\n```text\nparse it\n```\n## Step 2: Print\n```text\nprint it\n```\n"
 TODO = "## Step 1: Parse\n- [x] parse\n## Step 2: Print\n- [ ] print\n"
 
 
 def status(target: Path, cwd: Path | None = None) -> dict:
-    out = subprocess.run([sys.executable, "-m", "plan_ls", "status", str(target), "--json"],
-                         capture_output=True, text=True, cwd=cwd, timeout=60)
+    out = run_cli("status", str(target), "--json", cwd=cwd)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
@@ -125,7 +123,6 @@ def test_next_from_a_subfolder_of_a_project_with_plans_in_docs(tmp_path):
     write(tmp_path, "docs/todo.md", TODO)
     sub = tmp_path / "src"
     sub.mkdir()
-    out = subprocess.run([sys.executable, "-m", "plan_ls", "next", "."], capture_output=True,
-                         text=True, cwd=sub, timeout=60)
+    out = run_cli("next", ".", cwd=sub)
     assert out.returncode == 0, out.stderr
     assert out.stdout == "print it\n" and "step 2" in out.stderr

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 import string
-import subprocess
-import sys
 from pathlib import Path
 
 from plan_ls.cli import main
 from plan_ls.llm.templates import list_templates, render_template, template_path
+from tests.cli_runner import run_cli
 
 
 def test_init_writes_template_copies_and_never_overwrites(tmp_path: Path, capsys):
@@ -80,8 +79,7 @@ def test_templates_export_for_the_llm_cli(tmp_path: Path):
     (project / ".plan-ls" / "prompts").mkdir(parents=True)
     (project / ".plan-ls" / "prompts" / "triage.md").write_text(
         "Costs in $ matter.\n\n## Input\n\n{{todo}}\n")
-    proc = subprocess.run([sys.executable, "-m", "plan_ls", "templates", "export", "--llm",
-                           str(dest), "--root", str(project)], capture_output=True, text=True)
+    proc = run_cli("templates", "export", "--llm", str(dest), "--root", str(project))
     assert proc.returncode == 0, proc.stderr
     files = sorted(p.stem for p in dest.glob("*.yaml"))
     assert files == list_templates(project) and "triage" in files
@@ -104,7 +102,6 @@ def test_templates_export_for_the_llm_cli(tmp_path: Path):
     assert read_llm_yaml((dest / "interview.yaml").read_text())["prompt"].count("$idea") == 1
 
     (dest / "issues.yaml").write_text("mine\n")
-    proc = subprocess.run([sys.executable, "-m", "plan_ls", "templates", "export", "--llm",
-                           str(dest)], capture_output=True, text=True)
+    proc = run_cli("templates", "export", "--llm", str(dest))
     assert proc.returncode == 0 and "skipped issues.yaml" in proc.stdout
     assert (dest / "issues.yaml").read_text() == "mine\n"

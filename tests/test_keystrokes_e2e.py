@@ -13,6 +13,7 @@ from tests.lsp_client import (
     lsp_session,
     open_doc,
     session_reset,
+    status_of,
     wait_until,
 )
 
@@ -68,3 +69,31 @@ async def test_typing_in_titles_sends_no_progress_and_no_lens_refresh(client):
     assert len(client.progress_notes) == notes + 1
     assert client.progress_notes[-1].done == client.progress_notes[notes - 1].done + 1
     assert client.lens_refreshes == refreshes + 1
+
+
+async def test_check_offs_split_over_several_changes_are_all_taken(client):
+    """An editor may send one applied edit as two didChange notifications, the second with
+    several content changes (Neovim does, for a check-off of three lines). The first, a
+    one-line change, leaves the server's text of the file unmade; the second moves the
+    document two versions on before the server reads it."""
+    todo = client.project / "todo.md"
+    uri = open_doc(client, todo)
+    await wait_until(lambda: uri in client.diagnostics)
+    lines = todo.read_text().split("\n")
+    open_lines = [n for n, line in enumerate(lines) if line.startswith("- [ ] ")][:3]
+    assert len(open_lines) == 3
+    done_before = (await status_of(client))["todo"]["done"]
+
+    def box(line: int) -> t.TextDocumentContentChangePartial:
+        return t.TextDocumentContentChangePartial(
+            range=t.Range(start=t.Position(line=line, character=3),
+                          end=t.Position(line=line, character=4)), text="x")
+
+    first, *rest = open_lines[::-1]
+    for version, changes in ((2, [box(first)]), (3, [box(n) for n in rest])):
+        client.text_document_did_change(t.DidChangeTextDocumentParams(
+            text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=changes))
+    await settle(client, uri)
+    assert not [m.message for m in client.messages if "Error" in m.message]
+    assert (await status_of(client))["todo"]["done"] == done_before + 3

@@ -5,13 +5,14 @@ covers the way an editor of that encoding does."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
-import pytest_lsp
 from lsprotocol import types as t
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from tests.lsp_client import (
-    CLIENTS,
     SERVER,
     apply_to_text,
     capabilities_of,
@@ -20,7 +21,6 @@ from tests.lsp_client import (
     make_client,
     open_doc,
     session_reset,
-    start_session,
     str_index,
     wait_until,
 )
@@ -80,14 +80,11 @@ def project(tmp_path):
 
 
 # One server per client for the whole module; each test starts from the project's state.
+OPTIONS = {"planLs": {"user": "ana"}}
 pytestmark = [pytest.mark.asyncio(loop_scope="module")]
-client = lsp_session(make_project, options={"planLs": {"user": "ana"}})
+client = lsp_session(make_project, options=OPTIONS)
 
 fresh_state = session_reset()
-
-
-def client_loaded(client: LanguageClient) -> bool:
-    return any(note.total for note in client.progress_notes)
 
 
 def column(line: str, index: int, encoding: str) -> int:
@@ -288,11 +285,11 @@ async def test_rename_renumbers_the_step_and_its_mentions(client: LanguageClient
 
 
 async def test_symbols_setting_follows_the_client(tmp_path, project):
-    """`planLs.symbols` "auto" leaves VS Code its own markdown outline; "on" overrides."""
+    """`planLs.symbols` "auto" leaves VS Code its own markdown outline; "on" overrides, also
+    when the setting changes in a running session; "off" turns them off for another client."""
     from pytest_lsp import client_capabilities
 
     for name, options, expected in (("Visual Studio Code", {}, False), ("code-server", {}, False),
-                                     ("Visual Studio Code", {"planLs": {"symbols": "on"}}, True),
                                      ("Neovim", {"planLs": {"symbols": "off"}}, False)):
         client = make_client()
         await client.start_io(*SERVER)
@@ -302,9 +299,16 @@ async def test_symbols_setting_follows_the_client(tmp_path, project):
                 client_info=t.ClientInfo(name=name), root_uri=project.as_uri(),
                 initialization_options=options,
                 workspace_folders=[t.WorkspaceFolder(uri=project.as_uri(), name="café")]))
-            symbols = await client.text_document_document_symbol_async(t.DocumentSymbolParams(
-                text_document=doc_id((project / "prompt_plan.md").as_uri())))
+            params = t.DocumentSymbolParams(
+                text_document=doc_id((project / "prompt_plan.md").as_uri()))
+            symbols = await client.text_document_document_symbol_async(params)
             assert bool(symbols) is expected, (name, options)
+            if name == "Visual Studio Code":
+                configure(client, {"planLs": {"symbols": "on"}})
+                deadline = time.monotonic() + 5  # it applies when the server reads it
+                while not await client.text_document_document_symbol_async(params):
+                    assert time.monotonic() < deadline, "symbols: on did not apply"
+                    await asyncio.sleep(0.01)
         finally:
             await end_session(client)
             await client.stop()
@@ -349,41 +353,58 @@ async def test_completion_of_step_numbers_and_claim_names(client: LanguageClient
     assert not (result.items if isinstance(result, t.CompletionList) else result)
 
 
-@pytest_lsp.fixture(params=CLIENTS, loop_scope="module",  # the loop the module's tests run in
-                    config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
-async def inlay_client(request, lsp_client: LanguageClient, project):
-    lsp_client.inlay_refreshes = 0
-
-    @lsp_client.feature(t.WORKSPACE_INLAY_HINT_REFRESH)
-    def on_inlay_refresh(params):
-        lsp_client.inlay_refreshes += 1
-
-    await start_session(lsp_client, project, {"planLs": {"progressDisplay": "inlay"}},
-                        capabilities_of(request.param))
-    await wait_until(lambda: client_loaded(lsp_client))
-    yield
-    await end_session(lsp_client)
+def configure(client: LanguageClient, settings: dict) -> None:
+    """The client's `planLs` settings changed to `settings` (workspace/didChangeConfiguration)."""
+    client.workspace_did_change_configuration(t.DidChangeConfigurationParams(settings=settings))
 
 
-async def test_inlay_hints_show_progress_instead_of_lenses(inlay_client: LanguageClient):
-    client = inlay_client
+async def hints_of(client: LanguageClient, uri: str, first: int = 0, last: int = 99
+                   ) -> list[t.InlayHint]:
+    return await client.text_document_inlay_hint_async(t.InlayHintParams(
+        text_document=doc_id(uri), range=t.Range(start=t.Position(line=first, character=0),
+                                                  end=t.Position(line=last, character=0))))
+
+
+async def test_inlay_hints_show_progress_instead_of_lenses(client: LanguageClient):
+    """`planLs.progressDisplay` "inlay", switched on in a running session."""
+    if not hasattr(client, "inlay_refreshes"):
+        client.inlay_refreshes = 0
+
+        @client.feature(t.WORKSPACE_INLAY_HINT_REFRESH)
+        def on_inlay_refresh(params):
+            client.inlay_refreshes += 1
+
+    client.inlay_refreshes = 0
+    configure(client, {"planLs": {**OPTIONS["planLs"], "progressDisplay": "inlay"}})
+    try:
+        await check_inlay_hints(client)
+    finally:
+        configure(client, OPTIONS)
+
+
+async def check_inlay_hints(client: LanguageClient) -> None:
     plan_uri = (client.project / "prompt_plan.md").as_uri()
     todo_uri = (client.project / "todo.md").as_uri()
-    whole = t.Range(start=t.Position(line=0, character=0), end=t.Position(line=99, character=0))
-    hints = await client.text_document_inlay_hint_async(t.InlayHintParams(
-        text_document=doc_id(plan_uri), range=whole))
+    hints: list[t.InlayHint] = []
+
+    async def shown() -> bool:  # the setting applies when the server reads the notification
+        nonlocal hints
+        hints = await hints_of(client, plan_uri)
+        return bool(hints)
+
+    deadline = time.monotonic() + 5
+    while not await shown():
+        assert time.monotonic() < deadline, "no inlay hints after progressDisplay: inlay"
+        await asyncio.sleep(0.01)
     plan_lines = PLAN.split("\n")
     got = [(h.label, plan_lines[h.position.line][:str_index(
         plan_lines[h.position.line], h.position.character, client.encoding)]) for h in hints]
     assert got == [("✓ 1/1", "### Step 1: Crème setup ☕"), ("0/2", "### Step 2: Store 🚀 data"),
                    ("0/1", "### Step 3: Page")]  # each at the end of its heading
     # only the lines asked for
-    part = await client.text_document_inlay_hint_async(t.InlayHintParams(
-        text_document=doc_id(plan_uri), range=t.Range(start=t.Position(line=9, character=0),
-                                                       end=t.Position(line=12, character=0))))
+    part = await hints_of(client, plan_uri, 9, 12)
     assert [h.label for h in part] == ["0/2"]
-    todo_hints = await client.text_document_inlay_hint_async(t.InlayHintParams(
-        text_document=doc_id(todo_uri), range=whole))
+    todo_hints = await hints_of(client, todo_uri)
     assert [h.label for h in todo_hints] == ["1/4", "✓ 1/1", "0/2", "0/1"]
     # the lenses no longer repeat the progress; the plan's other lenses stay
     lenses = await client.text_document_code_lens_async(t.CodeLensParams(

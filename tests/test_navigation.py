@@ -256,7 +256,12 @@ def _number_edit(old: str, new: str) -> bool:
                 and old.rpartition(".")[0] == new.rpartition(".")[0])
 
 
-@settings(max_examples=150, deadline=None)
+# 60 examples each: the branches these properties reach in plan_ls stop growing by 40-80
+# (measured over 3 seeds at 40/80/150: the same ~860-875 arcs, ~1510 for remove_step)
+NAV = settings(max_examples=60, deadline=None)
+
+
+@NAV
 @given(plans())
 def test_rename_property(case):
     plan_text, todo_text, index, new = case
@@ -339,7 +344,7 @@ def test_completion_spot():
     assert completion_spot("- [ ] plain", plan) is None
 
 
-@settings(max_examples=150, deadline=None)
+@NAV
 @given(plans())
 def test_insert_step_property(case):
     from plan_ls.model.renumber import insert_step_after
@@ -386,7 +391,7 @@ def test_insert_step_property(case):
                 assert _number_edit(texts[k].split("\n")[e.line][e.start:e.end], e.text)
 
 
-@settings(max_examples=150, deadline=None)
+@NAV
 @given(plans())
 def test_move_step_property(case):
     from plan_ls.model.renumber import move_step_down
@@ -434,7 +439,7 @@ def test_move_step_property(case):
         sorted(map(str, named(plan, plan_lines, True)))
 
 
-@settings(max_examples=150, deadline=None)
+@NAV
 @given(plans())
 def test_remove_step_property(case):
     from plan_ls.model.drift import find_drift

@@ -28,7 +28,6 @@ import asyncio
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -38,6 +37,7 @@ from plan_ls.features.kiro import Kiro, StartTaskArgs
 from plan_ls.sync.board import render_board
 from plan_ls.sync.plans import discover_plans, select_plan
 from plan_ls.sync.state import PlanState
+from tests.cli_runner import run_cli
 from tests.test_features_unit import make_server
 
 PLAN = ("# Plan\n\n## Step 1: Shelf\n\n```text\nMake the shelf module and its test.\n```\n\n"
@@ -64,11 +64,6 @@ def write(root: Path, rel: str, data: str | bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data.encode() if isinstance(data, str) else data)
     return path
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "plan_ls", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=60)
 
 
 @pytest.fixture
@@ -108,7 +103,7 @@ def test_status_command_is_the_clis_status_json(library: Path, with_root_plan: b
     if not with_root_plan:
         (library / "prompt_plan.md").unlink()
         (library / "todo.md").unlink()
-    printed = cli("status", "--json", cwd=library)
+    printed = run_cli("status", "--json", cwd=library)
     assert printed.returncode == 0, printed.stderr
     expected = json.loads(printed.stdout)
     server = served(library)
@@ -137,25 +132,25 @@ def test_mark_done_in_a_binary_tasks_md_says_it_cannot_be_read(library: Path):
 
 def test_one_unreadable_feature_does_not_block_the_other_plans(library: Path):
     write(library, "specs/002-broken/tasks.md", BINARY)
-    status = cli("status", cwd=library)
+    status = run_cli("status", cwd=library)
     assert status.returncode == 0, status.stderr
     assert "specs/001-lending" in status.stdout and ".kiro/specs/reminders" in status.stdout
     line = next(x for x in status.stdout.splitlines() if "specs/002-broken" in x)
     assert "unreadable" in line
     assert status.stderr.count("binary") == 1  # said once, not once per role of the file
-    data = json.loads(cli("status", "--json", cwd=library).stdout)
+    data = json.loads(run_cli("status", "--json", cwd=library).stdout)
     broken = next(p for p in data["plans"] if p["id"] == "specs/002-broken")
     assert len(broken["unreadable"]) == 1 and "binary" in broken["unreadable"][0]["reason"]
     assert "unreadable" not in data["plans"][0]
     # check still reads the rest, and does not pass: one plan could not be read
-    check = cli("check", cwd=library)
+    check = run_cli("check", cwd=library)
     assert check.returncode == 2 and check.stderr.count("binary") == 1
     # done acts on one plan: the root's, which is readable
-    done = cli("done", "2", cwd=library)
+    done = run_cli("done", "2", cwd=library)
     assert done.returncode == 0, done.stderr
     assert (library / "todo.md").read_text() == TODO.replace("- [ ] labels", "- [x] labels")
     # the broken plan itself is still refused when it is the one asked for
-    assert cli("status", "--plan", "002-broken", cwd=library).returncode == 2
+    assert run_cli("status", "--plan", "002-broken", cwd=library).returncode == 2
 
 
 def test_watch_names_the_watched_plans_files_when_its_folder_goes(library: Path):
@@ -173,31 +168,31 @@ def test_init_git_covers_the_features_it_finds_under_docs(tmp_path: Path):
         pytest.skip("git is not installed")
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     write(tmp_path, "docs/specs/003-fines/tasks.md", FEATURE)
-    assert "init --git" in cli("status", cwd=tmp_path).stdout
-    init = cli("init", "--git", cwd=tmp_path)
+    assert "init --git" in run_cli("status", cwd=tmp_path).stdout
+    init = run_cli("init", "--git", cwd=tmp_path)
     assert init.returncode == 0, init.stderr
     attr = subprocess.run(["git", "check-attr", "merge", "docs/specs/003-fines/tasks.md",
                            "docs/specs/004-next/tasks.md", "specs/001-x/tasks.md"],
                           cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert attr.count(": merge: plan-ls") == 3, attr
-    assert "init --git" not in cli("status", cwd=tmp_path).stdout
+    assert "init --git" not in run_cli("status", cwd=tmp_path).stdout
     attributes = (tmp_path / ".gitattributes").read_text()
-    assert cli("init", "--git", cwd=tmp_path).returncode == 0  # a second run adds nothing
+    assert run_cli("init", "--git", cwd=tmp_path).returncode == 0  # a second run adds nothing
     assert (tmp_path / ".gitattributes").read_text() == attributes
 
 
 def test_a_claim_next_wrote_in_a_feature_is_released_with_plan(library: Path):
     tasks = library / "specs/001-lending/tasks.md"
-    claimed = cli("next", "--plan", "001-lending", "--claim", "bot-1", cwd=library)
+    claimed = run_cli("next", "--plan", "001-lending", "--claim", "bot-1", cwd=library)
     assert claimed.returncode == 0, claimed.stderr
     assert "(@bot-1)" in tasks.read_text()
-    released = cli("release", "2", "--plan", "001-lending", cwd=library)
+    released = run_cli("release", "2", "--plan", "001-lending", cwd=library)
     assert released.returncode == 0, released.stderr
     assert tasks.read_text() == FEATURE
     # --push claims and releases through the settings' plan only: refused, not misapplied
     for args in (("next", "--plan", "001-lending", "--claim", "bot-1", "--push"),
                  ("release", "2", "--plan", "001-lending", "--push")):
-        refused = cli(*args, cwd=library)
+        refused = run_cli(*args, cwd=library)
         assert refused.returncode == 2 and "root prompt plan only" in refused.stderr
     assert tasks.read_text() == FEATURE
 
@@ -206,39 +201,39 @@ def test_next_watch_and_release_in_a_features_folder_act_on_that_feature(library
     # spec-kit keeps a design plan.md beside tasks.md: it is no prompt plan of the folder
     write(library, "specs/001-lending/plan.md", "# Implementation plan\n\nA table.\n")
     folder = library / "specs/001-lending"
-    status = cli("status", cwd=folder)
+    status = run_cli("status", cwd=folder)
     assert "next: 2 — User Story 1 - Lend a book" in status.stdout, status.stdout
-    nxt = cli("next", "--claim", "bot-2", cwd=folder)
+    nxt = run_cli("next", "--claim", "bot-2", cwd=folder)
     assert nxt.returncode == 0, nxt.stderr
     assert "T002" in nxt.stdout and "User Story 1" in nxt.stderr
     assert "(@bot-2)" in (folder / "tasks.md").read_text()
-    board = cli("watch", "--once", cwd=folder)
+    board = run_cli("watch", "--once", cwd=folder)
     assert board.returncode == 0 and "specs/001-lending/tasks.md: 1/3 done" in board.stdout
-    released = cli("release", "2", cwd=folder)
+    released = run_cli("release", "2", cwd=folder)
     assert released.returncode == 0, released.stderr
     assert (folder / "tasks.md").read_text() == FEATURE
 
 
 def test_done_names_the_plan_that_holds_a_task_id_given_at_the_root(library: Path):
-    refused = cli("done", "T002", cwd=library)
+    refused = run_cli("done", "T002", cwd=library)
     assert refused.returncode == 2
     assert "--plan specs/001-lending" in refused.stderr, refused.stderr
     assert (library / "specs/001-lending/tasks.md").read_text() == FEATURE
-    assert cli("done", "T002", "--plan", "specs/001-lending", cwd=library).returncode == 0
+    assert run_cli("done", "T002", "--plan", "specs/001-lending", cwd=library).returncode == 0
 
 
 def test_next_with_a_checklist_that_names_no_step_does_not_say_nothing_is_left(library: Path):
     (library / "todo.md").write_text("# Todo\n\n- [ ] water the garden\n")
-    nxt = cli("next", cwd=library)
+    nxt = run_cli("next", cwd=library)
     assert nxt.returncode == 3  # no step is handed out (a guess), as documented
     assert "no open, unclaimed step left" not in nxt.stderr
     assert "none of the 1 item of todo.md belongs to a plan step" in nxt.stderr
-    board = cli("watch", "--once", cwd=library)
+    board = run_cli("watch", "--once", cwd=library)
     assert "next: unknown" in board.stdout and "nothing open" not in board.stdout
     write(library, "openspec/changes/archive/2025-01-01-fines/tasks.md",
           "## 1. Fines\n- [ ] 1.1 Charge late fines\n")
     write(library, "openspec/changes/archive/2025-01-01-fines/proposal.md", "# Fines\n")
-    archived = cli("next", "--plan", "2025-01-01-fines", cwd=library)
+    archived = run_cli("next", "--plan", "2025-01-01-fines", cwd=library)
     assert archived.returncode == 3 and "archived" in archived.stderr, archived.stderr
 
 
@@ -246,10 +241,10 @@ def test_an_unreadable_checklist_hands_out_no_step(library: Path):
     # todo.md says step 1 is half done; once it cannot be read, step 1 is not "next" again
     (library / "todo.md").write_bytes(TODO.encode() + b"\x00")
     before = (library / "prompt_plan.md").read_bytes()
-    nxt = cli("next", "--claim", "bot-1", cwd=library)
+    nxt = run_cli("next", "--claim", "bot-1", cwd=library)
     assert nxt.returncode == 2 and "binary" in nxt.stderr and nxt.stdout == ""
     assert (library / "prompt_plan.md").read_bytes() == before
-    board = cli("watch", "--once", cwd=library)
+    board = run_cli("watch", "--once", cwd=library)
     assert "next: unknown" in board.stdout and "next: 1" not in board.stdout
     server = served(library)
     assert server.get_feature(Commands).next_step(server) is None

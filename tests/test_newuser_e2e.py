@@ -7,13 +7,12 @@ marker and nothing else; `planLs.startTask` leaves a spec-kit feature alone;
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from lsprotocol import types as t
 
+from tests.cli_runner import run_cli
 from tests.lsp_client import (
     actions_at,
     apply_to_text,
@@ -102,8 +101,7 @@ async def test_start_task_is_neither_offered_nor_done_in_a_spec_kit_feature(clie
 
 
 async def test_status_command_lists_the_plans_the_cli_lists(client):
-    printed = subprocess.run([sys.executable, "-m", "plan_ls", "status", "--json"],
-                             cwd=client.project, capture_output=True, text=True, timeout=60)
+    printed = run_cli("status", "--json", cwd=client.project)
     expected = json.loads(printed.stdout)
     status = await status_of(client)
     assert [p["id"] for p in status["plans"]] == [p["id"] for p in expected["plans"]] == \

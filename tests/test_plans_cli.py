@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from plan_ls.sync.plans import PlanNotFound, discover_plans, select_plan
+from tests.cli_runner import run_cli
 
 PLAN = "## Step 1: Parse\n```text\nparse it\n```\n## Step 2: Print\n```text\nprint it\n```\n"
 TODO = "## Step 1: Parse\n- [x] parse\n## Step 2: Print\n- [ ] print\n"
@@ -30,11 +29,6 @@ def write(root: Path, rel: str, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode())
     return path
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "plan_ls", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=60)
 
 
 @pytest.fixture
@@ -122,7 +116,7 @@ def test_select_plan_by_id_or_unique_suffix(workspace):
 
 
 def test_status_lists_every_plan(workspace):
-    out = run("status", str(workspace))
+    out = run_cli("status", str(workspace))
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].startswith("5 plans")
@@ -136,7 +130,7 @@ def test_status_lists_every_plan(workspace):
 
 
 def test_status_json_keeps_the_primary_and_adds_the_plans(workspace):
-    out = run("status", str(workspace), "--json")
+    out = run_cli("status", str(workspace), "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["todo"]["path"] == str(workspace / "todo.md")  # today's keys: the root plan
@@ -163,33 +157,33 @@ def test_status_json_keeps_the_primary_and_adds_the_plans(workspace):
 
 
 def test_plan_option_selects_one_plan(workspace):
-    out = run("status", str(workspace), "--json", "--plan", "002-search")
+    out = run_cli("status", str(workspace), "--json", "--plan", "002-search")
     data = json.loads(out.stdout)
     assert data["todo"]["path"] == str(workspace / "docs/specs/002-search/tasks.md")
     assert [p["id"] for p in data["plans"]] == ["docs/specs/002-search"]
-    out = run("status", str(workspace), "--plan", "login")
+    out = run_cli("status", str(workspace), "--plan", "login")
     assert out.returncode == 0 and ".kiro/specs/login/tasks.md: 2/5 done" in out.stdout
-    out = run("status", str(workspace), "--plan", "nothing")
+    out = run_cli("status", str(workspace), "--plan", "nothing")
     assert out.returncode == 2 and "no plan 'nothing'" in out.stderr
     # a plan's folder given as the directory selects it
-    out = run("status", str(workspace / "specs" / "001-albums"), "--json")
+    out = run_cli("status", str(workspace / "specs" / "001-albums"), "--json")
     assert [p["id"] for p in json.loads(out.stdout)["plans"]] == ["specs/001-albums"]
-    out = run("status", str(workspace / ".kiro/specs/login/tasks.md"), "--json")
+    out = run_cli("status", str(workspace / ".kiro/specs/login/tasks.md"), "--json")
     assert [p["id"] for p in json.loads(out.stdout)["plans"]] == [".kiro/specs/login"]
 
 
 def test_next_and_check_take_a_plan(workspace):
-    out = run("next", str(workspace), "--plan", "001-albums", "--json")
+    out = run_cli("next", str(workspace), "--plan", "001-albums", "--json")
     assert out.returncode == 0, out.stderr
     step = json.loads(out.stdout)
     assert (step["number"], step["path"]) == ("2", str(workspace / "specs/001-albums/tasks.md"))
     assert "T002 [US1] Album model" in step["prompt"]
-    out = run("next", str(workspace), "--plan", "2025-02-01-rules")
+    out = run_cli("next", str(workspace), "--plan", "2025-02-01-rules")
     assert out.returncode == 3  # an archived change hands out nothing
-    out = run("check", str(workspace), "--plan", "002-search")
+    out = run_cli("check", str(workspace), "--plan", "002-search")
     assert out.returncode == 0 and out.stdout == ""
     before = (workspace / "specs/001-albums/tasks.md").read_bytes()
-    out = run("next", str(workspace), "--plan", "001-albums", "--claim", "bot", "--push")
+    out = run_cli("next", str(workspace), "--plan", "001-albums", "--claim", "bot", "--push")
     assert out.returncode == 2 and "root prompt plan only" in out.stderr  # not a wrong plan
     assert (workspace / "specs/001-albums/tasks.md").read_bytes() == before
 
@@ -197,13 +191,13 @@ def test_next_and_check_take_a_plan(workspace):
 def test_done_in_a_kiro_plan_changes_one_byte(workspace):
     path = workspace / ".kiro/specs/login/tasks.md"
     before = path.read_bytes()
-    out = run("done", "2.1", str(workspace), "--plan", "login")
+    out = run_cli("done", "2.1", str(workspace), "--plan", "login")
     assert out.returncode == 0, out.stderr
     after = path.read_bytes()
     assert len(after) == len(before)
     changed = [i for i in range(len(before)) if before[i] != after[i]]
     assert changed == [before.index(b"[ ] 2.1") + 1]
-    out = run("next", str(workspace), "--plan", "login")
+    out = run_cli("next", str(workspace), "--plan", "login")
     assert out.returncode == 3  # only the optional 2.2 is left: task 2 is finished
-    out = run("done", "T002", str(workspace), "--plan", "specs/001-albums")
+    out = run_cli("done", "T002", str(workspace), "--plan", "specs/001-albums")
     assert out.returncode == 0 and "task T002: 1 item marked done" in out.stdout

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
+import os
 import time
 from pathlib import Path
 
@@ -16,10 +15,10 @@ from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from plan_ls.settings import CONFIG_FILE, load_settings, read_config_file, structure_settings
+from tests.cli_runner import run_cli
 from tests.fake_openai import FakeOpenAI, Reply, fake_openai  # noqa: F401 - the fixture
-from tests.llm_harness import KEY, KEY_ENV
+from tests.llm_harness import BACKOFF, KEY, KEY_ENV
 from tests.lsp_client import SERVER, copy_sample, end_session, make_client, start_session
-from tests.test_review_cli import plan_ls
 
 TODO_AT_ROOT = "# Tasks\n\n- [x] write the parser\n- [ ] write the printer\n"
 TODO_IN_DOCS = "# Work\n\n- [ ] sketch\n- [x] draft\n- [x] review\n"
@@ -100,28 +99,23 @@ def test_a_settings_file_that_is_not_toml_is_reported(project):
 
 # --- the command line -----------------------------------------------------------------------
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "plan_ls", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=60)
-
-
 def test_status_honours_files_todo_from_the_settings_file(project):
-    before = json.loads(run("status", str(project), "--json").stdout)
+    before = json.loads(run_cli("status", str(project), "--json").stdout)
     assert (before["todo"]["total"], before["todo"]["done"]) == (2, 1)
     write_config(project, '[files]\ntodo = "docs/tasks.md"\n')
-    out = run("status", str(project), "--json")
+    out = run_cli("status", str(project), "--json")
     assert out.returncode == 0 and out.stderr == ""
     data = json.loads(out.stdout)
     assert data["todo"]["path"] == str(project / "docs" / "tasks.md")
     assert (data["todo"]["total"], data["todo"]["done"]) == (3, 2)
     # from a folder below, the settings file marks the project, like .git does
-    sub = json.loads(run("status", "--json", cwd=project / "docs").stdout)
+    sub = json.loads(run_cli("status", "--json", cwd=project / "docs").stdout)
     assert sub["todo"]["path"] == str(project / "docs" / "tasks.md")
 
 
 def test_the_cli_warns_on_stderr_about_a_wrong_type_and_goes_on(project):
     write_config(project, '[files]\ntodo = "docs/tasks.md"\n[llm]\ntimeout = "soon"\n')
-    out = run("status", str(project), "--json")
+    out = run_cli("status", str(project), "--json")
     assert out.returncode == 0
     assert out.stderr == (f"plan-ls: warning: {CONFIG_FILE}: llm.timeout: expected number, "
                           "got the string 'soon'; using 120.0\n")
@@ -131,7 +125,7 @@ def test_the_cli_warns_on_stderr_about_a_wrong_type_and_goes_on(project):
 def test_the_cli_refuses_a_todo_path_outside_the_project(project):
     write_config(project, '[files]\ntodo = "../../elsewhere.md"\n')
     (project.parent.parent / "elsewhere.md").write_text("- [ ] not ours\n")
-    out = run("status", str(project), "--json")
+    out = run_cli("status", str(project), "--json")
     assert out.returncode == 0
     assert "planLs.files.todo: ../../elsewhere.md is outside the workspace" in out.stderr
     assert json.loads(out.stdout)["todo"]["path"] == str(project / "todo.md")
@@ -144,10 +138,14 @@ def test_review_takes_the_model_from_the_file_below_flags(fake_openai: FakeOpenA
                      f'apiKeyEnv = "{KEY_ENV}"\n')
     answer = "# Review\n\n- [ ] `invoicer/pricing.py:1`: a finding.\n"
     fake_openai.add(Reply(answer), answer)
-    proc = plan_ls("review", str(ws), env={KEY_ENV: KEY})
+    # the command's whole environment: ours without any model settings, plus the key
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL") and not k.startswith("PLAN_LS_")}
+    env |= BACKOFF | {KEY_ENV: KEY}
+    proc = run_cli("review", str(ws), env=env)
     assert proc.returncode == 0, proc.stderr
     assert fake_openai.requests[0].body["model"] == "fake-planner"
-    proc = plan_ls("review", str(ws), "--model", "fake-chat", env={KEY_ENV: KEY})
+    proc = run_cli("review", str(ws), "--model", "fake-chat", env=env)
     assert proc.returncode == 0, proc.stderr
     assert fake_openai.requests[1].body["model"] == "fake-chat"
 

@@ -34,7 +34,9 @@ def edits(draw):
     return changes
 
 
-@settings(max_examples=400, deadline=None)
+# 150 examples: the branches of textdoc.py they reach stop growing by ~100 (measured over
+# 3 seeds at 50/100/200/400 examples: 66-68 arcs from 100 on), at 40% of 400's time
+@settings(max_examples=150, deadline=None)
 @given(TEXT, edits(), ENCODINGS)
 def test_same_text_as_pygls_after_any_changes(text, changes, encoding):
     codec = PositionCodec(encoding=encoding)
@@ -72,7 +74,7 @@ def test_workspace_makes_line_documents_with_its_encoding():
     assert ws.position_encoding == "utf-8" and ws.root_uri == "file:///w"
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)  # see above: 78-80 arcs from 100 on
 @given(TEXT, edits(), ENCODINGS)
 def test_unread_text_and_line_edits_tell_the_truth(text, changes, encoding):
     """Without anyone reading `source` between changes (the text is joined only at the end),

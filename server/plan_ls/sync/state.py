@@ -327,7 +327,11 @@ class PlanState:
                 fs.text, fs.error = None, error
                 self._dirty |= changed
                 return changed
-            changed = fs.text != text or fs.error is not None
+            try:
+                old = fs.text
+            except LookupError:  # deferred to an editor text more than one change old (a
+                old = None  # didChange with several changes): nothing to compare with
+            changed = old != text or fs.error is not None
             if changed and role == "todo" and fs.error is None \
                     and self._edit_in_place(fs.revision, text, changed_line):
                 fs.text = text
