@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the VS Code end-to-end test needs, and builds the extension's .vsix:
-#   - Debian packages: Chromium and its headless shell (driven by Playwright) and the headers code-server's native
-#     modules build against;
+#   - Debian packages: Chromium and its headless shell (driven by Playwright) and the headers
+#     code-server's native modules build against;
 #   - code-server 4.100.3 (the last release that runs on Node 20), installed from the npm
 #     registry step by step, because its own install script downloads ripgrep and friends;
 #     it is cached outside the repository, in $PLAN_LS_CI_DIR (default /opt/plan-ls-ci), so a
