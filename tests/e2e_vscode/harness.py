@@ -238,6 +238,29 @@ class CodeServer:
         except OSError:
             return ""
 
+    def extension_log_count(self, needle: str) -> int:
+        """How many times the extension's own log (its "Plan Language Server" output channel,
+        which VS Code writes to a file per window as lines come) has `needle`, all windows of
+        this code-server together."""
+        n = 0
+        for p in (self.user_data / "logs").rglob("*Plan Language Server*.log"):
+            try:
+                n += p.read_text().count(needle)
+            except OSError:
+                pass
+        return n
+
+    def wait_extension_log(self, needle: str, more_than: int = 0, timeout: float = 30.0) -> None:
+        """Wait until the extension's log has `needle` more than `more_than` times (the count
+        before the step that should log it). Raises AssertionError, with the logs, when it does
+        not within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.extension_log_count(needle) <= more_than:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the extension never logged {needle!r}\n"
+                                     f"{self.extension_host_logs()}")
+            time.sleep(0.1)
+
     def extension_host_logs(self) -> str:
         """The 'Plan Language Server' output channel and the extension host log, when present."""
         texts = []

@@ -474,6 +474,8 @@ def test_missing_server_gives_one_clear_error(code_server: CodeServer, page,
     (ws / ".vscode" / "settings.json").write_text(json.dumps(
         {"planLs.server.command": [str(tmp_path / "not-installed" / "plan-ls"), "serve"]}))
     shot = Shots(page, "vscode-error")
+    attempt_done = f"[{ws.name}] no plan-ls server found"
+    attempts = code_server.extension_log_count(attempt_done)  # a rerun's window logged it too
     open_folder(page, code_server, ws)
 
     toast = page.locator(".notification-toast", has_text="pip install plan-ls")
@@ -483,7 +485,10 @@ def test_missing_server_gives_one_clear_error(code_server: CodeServer, page,
         shot("no-error")
         raise AssertionError(f"no error message{diagnostics(code_server)}") from exc
     shown = time.monotonic()
-    time.sleep(2)  # anything else that would pile up has had time to show
+    # the start attempt is over (the extension logs its end before it shows the message); what
+    # would pile up on top comes from that attempt or right after it
+    code_server.wait_extension_log(attempt_done, more_than=attempts)
+    time.sleep(0.5)
     shot("not-installed")
     toasts = page.locator(".notification-toast").all_inner_texts()
     plan_toasts = [t for t in toasts if "plan-ls" in t or "Plan" in t]
@@ -503,7 +508,7 @@ def test_missing_server_gives_one_clear_error(code_server: CodeServer, page,
     run_palette_command(page, "Plan: Show status")
     page.keyboard.press("Enter")
     toast.first.wait_for()
-    time.sleep(1)
+    time.sleep(0.5)  # a second message would come from the same call (servers.ts, execute)
     assert toast.count() == 1
     shot.step("command-without-server")
 
@@ -518,6 +523,8 @@ def test_server_that_dies_at_start_gives_one_clear_error(code_server: CodeServer
     (ws / ".vscode" / "settings.json").write_text(json.dumps(
         {"planLs.server.command": [sys.executable, "-c", "import sys; sys.exit(3)"]}))
     shot = Shots(page, "vscode-dies")
+    start_failed = f"[{ws.name}] the server did not start"
+    failures = code_server.extension_log_count(start_failed)  # a rerun's window logged it too
     open_folder(page, code_server, ws)
     toast = page.locator(".notification-toast", has_text="stopped or could not start")
     try:
@@ -525,7 +532,11 @@ def test_server_that_dies_at_start_gives_one_clear_error(code_server: CodeServer
     except Exception as exc:
         shot("no-error")
         raise AssertionError(f"no error message{diagnostics(code_server)}") from exc
-    time.sleep(3)  # anything else that would pile up has had time to show
+    # the language client's own pop-up ("couldn't create connection to server") comes before
+    # the start fails, and the extension logs the failure before it shows its one message: so
+    # once that line is in the log, a pop-up that piled up has been sent, before ours
+    code_server.wait_extension_log(start_failed, more_than=failures)
+    time.sleep(0.5)  # and rendered
     shot.step("died")
     toasts = page.locator(".notification-toast").all_inner_texts()
     plan_toasts = [t for t in toasts if "plan-ls" in t or "Plan" in t]
