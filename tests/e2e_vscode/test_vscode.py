@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import run_cli
 from tests.e2e_vscode.harness import (
     ARTIFACTS,
     CHROMIUM,
@@ -132,10 +132,8 @@ def make_workspace(target: Path) -> Path:
 
 
 def plan_status(folder: Path) -> dict:
-    """The `plan-ls status --json` contract, read with the same server build."""
-    exe = plan_ls_command()[0]
-    out = subprocess.run([exe, "status", str(folder), "--json"], capture_output=True, text=True,
-                         timeout=60)
+    """The `plan-ls status --json` contract, read with the same build as the server's."""
+    out = run_cli("status", folder, "--json")
     assert out.stdout.strip(), f"plan-ls status printed nothing: {out.stderr}"
     return json.loads(out.stdout)
 
