@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the VS Code end-to-end test needs, and builds the extension's .vsix:
-#   - Debian packages: Chromium (driven by Playwright) and the headers code-server's native
-#     modules build against;
+#   - Debian packages: Chromium and its headless shell (driven by Playwright) and the headers
+#     code-server's native modules build against;
 #   - code-server 4.100.3 (the last release that runs on Node 20), installed from the npm
 #     registry step by step, because its own install script downloads ripgrep and friends;
 #     it is cached outside the repository, in $PLAN_LS_CI_DIR (default /opt/plan-ls-ci), so a
@@ -29,7 +29,7 @@ run() { # run a command, keep its output in a log, show the log's tail if it fai
 }
 
 # --- 1. Debian packages --------------------------------------------------------------------
-APT_PKGS=(chromium ripgrep build-essential libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev)
+APT_PKGS=(chromium chromium-headless-shell ripgrep build-essential libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev)
 stage "debian packages"
 missing=()
 for p in "${APT_PKGS[@]}"; do
