@@ -8,11 +8,11 @@ import fcntl
 import os
 import select
 import subprocess
-import sys
 import termios
 import time
 from pathlib import Path
 
+from tests.cli_runner import PLAN_LS, run_cli
 from tests.fake_openai import FakeOpenAI, Reply, fake_openai  # noqa: F401 - the fixture
 from tests.llm_harness import KEY, KEY_ENV
 
@@ -32,9 +32,8 @@ def environ(**extra: str) -> dict[str, str]:
 
 def plan_ls(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
             ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "plan_ls", *args], capture_output=True,
-                          text=True, env=env if env is not None else environ(), input=stdin,
-                          timeout=60)
+    """The command in this process (the interview on a terminal runs as a real process)."""
+    return run_cli(*args, env=env if env is not None else environ(), input=stdin)
 
 
 def model_args(fake: FakeOpenAI) -> list[str]:
@@ -135,7 +134,7 @@ def test_the_whole_flow_with_the_interview_on_a_terminal(fake_openai: FakeOpenAI
 
     # interview: answer question 1, the model asks question 2 (after a chatter line), Ctrl-C
     fake_openai.add(Reply("Where should the notes be kept?", fault="chatter"))
-    term = Terminal([sys.executable, "-m", "plan_ls", "interview", str(ws), *args], env)
+    term = Terminal([*PLAN_LS, "interview", str(ws), *args], env)
     term.expect("What will you use the notes for?")
     term.expect("> ")
     term.type("Personal notes, a few a day\n")
@@ -152,7 +151,7 @@ def test_the_whole_flow_with_the_interview_on_a_terminal(fake_openai: FakeOpenAI
     # again: the interview resumes at question 2 without asking the model
     requests = len(fake_openai.requests)
     fake_openai.add("INTERVIEW COMPLETE\nThe spec will cover storage and the two commands.")
-    term = Terminal([sys.executable, "-m", "plan_ls", "interview", str(ws), *args], env)
+    term = Terminal([*PLAN_LS, "interview", str(ws), *args], env)
     term.expect("Question 2:")
     term.expect("Where should the notes be kept?")
     assert len(fake_openai.requests) == requests

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import run_cli
+
 ISSUES = """# Issues
 
 ## Charge tax after the bulk discount
@@ -50,7 +52,7 @@ Nothing runs `invoicer.cli`.
 Labels: tests
 """
 
-GH = """#!{python}
+GH = """#!{python} -S
 import json, os, sys
 log = os.environ["GH_LOG"]
 with open(log, "a", encoding="utf-8") as fh:
@@ -97,8 +99,7 @@ def plan_ls(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
     bin_dir = root.parent / "bin"
     environ = os.environ | {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
                             "GH_LOG": str(root.parent / "gh.log")} | env
-    return subprocess.run([sys.executable, "-m", "plan_ls", *args], capture_output=True,
-                          text=True, env=environ, timeout=60)
+    return run_cli(*args, env=environ)
 
 
 def gh_calls(root: Path) -> list[list[str]]:

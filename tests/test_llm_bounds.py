@@ -149,18 +149,25 @@ async def test_endless_stream_stays_bounded_and_cancel_bites_at_once(client):
     rss_start = rss_mb(client)
     busy = []
     loop = asyncio.get_running_loop()
-    until = loop.time() + 5
-    while loop.time() < until and not task.done():
+    # 2.5 s of the stream (a loaded machine: until 20 hovers are in); 5 s spent ~2x the CPU,
+    # and a fast idle machine could near the 2 MB cap in that time
+    until = loop.time() + 2.5
+    while (loop.time() < until or len(busy) < 20) and not task.done():
         started = time.monotonic()
         await asyncio.wait_for(client.text_document_hover_async(hover), 20)
         busy.append(time.monotonic() - started)
         await asyncio.sleep(0.05)
     grown = rss_mb(client) - rss_start
-    assert not task.done(), task.result()  # 5 s of a fast stream is under the 2 MB cap
+    assert not task.done(), task.result()  # a few s of a fast stream is under the 2 MB cap
 
     [token] = [k for k in client.progress_reports if str(k).startswith("plan-ls/llm/")]
     sent = time.monotonic()
     client.window_work_done_progress_cancel(t.WorkDoneProgressCancelParams(token=token))
+    # the server's lag at this moment: a hover sent right behind the cancel is answered
+    # only after the server has read the cancel (one stdin, in order). On a starved machine
+    # (2 cores, many processes) that alone took over 0.25 s; idle it is ~10 ms.
+    await asyncio.wait_for(client.text_document_hover_async(hover), 20)
+    lag = time.monotonic() - sent
     result = await asyncio.wait_for(task, 20)
     replied = time.monotonic() - sent
     await wait_until(lambda: fake.requests[0].closed_by_client is not None, 5)
@@ -176,8 +183,9 @@ async def test_endless_stream_stays_bounded_and_cancel_bites_at_once(client):
     print(f"hover median {statistics.median(busy) * 1000:.0f} ms, max {max(busy) * 1000:.0f}"
           f" ms over {len(busy)}; RSS +{grown:.1f} MB; sent {fake.requests[0].sent_bytes:,}"
           f" written {written:,}; cancel -> closed {closed * 1000:.0f} ms, last edit "
-          f"{last_edit * 1000:.0f} ms, reply {replied * 1000:.0f} ms")
+          f"{last_edit * 1000:.0f} ms, reply {replied * 1000:.0f} ms, lag {lag * 1000:.0f} ms")
     assert len(busy) >= 20 and statistics.median(busy) < 0.1, busy
     assert max(busy) < 1.0, busy
     assert grown < 40, grown
-    assert closed < 0.25 and last_edit < 0.25, (closed, last_edit)
+    # at once: within 0.25 s of the moment the server could first have seen the cancel
+    assert closed < 0.25 + lag and last_edit < 0.25 + lag, (closed, last_edit, lag)

@@ -86,11 +86,11 @@ async def test_rate_limit_honours_retry_after_then_succeeds(client):
 
 async def test_slow_first_token_within_timeout_is_fine_beyond_it_is_a_timeout(client):
     fake = client.fake
-    await configure(client, fake.url, timeout=1)
-    fake.add(Reply(PLAN, fault="slow", first_token_delay=0.5))
+    await configure(client, fake.url, timeout=1)  # the least the settings allow
+    fake.add(Reply(PLAN, fault="slow", first_token_delay=0.25))
     assert (await generate_plan(client))["ok"]
     (client.ws / "prompt_plan.md").unlink()
-    fake.add(Reply(PLAN, fault="slow", first_token_delay=3))
+    fake.add(Reply(PLAN, fault="slow", first_token_delay=2))
     result = await generate_plan(client)
     assert not result["ok"]
     assert f"{fake.url} (model fake-planner) sent nothing for 1 s (timeout" in \
@@ -187,7 +187,9 @@ async def test_hover_stays_fast_while_a_slow_generation_runs(client):
         started = time.monotonic()
         await client.text_document_hover_async(hover)
         idle.append(time.monotonic() - started)
-    fake.add(Reply(PLAN, first_token_delay=1.0, token_interval=0.005))
+    # 12 of the 30 steps, a word every 5 ms: about 1.5 s of generation to hover through
+    fake.add(Reply(PLAN[:PLAN.index("## Step 13:")], first_token_delay=0.3,
+                   token_interval=0.005))
     task = asyncio.ensure_future(generate_plan(client))
     await wait_until(lambda: len(fake.requests) == 1)
     busy = []

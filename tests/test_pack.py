@@ -18,6 +18,7 @@ import pytest
 from plan_ls.cli import pack as pack_cli
 from plan_ls.pack import PackOptions, pack_repository
 from plan_ls.pack.secrets import scan
+from tests.cli_runner import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -402,12 +403,7 @@ def test_cli_module_is_import_light() -> None:
 def test_main_cli_registers_pack(tmp_path: Path) -> None:
     """`plan-ls pack` works, wherever the command-line code lives."""
     _files(tmp_path, {"a.py": "x = 1\n"})
-    proc = subprocess.run(
-        [sys.executable, "-m", "plan_ls", "pack", str(tmp_path), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_cli("pack", tmp_path, "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["files"] == 1
 

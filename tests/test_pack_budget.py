@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from plan_ls.pack import PackOptions, pack_repository
 from plan_ls.tokens import counter
+from tests.cli_runner import run_cli
 
 
 def make_tree(root: Path) -> None:
@@ -58,36 +57,30 @@ def test_pack_fits_the_budget_within_one_percent(tmp_path: Path):
 
 def test_pack_cli_lists_what_it_left_out(tmp_path: Path):
     make_tree(tmp_path)
-    proc = subprocess.run([sys.executable, "-m", "plan_ls", "pack", str(tmp_path),
-                           "--max-tokens", "3000", "--json", "--no-cache"],
-                          capture_output=True, text=True, timeout=60)
+    proc = run_cli("pack", tmp_path, "--max-tokens", "3000", "--json", "--no-cache")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["max_tokens"] == 3000 and data["bundle_tokens"] <= 3000
     assert {"path": "vendor/lib0.js", "tokens": data["dropped"][0]["tokens"]} in data["dropped"]
     text = (tmp_path / "output.txt").read_text(encoding="utf-8")
     assert counter("o200k_base")(text) <= 3000 and "PARTIAL BUNDLE" in text
-    proc = subprocess.run([sys.executable, "-m", "plan_ls", "pack", str(tmp_path),
-                           "--max-tokens", "3000", "--no-cache"],
-                          capture_output=True, text=True, timeout=60)
+    proc = run_cli("pack", tmp_path, "--max-tokens", "3000", "--no-cache")
     assert "Partial: " in proc.stdout and "left out to fit --max-tokens 3,000" in proc.stdout
 
 
 def test_review_over_the_context_names_the_pack_that_fits(tmp_path: Path):
     make_tree(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PLAN_LS_", "OPENAI_"))}
-    env |= {"PLAN_LS_TEST_KEY": "sk-unused"}
+    # retries of the refused connection at the end wait 10 ms, not the real backoff (3 s)
+    env |= {"PLAN_LS_TEST_KEY": "sk-unused", "PLAN_LS_RETRY_BACKOFF": "0.01"}
     args = ["--base-url", "http://127.0.0.1:9/v1", "--api-key-env", "PLAN_LS_TEST_KEY",
             "--model", "smollm2"]  # a known 8k window; nothing listens: nothing is sent
-    proc = subprocess.run([sys.executable, "-m", "plan_ls", "review", str(tmp_path), *args],
-                          capture_output=True, text=True, env=env, timeout=60)
+    proc = run_cli("review", tmp_path, *args, env=env)
     assert proc.returncode == 2 and "refused: the prompt is " in proc.stderr, proc.stderr
     assert "context of 8,192 tokens" in proc.stderr
     fit = int(proc.stderr.split("plan-ls pack --max-tokens ")[1].split("`")[0])
-    subprocess.run([sys.executable, "-m", "plan_ls", "pack", str(tmp_path), "--max-tokens",
-                    str(fit)], check=True, capture_output=True, timeout=60)
-    proc = subprocess.run([sys.executable, "-m", "plan_ls", "review", str(tmp_path), *args],
-                          capture_output=True, text=True, env=env, timeout=60)
+    assert run_cli("pack", tmp_path, "--max-tokens", str(fit)).returncode == 0
+    proc = run_cli("review", tmp_path, *args, env=env)
     # now it fits: the call is made (and fails to connect, as nothing listens there)
     assert "reusing output.txt" in proc.stderr and "refused" not in proc.stderr, proc.stderr
     assert "cannot connect" in proc.stderr

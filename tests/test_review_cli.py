@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.cli_runner import run_cli
 from tests.fake_openai import FakeOpenAI, Reply, fake_openai  # noqa: F401 - the fixture
 from tests.llm_harness import BACKOFF, KEY, KEY_ENV
 from tests.lsp_client import copy_sample
@@ -18,8 +18,7 @@ ISSUES = "# Issues\n\n## Fix tax\n\n- [ ] Fix tax\n\nBody.\n\nLabels: bug\n"
 def plan_ls(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items()
                if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL") and not k.startswith("PLAN_LS_")}
-    return subprocess.run([sys.executable, "-m", "plan_ls", *args], capture_output=True,
-                          text=True, env=environ | BACKOFF | (env or {}), timeout=60)
+    return run_cli(*args, env=environ | BACKOFF | (env or {}))
 
 
 def model_args(fake: FakeOpenAI) -> list[str]:

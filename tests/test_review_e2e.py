@@ -14,8 +14,7 @@ from lsprotocol import types as t
 from pygls.exceptions import JsonRpcInvalidParams
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.fake_openai import FakeOpenAI, fake_openai  # noqa: F401 - the fixture
-from tests.llm_harness import ENV, llm_options, make_llm_client, run, start, texts
+from tests.llm_harness import llm_reset, llm_session, make_llm_client, run, start, texts
 from tests.lsp_client import SERVER, copy_sample
 
 REVIEW = """# Review: invoicer
@@ -57,14 +56,11 @@ MISSING = """# Missing tests
 """
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(
-    server_command=SERVER, client_factory=make_llm_client, server_env=ENV))
-async def client(lsp_client: LanguageClient, fake_openai: FakeOpenAI, tmp_path):  # noqa: F811
-    ws = copy_sample("legacy", tmp_path)
-    lsp_client.ws, lsp_client.fake = ws, fake_openai
-    await start(lsp_client, ws, llm_options(fake_openai.url))
-    yield
-    await asyncio.wait_for(lsp_client.shutdown_session(), 5)
+# One server and one endpoint for the module's model tests; each test starts from the
+# project's state (llm_reset). Manual mode has a server of its own (`manual`, below).
+pytestmark = [pytest.mark.asyncio(loop_scope="module")]
+client = llm_session(lambda folder: copy_sample("legacy", folder))
+fresh = llm_reset()
 
 
 def open_source(client: LanguageClient, path) -> str:
@@ -202,10 +198,10 @@ async def test_issues_and_missing_tests_reuse_the_bundle(client: LanguageClient)
 NO_KEY_ENV = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(
+@pytest_lsp.fixture(scope="module", config=ClientServerConfig(  # the module's event loop
     server_command=SERVER, client_factory=make_llm_client, server_env=NO_KEY_ENV))
-async def manual(lsp_client: LanguageClient, tmp_path):
-    ws = copy_sample("legacy", tmp_path)
+async def manual(lsp_client: LanguageClient, tmp_path_factory):
+    ws = copy_sample("legacy", tmp_path_factory.mktemp("manual"))
     lsp_client.ws = ws
     await start(lsp_client, ws, {"llm": {"baseUrl": "https://llm.example.com/v1"}})
     yield

@@ -92,13 +92,15 @@ class Written:
 
 def run_generation(endpoint: Endpoint, generation: Generation, *,
                    on_text: Callable[[str, Result], None] | None = None,
-                   err: TextIO = sys.stderr, label: str = "answer") -> tuple[int, Result]:
+                   err: TextIO | None = None, label: str = "answer") -> tuple[int, Result]:
     """Run one generation in a new event loop with a progress line titled `label`.
 
     Returns (exit code so far, result): EXIT_REFUSED over budget, EXIT_INTERRUPTED on
     Ctrl-C (result holds what arrived), EXIT_FAILED when the call failed or was cut,
     else EXIT_OK. Messages go to `err`; `on_text(piece, result so far)` also sees every
-    piece (to echo it)."""
+    piece (to echo it). `err` None: sys.stderr as it is at the call (a caller may have
+    redirected it since import)."""
+    err = sys.stderr if err is None else err
     runner = Runner(endpoint, generation)
     progress = Progress(err, label)
 
@@ -130,11 +132,13 @@ def run_generation(endpoint: Endpoint, generation: Generation, *,
 
 def write_answer(endpoint: Endpoint, generation: Generation, target: Path, *,
                  check: Callable[[str], str | None] | None = None,
-                 err: TextIO = sys.stderr, command: str = "plan-ls") -> Written:
+                 err: TextIO | None = None, command: str = "plan-ls") -> Written:
     """Generate into `target` (see the module's docstring for where the text goes).
 
     `check(text)` returns a warning when a complete answer is unusable (e.g. "no steps");
-    the text is then kept (beside an existing file) and the exit code is EXIT_WARNED."""
+    the text is then kept (beside an existing file) and the exit code is EXIT_WARNED.
+    `err` None: sys.stderr at the call."""
+    err = sys.stderr if err is None else err
     code, result = run_generation(endpoint, generation, err=err, label=target.name)
     if result.refused:
         print(f"{command}: refused: {result.error}", file=err)

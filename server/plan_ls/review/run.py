@@ -71,12 +71,15 @@ class Options:
 
 
 def generate(root: Path, kind: Kind, llm: LlmSettings, env: Mapping[str, str],
-             options: Options, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+             options: Options, out: TextIO | None = None, err: TextIO | None = None) -> int:
     from plan_ls.confinement import OutsideWorkspace, confine
     from plan_ls.fileio import UnreadableFile, write_atomic
     from plan_ls.llm.client import resolve_endpoint
     from plan_ls.llm.templates import TemplateError, render_template
 
+    # the streams of the moment of the call (not of import): a caller may redirect them
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
     if not root.is_dir():
         print(f"plan-ls {kind.name}: {root} is not a directory", file=err)
         return EXIT_USAGE
