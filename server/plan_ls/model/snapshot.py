@@ -86,9 +86,12 @@ class PlanSnapshot:
         snap.findings = find_drift(todo, plan, snap.links)
         return snap
 
-    def item_edited(self, item: TodoItem, old_marker: str, old_text: str) -> bool:
+    def item_edited(self, item: TodoItem, old_marker: str, old_text: str,
+                    tasks_changed: bool = False) -> bool:
         """Follow an in-place edit of one item (TodoDoc.update_item_line). Returns False when
-        the edit changed what the item links to or claims, and a full build is needed."""
+        the edit changed what the item links to or claims, and a full build is needed.
+        `tasks_changed`: in a tasks file, what the tasks say changed too
+        (tasks.task_line_edited)."""
         if self.todo is None or _claim(item.text) != _claim(old_text):
             return False
         relink = self.plan is not None and not self.checklist_in_plan \
@@ -113,7 +116,26 @@ class PlanSnapshot:
         if relink or was_done != item.done:
             self.findings = find_drift(self.todo, self.plan, self.links)
             self.revision += 1
+            if tasks_changed:
+                self._by_id = None
+        else:
+            self.line_edited(item.line, tasks_changed)
         return True
+
+    def line_edited(self, line: int, tasks_changed: bool) -> None:
+        """Follow an in-place edit of one line that changed no box's marker (an item's text,
+        a task's detail line): the task indexes and, when the tasks changed or a finding
+        sits on the line (its columns come from the text), the findings."""
+        if tasks_changed:
+            self._by_id = self._done_ids = None
+            self.revision += 1  # next_step and the lenses follow the revision
+        if tasks_changed or self._finding_on(line):
+            self.findings = find_drift(self.todo, self.plan, self.links)
+
+    def _finding_on(self, line: int) -> bool:
+        """Whether a finding of the checklist's file sits on the line."""
+        return any(f.line == line and (f.file == "todo" or self.checklist_in_plan)
+                   for f in self.findings)
 
     # --- progress -------------------------------------------------------------------------
     @property

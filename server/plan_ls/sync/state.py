@@ -22,7 +22,7 @@ from plan_ls.fileio import UnreadableFile, read_text
 from plan_ls.model.plan import PlanDoc, parse_plan
 from plan_ls.model.snapshot import PlanSnapshot
 from plan_ls.model.spec import SpecDoc, parse_spec
-from plan_ls.model.tasks import TASK_FORMATS, parse_tasks
+from plan_ls.model.tasks import TASK_FORMATS, parse_tasks, task_line_edited
 from plan_ls.model.text import normalize_newlines, split_lines, strip_bom
 from plan_ls.model.todo import TodoDoc, parse_todo
 from plan_ls.settings import FileSettings
@@ -304,7 +304,7 @@ class PlanState:
         if isinstance(changed_line, LineEdit):
             edit, changed_line = changed_line, (changed_line.number, changed_line.line)
             key = edit.after
-            if not isinstance(text, str) and role == "todo" and fs.error is None \
+            if not isinstance(text, str) and self._in_place(role) and fs.error is None \
                     and edit.length <= PLAN_FILE_LIMIT and fs.key is not None \
                     and fs.key is edit.before:
                 found = self._proven_line(edit)
@@ -315,7 +315,7 @@ class PlanState:
                         same or self._edit_in_place(fs.revision, None, found=found)):
                     fs.defer_text(text)  # the parsed checklist is current: no text needed
                     fs.key = key
-                    self._parsed_rev["todo"] = fs.revision
+                    self._parsed_current(fs.revision)
                     return not same
         if not isinstance(text, str):
             text = text()
@@ -328,10 +328,10 @@ class PlanState:
                 self._dirty |= changed
                 return changed
             changed = fs.text != text or fs.error is not None
-            if changed and role == "todo" and fs.error is None \
+            if changed and self._in_place(role) and fs.error is None \
                     and self._edit_in_place(fs.revision, text, changed_line):
                 fs.text = text
-                self._parsed_rev["todo"] = fs.revision
+                self._parsed_current(fs.revision)
                 return True
             if changed:  # the same text keeps its revision: the parse of it stays current
                 fs.text, fs.error = text, None
@@ -339,6 +339,23 @@ class PlanState:
             return changed
         finally:
             fs.key = key
+
+    def _in_place(self, role: str) -> bool:
+        """Whether edits of `role`'s file may take the in-place path: the checklist's, and
+        a tasks file's (spec-kit, Kiro, OpenSpec), which is the checklist too."""
+        return role == "todo" or role == "plan" and self._tasks_file()
+
+    def _tasks_file(self) -> bool:
+        """A plan in a task format whose file is its checklist: one text, one parse of its
+        blocks shared by the checklist and the steps (`parse_tasks(todo=...)`)."""
+        return self.format in TASK_FORMATS and self.state["todo"] is self.state["plan"]
+
+    def _parsed_current(self, revision: int) -> None:
+        """An in-place edit made the parse of the checklist (and of the tasks file that is
+        the checklist) the parse of the text at `revision`."""
+        self._parsed_rev["todo"] = revision
+        if self._tasks_file():
+            self._parsed_rev["plan"] = revision
 
     def _proven_line(self, edit: LineEdit) -> tuple[int, str] | None:
         """(number, new text) of the changed line of the parsed checklist, as `edit` proves
@@ -386,12 +403,28 @@ class PlanState:
             if found is None:
                 return False
         number, line = found
+        plan = self._parsed.get("plan") if self._tasks_file() else None
+        if self._tasks_file() and (not isinstance(plan, PlanDoc) or plan.blocks is not doc.blocks
+                                   or self._parsed_rev.get("plan") != old_revision):
+            return False  # the steps were not parsed from this checklist: parse both again
         before = old_lines[number]  # to undo, should the snapshot refuse the edit
         updated = doc.update_item_line(number, line)
         if updated is None:
-            return False
-        if not self.snapshot.item_edited(*updated):
+            # a line without a box: in a tasks file, a task's details (Kiro's requirements)
+            if plan is None or not doc.update_line(number, line):
+                return False
+            tasks = task_line_edited(plan, doc, number, None)
+            ok = tasks is not None
+            if ok:
+                self.snapshot.line_edited(number, bool(tasks))
+        elif plan is not None:
+            tasks = task_line_edited(plan, doc, number, updated[2])
+            ok = tasks is not None and self.snapshot.item_edited(*updated, tasks_changed=tasks)
+        else:
+            ok = self.snapshot.item_edited(*updated)
+        if not ok:
             self._parsed_rev["todo"] = None  # the doc was touched: parse it again
+            self._parsed_rev["plan"] = None if plan is not None else self._parsed_rev.get("plan")
             doc.blocks.lines[number] = before
             self._dirty = True
             return False
@@ -417,9 +450,9 @@ class PlanState:
         if not self._read_disk(role):
             return None
         # an agent checking one item off is a one-line change: no full parse for that
-        if role == "todo" and fs.error is None and fs.text is not None and old is not None \
-                and self._edit_in_place(old, fs.text):
-            self._parsed_rev["todo"] = fs.revision
+        if self._in_place(role) and fs.error is None and fs.text is not None \
+                and old is not None and self._edit_in_place(old, fs.text):
+            self._parsed_current(fs.revision)
             return role
         self._dirty = True
         return role
@@ -461,7 +494,9 @@ class PlanState:
         elif role == "todo":
             doc = parse_todo(text, fmt)
         elif fmt in TASK_FORMATS:
-            doc = parse_tasks(text, fmt)
+            # the checklist of a tasks file is this file's: its parse is shared, not made twice
+            todo = self._doc("todo") if self._tasks_file() else None
+            doc = parse_tasks(text, fmt, todo if isinstance(todo, TodoDoc) else None)
         else:
             doc = parse_plan(text)
         self._parsed[role], self._parsed_rev[role] = doc, fs.revision
