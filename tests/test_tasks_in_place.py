@@ -217,3 +217,38 @@ def test_an_unknown_dependency_comes_and_goes_in_place(tmp_path):
     assert state.snapshot is snap
     assert sorted(f.line for f in snap.findings if f.code == "unknown-task") == sorted(
         [n, *warned])
+
+
+REQUIREMENTS = """# Requirements
+
+### Requirement 1
+
+1. WHEN a board is cut THEN it SHALL be straight
+2. WHEN it is sanded THEN it SHALL be smooth
+
+### Requirement 2: Parts
+
+1. WHEN a part comes THEN the shelf SHALL hold it
+"""
+_REF_LINES = st.sampled_from([
+    "    - _Requirements: 1.1, 1.2_", "    - _Requirements: 1.1, 1.27_", "    - _Requirements: 2_",
+    "    - _Requirement: 9_", "    - *Requirements*: 2.1 and 1.2", "  - [ ] 1.1 Cut", "", "x"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(KIRO.split("\n")) - 1), _REF_LINES),
+                min_size=1, max_size=8))
+def test_requirement_refs_kept_line_by_line_match_a_fresh_index(changes):
+    from plan_ls.model.requirements import RefIndex, parse_requirements, uncovered
+
+    reqs = parse_requirements(REQUIREMENTS)
+    lines = KIRO.split("\n")
+    index = RefIndex(lines)
+    index.unknown(reqs)  # what it knew before the edits must not stay
+    for n, new in changes:
+        lines[n] = new
+        index.update(lines, [n])
+    fresh_index = RefIndex(lines)
+    assert index.refs() == fresh_index.refs()
+    assert index.unknown(reqs) == [r for r in fresh_index.refs() if reqs.find(r.id) is None]
+    assert index.uncovered(reqs) == uncovered(reqs, fresh_index.refs())

@@ -119,6 +119,7 @@ class TodoDoc:
         item.marker, item.text = new.group(2), new.group(3).rstrip()
         item.claim = claim.group(1) if claim else None
         self.blocks.lines[line] = source
+        self.blocks.edited.append(line)
         _set_paragraph_text(self.blocks, line, source[len(new.group(1)):])
         return item, old_marker, old_text
 
@@ -144,6 +145,7 @@ class TodoDoc:
         if self.heading_at(line) is not None or any(a <= line < b for a, b in blocks.opaque):
             return False
         blocks.lines[line] = source
+        blocks.edited.append(line)
         _set_paragraph_text(blocks, line, new.group("text"))
         return True
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from plan_ls.confinement import OutsideWorkspace, confine_markdown, resolve
 from plan_ls.fileio import UnreadableFile, read_text
+from plan_ls.model.blocks import Blocks
 from plan_ls.model.plan import PlanDoc, parse_plan
 from plan_ls.model.snapshot import PlanSnapshot
 from plan_ls.model.spec import SpecDoc, parse_spec
@@ -212,10 +213,16 @@ class PlanState:
         """The lines (without endings, by LSP's rule, the BOM left out) of `role`'s current
         text as its parse split them, without making the text; None when there is no text or
         no parse of the current one yet."""
+        blocks = self.current_blocks(role)
+        return blocks.lines if blocks is not None else None
+
+    def current_blocks(self, role: str) -> Blocks | None:
+        """The blocks of the parse of `role`'s current text (their `lines` and the lines
+        `edited` in place since), or None as for `current_lines`."""
         doc = self._parsed.get(role)
         if doc is None or self._parsed_rev.get(role) != self.state[role].revision:
             return None
-        return doc.blocks.lines
+        return doc.blocks
 
     def path_of(self, role: str) -> Path:
         """The file that plays `role` now (the plan's file for "todo" when the plan holds its
