@@ -226,8 +226,20 @@ def _box_step_number(todo: TodoDoc, item: TodoItem) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class TaskEdit:
+    """What an in-place edit of one line did to the tasks (`task_line_edited`): `changed`,
+    whether anything that progress, dependencies, findings or lenses see changed; `line`,
+    the task whose TaskInfo was read again (None: none), with its `old` and `new` info."""
+
+    changed: bool
+    line: int | None = None
+    old: TaskInfo | None = None
+    new: TaskInfo | None = None
+
+
 def task_line_edited(plan: PlanDoc, todo: TodoDoc, line: int, old_text: str | None,
-                     ) -> bool | None:
+                     ) -> TaskEdit | None:
     """Follow an in-place edit of one line of a tasks file in `plan` (parsed by
     `parse_tasks` sharing `todo`, whose `update_item_line` or `update_line` has applied it):
     the task's TaskInfo, the title and claim of a step named on the line, the prompt of the
@@ -236,30 +248,29 @@ def task_line_edited(plan: PlanDoc, todo: TodoDoc, line: int, old_text: str | No
     requirements).
 
     Returns None when the edit changes which steps there are (a task's number, a phase
-    heading: parse again), else whether what the tasks say changed in a way that progress,
-    dependencies, findings or lenses see (an id, a dependency, optional, requirements, a
-    step's title)."""
+    heading: parse again), else a TaskEdit (`changed`: an id, a dependency, optional,
+    requirements or a step's title changed)."""
     fmt = plan.format
     lines = plan.blocks.lines
     idx = todo.by_line.get(line)
     changed = False
+    task_line, old, new = None, None, None
     if idx is not None:
         item = todo.items[idx]
         if fmt != "spec-kit" and old_text is not None:
             old_number = _box_step_number(todo, _with_text(item, old_text))
             if old_number != _box_step_number(todo, item):
                 return None  # a task comes or goes, or is numbered anew
-        old = plan.tasks.get(line)
-        new = _item_info(todo, idx, fmt)
+        task_line, old, new = line, plan.tasks.get(line), _item_info(todo, idx, fmt)
         plan.tasks[line] = new
         changed = old != new
     else:
         # a body line: the requirements of the box above it (up to 40 lines back)
         k = bisect.bisect_left(todo.items, line, key=lambda it: it.line) - 1
         if k >= 0 and line < todo.items[k].line + 40:
-            old = plan.tasks.get(todo.items[k].line)
-            new = _item_info(todo, k, fmt)
-            plan.tasks[todo.items[k].line] = new
+            task_line = todo.items[k].line
+            old, new = plan.tasks.get(task_line), _item_info(todo, k, fmt)
+            plan.tasks[task_line] = new
             changed = old != new
     for step in plan.steps_around(line):
         shown = (step.title, step.claim, bool(step.prompts))
@@ -279,7 +290,7 @@ def task_line_edited(plan: PlanDoc, todo: TodoDoc, line: int, old_text: str | No
         step.prompts = _prompts(lines, step.line, step.end_line, step.kind)
         changed |= shown != (step.title, step.claim, bool(step.prompts))
     plan.content = None  # the words of the steps' titles and prompts: built again on use
-    return changed
+    return TaskEdit(changed, task_line, old, new)
 
 
 def _with_text(item: TodoItem, text: str) -> TodoItem:

@@ -421,12 +421,10 @@ class PlanState:
             if plan is None or not doc.update_line(number, line):
                 return False
             tasks = task_line_edited(plan, doc, number, None)
-            ok = tasks is not None
-            if ok:
-                self.snapshot.line_edited(number, bool(tasks))
+            ok = tasks is not None and self.snapshot.task_edited(number, tasks)
         elif plan is not None:
             tasks = task_line_edited(plan, doc, number, updated[2])
-            ok = tasks is not None and self.snapshot.item_edited(*updated, tasks_changed=tasks)
+            ok = tasks is not None and self.snapshot.task_edited(number, tasks, *updated)
         else:
             ok = self.snapshot.item_edited(*updated)
         if not ok:
