@@ -252,3 +252,21 @@ def test_requirement_refs_kept_line_by_line_match_a_fresh_index(changes):
     assert index.refs() == fresh_index.refs()
     assert index.unknown(reqs) == [r for r in fresh_index.refs() if reqs.find(r.id) is None]
     assert index.uncovered(reqs) == uncovered(reqs, fresh_index.refs())
+
+
+def test_a_read_of_the_same_text_keeps_the_parse_current(tmp_path):
+    """The watcher reads every planning file once its watch is in place: a file that did
+    not change must keep its parse current, or the next keystroke parses the whole file."""
+    state = fresh(tmp_path, "kiro", KIRO)
+    snap = state.snapshot
+    path = state.path_of("plan")
+    assert state.disk_changed(path) is None  # the same text: nothing changed
+    doc = LineTextDocument(path.as_uri(), KIRO, version=1)
+    state.editor_text("plan", doc.source, 1, key=doc.key)
+    n = _line(KIRO, "  - [ ] 2.1")
+    _edit(doc, n, "  - [ ] 2.1 Put the parts on it")
+    assert state.editor_text("plan", functools.partial(doc.text_at, doc.key), 2, doc.line_edit,
+                             key=doc.key)
+    state.rebuild()
+    assert state.snapshot is snap  # applied in place
+    assert state.state["plan"]._read is not None  # and the text was not even joined

@@ -282,18 +282,24 @@ class PlanState:
         self.rebuild()
 
     def _read_disk(self, role: str) -> bool:
+        """Read `role`'s file from disk; True when its text or error changed. The same text
+        keeps its revision, so that its parse stays current (a watcher's read after start,
+        a touch: the next keystroke is still applied in place)."""
         fs = self.state[role]
         before = (fs.text, fs.error)
         if fs.refused is not None:
-            fs.text, fs.error = None, fs.refused
-            return (fs.text, fs.error) != before
-        try:
-            fs.text, fs.error = read_text(fs.path, PLAN_FILE_LIMIT), None
-        except FileNotFoundError:
-            fs.text, fs.error = None, None
-        except UnreadableFile as exc:
-            fs.text, fs.error = None, str(exc)
-        return (fs.text, fs.error) != before
+            after: tuple[str | None, str | None] = (None, fs.refused)
+        else:
+            try:
+                after = (read_text(fs.path, PLAN_FILE_LIMIT), None)
+            except FileNotFoundError:
+                after = (None, None)
+            except UnreadableFile as exc:
+                after = (None, str(exc))
+        if after == before:
+            return False
+        fs.text, fs.error = after
+        return True
 
     def editor_text(self, role: str, text: str | Callable[[], str], version: int | None,
                     changed_line: tuple[int, str] | LineEdit | None = None,
