@@ -125,7 +125,8 @@ _TASK_LINES = st.sampled_from([
     "  plain detail of T001", "- [ ] 1.2 Sand the edges", "- [ ] 3. Count", "1. [ ] Count",
     "**Checkpoint**: the frame stands still", "plain words", "## Phase 3: Polish",
     "## 3. Polish", "### Setup (Phase 1)", "", "- [P] T001, T002", "- [] T007 bad box",
-    "-[ ] T008 glued", "- [ ] T009 ## Glued heading", "<details>", "```", "> - [ ] T011 quoted",
+    "-[ ] T008 glued", "- [ ] T009 ## Glued heading", "<details>", "- [ ] T012 fold <details>",
+    "</details>", "```", "> - [ ] T011 quoted",
     "    - _Requirements: 1.1_ <!--", "---", "===", "- plain item", "    1. numbered detail",
 ])
 _INDENTS = st.sampled_from(["", "", "  ", "    "])
@@ -270,3 +271,22 @@ def test_a_read_of_the_same_text_keeps_the_parse_current(tmp_path):
     state.rebuild()
     assert state.snapshot is snap  # applied in place
     assert state.state["plan"]._read is not None  # and the text was not even joined
+
+
+def test_several_changes_in_one_did_change_after_a_deferred_text(tmp_path):
+    """A keystroke applied in place defers the text to the editor's version; a didChange
+    that then carries two changes (an applied multi-line edit) passes that version by two:
+    the state must neither ask for it (LookupError) nor lose the edit."""
+    state = fresh(tmp_path / "live", "kiro", KIRO)
+    doc = LineTextDocument("file:///w/tasks.md", KIRO, version=1)
+    state.editor_text("plan", doc.source, 1, key=doc.key)
+    a, b = _line(KIRO, "  - [x] 1.1"), _line(KIRO, "  - [ ] 2.1")
+    _edit(doc, a, "  - [x] 1.1 Cut the boards twice")
+    state.editor_text("plan", functools.partial(doc.text_at, doc.key), 2, doc.line_edit,
+                      key=doc.key)
+    assert state.state["plan"]._read is not None  # deferred
+    _edit(doc, a, "  - [ ] 1.1 Cut the boards twice")
+    _edit(doc, b, "  - [x] 2.1 Put parts on it")
+    assert state.editor_text("plan", doc.source, 3, key=doc.key)
+    state.rebuild()
+    assert model(state) == model(fresh(tmp_path / "full", "kiro", doc.source))

@@ -340,7 +340,13 @@ class PlanState:
                 fs.text, fs.error = None, error
                 self._dirty |= changed
                 return changed
-            changed = fs.text != text or fs.error is not None
+            try:
+                changed = fs.text != text or fs.error is not None
+            except LookupError:
+                # a text deferred at a version the editor has passed by more than one change
+                # (several changes in one didChange): it is not this one, and the parse of
+                # it is current, so the edit may still be applied in place
+                changed = True
             if changed and self._in_place(role) and fs.error is None \
                     and self._edit_in_place(fs.revision, text, changed_line):
                 fs.text = text
