@@ -26,7 +26,7 @@ from plan_ls.server import PlanServer
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from plan_ls.model.requirements import RequirementRef, Requirements
+    from plan_ls.model.requirements import RefIndex, RequirementRef, Requirements
     from plan_ls.sync.state import PlanState
 
 KIND = t.CodeActionKind.RefactorRewrite
@@ -46,7 +46,11 @@ class Kiro(Feature):
         super().__init__(server)
         # per texts object: the parse, kept while the text is the same object
         self._reqs: dict[str, tuple[object, Requirements]] = {}  # path -> (version, parse)
-        self._refs: dict[str, tuple[object, list[str], list[RequirementRef]]] = {}
+        # path -> (what the index was made from, how many in-place edits it has seen,
+        # the lines, the index): the blocks of the plan's parse, else the text
+        self._refs: dict[str, tuple[object, int, list[str], RefIndex]] = {}
+        # path of requirements.md -> ((its parse, the uncovered ids, the codec), diagnostics)
+        self._uncovered: dict[str, tuple[tuple, list[t.Diagnostic]]] = {}
 
     def register(self) -> None:
         server = self.server
@@ -92,34 +96,48 @@ class Kiro(Feature):
 
     def task_refs(self, ls: PlanServer, state: PlanState) -> tuple[list[str], list[RequirementRef]]:
         """(lines, requirement refs) of the spec's tasks.md."""
-        from plan_ls.model.requirements import requirement_refs
+        lines, index = self.ref_index(ls, state)
+        return lines, index.refs()
+
+    def ref_index(self, ls: PlanServer, state: PlanState) -> tuple[list[str], RefIndex]:
+        """(lines, the index of requirement refs) of the spec's tasks.md. Made from the plan's
+        parse when it is current (the text is not even joined), and then kept current from
+        the lines that its in-place edits name: a keystroke costs its line."""
+        from plan_ls.model.requirements import RefIndex
 
         fs = state.state["plan"]
-        text = fs.text
-        if text is None:
-            return [], []
         key = str(fs.path)
         cached = self._refs.get(key)
+        blocks = state.current_blocks("plan")
+        if blocks is not None:
+            if cached is None or cached[0] is not blocks:
+                cached = (blocks, len(blocks.edited), blocks.lines, RefIndex(blocks.lines))
+            elif cached[1] < len(blocks.edited):
+                cached[3].update(blocks.lines, blocks.edited[cached[1]:])
+                cached = (blocks, len(blocks.edited), blocks.lines, cached[3])
+            self._refs[key] = cached
+            return cached[2], cached[3]
+        text = fs.text
+        if text is None:
+            return [], RefIndex([])
         if cached is None or cached[0] is not text:
             lines = split_lines(text)
             if lines and lines[0].startswith("\ufeff"):
                 lines[0] = lines[0][1:]
-            cached = (text, lines, requirement_refs(lines))
+            cached = (text, 0, lines, RefIndex(lines))
             self._refs[key] = cached
-        return cached[1], cached[2]
+        return cached[2], cached[3]
 
     def _ref_under_cursor(self, ls: PlanServer, uri: str, position: t.Position
                           ) -> tuple[PlanState, RequirementRef] | None:
-        from plan_ls.model.requirements import ref_at
-
         state = self._kiro(ls, uri)
         if state is None or ls.role_of_uri(uri) != "plan":
             return None
-        lines, refs = self.task_refs(ls, state)
+        lines, index = self.ref_index(ls, state)
         if not 0 <= position.line < len(lines):
             return None
         column = server_column(codec_of(ls), lines[position.line], position.character)
-        found = ref_at(refs, position.line, column)
+        found = index.at(position.line, column)
         return (state, found) if found is not None else None
 
     # --- hover and definition ----------------------------------------------------------
@@ -166,34 +184,36 @@ class Kiro(Feature):
     def diagnostics(self, ls: PlanServer, state: PlanState) -> dict[Path, list[t.Diagnostic]]:
         """Unknown ids (warnings, in tasks.md) and criteria no task names (information, in
         requirements.md), by file."""
-        from plan_ls.model.requirements import uncovered
-
         if state.ref is None or state.ref.format != "kiro":
             return {}
         got = self.requirements(ls, state)
         if got is None:
             return {}
         path, reqs = got
-        lines, refs = self.task_refs(ls, state)
+        lines, index = self.ref_index(ls, state)
         codec = codec_of(ls)
         unknown = [t.Diagnostic(
             range=finding_range(lines, r.line, r.start, r.end, codec),
             message=f"Requirement {r.id} is not in requirements.md",
             severity=t.DiagnosticSeverity.Warning, source="plan-ls", code="unknown-requirement")
-            for r in refs if reqs.find(r.id) is None]
-        req_lines: list[str] | None = None
-        open_ones: list[t.Diagnostic] = []
-        for crit in uncovered(reqs, refs) if state.state["plan"].text is not None else []:
-            if req_lines is None:
-                req_lines = split_lines(ls.document_text(ls.uri_of(path)) or "")
-            line = req_lines[crit.line] if crit.line < len(req_lines) else ""
-            open_ones.append(t.Diagnostic(
-                range=finding_range(req_lines, crit.line, len(line) - len(line.lstrip()),
-                                    len(line.rstrip()), codec),
-                message=f"Acceptance criterion {crit.id} is named by no task",
-                severity=t.DiagnosticSeverity.Information, source="plan-ls",
-                code="uncovered-requirement"))
-        return {state.state["plan"].path: unknown, path: open_ones}
+            for r in index.unknown(reqs)]
+        crits = index.uncovered(reqs) if state.state["plan"].has_text else []
+        # requirements.md's lines are read again only when what is uncovered changed
+        seen = (reqs, tuple(c.id for c in crits), codec)
+        cached = self._uncovered.get(str(path))
+        if cached is None or cached[0][0] is not reqs or cached[0][1:] != seen[1:]:
+            req_lines = split_lines(ls.document_text(ls.uri_of(path)) or "") if crits else []
+            open_ones: list[t.Diagnostic] = []
+            for crit in crits:
+                line = req_lines[crit.line] if crit.line < len(req_lines) else ""
+                open_ones.append(t.Diagnostic(
+                    range=finding_range(req_lines, crit.line, len(line) - len(line.lstrip()),
+                                        len(line.rstrip()), codec),
+                    message=f"Acceptance criterion {crit.id} is named by no task",
+                    severity=t.DiagnosticSeverity.Information, source="plan-ls",
+                    code="uncovered-requirement"))
+            cached = self._uncovered[str(path)] = (seen, open_ones)
+        return {state.state["plan"].path: unknown, path: list(cached[1])}
 
     # --- start task -------------------------------------------------------------------------
     def start_actions(self, ls: PlanServer, params: t.CodeActionParams) -> list[t.CodeAction]:

@@ -237,6 +237,7 @@ def _publish_plan(ls: PlanServer, state: PlanState, sent: _Published,
     if sent.shown is not None and sent.shown[0] is shown[0] and sent.shown[1] == shown[1] \
             and sent.entry is not None and sent.entry["files"] == uris:
         return False, False  # an edit in place that changed no box and no link
+    same_snapshot = sent.shown is not None and sent.shown[0] is snap
     sent.shown = shown
     nxt = snap.next_step()
     overall = snap.overall
@@ -246,8 +247,9 @@ def _publish_plan(ls: PlanServer, state: PlanState, sent: _Published,
         "nextStep": {"number": nxt.number, "title": nxt.title} if nxt else None,
         "files": uris,
     }
-    sent.claims = tuple((i.line, i.claim) for i in snap.todo.items if i.claim) \
-        if snap.todo else ()
+    if not same_snapshot:  # a claim that changes makes a new snapshot (item_edited)
+        sent.claims = tuple((i.line, i.claim) for i in snap.todo.items if i.claim) \
+            if snap.todo else ()
     lenses = lens_key(snap)
     lens_changed = lenses != sent.lenses
     sent.lenses = lenses

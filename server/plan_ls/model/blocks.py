@@ -76,6 +76,9 @@ class Blocks:
     paragraphs: list[Paragraph] = field(default_factory=list)
     opaque: list[tuple[int, int]] = field(default_factory=list)  # code, HTML, quotes, front matter
     code_blocks: list[tuple[int, int]] = field(default_factory=list)  # indented code (top level)
+    # the lines edited in place since the parse (todo.py), in order: what a reader that keeps
+    # something per line must look at again (features/kiro.py)
+    edited: list[int] = field(default_factory=list, compare=False, repr=False)
 
     def source_lines(self) -> list[str]:
         """The lines as in the text (a BOM kept on line 0), the ones edit columns refer to."""

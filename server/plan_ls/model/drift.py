@@ -30,18 +30,45 @@ def unknown_dependencies(plan: PlanDoc) -> list[Finding]:
     ids = {info.id for info in plan.tasks.values() if info.id}
     out: list[Finding] = []
     for line, info in plan.tasks.items():
-        if all(d in ids for d in info.depends):
-            continue
-        for start, end, tid in dependency_mentions(plan.blocks.lines[line]):
-            if tid not in ids:
-                out.append(Finding("plan", line, start, end, WARNING,
-                                   f"Depends on {tid}, but no task here has that id",
-                                   "unknown-task"))
+        out.extend(unknown_dependencies_on(plan, line, info, ids))
     return out
 
 
+def unknown_dependencies_on(plan: PlanDoc, line: int, info, ids) -> list[Finding]:
+    """`unknown_dependencies` of the task on `line` (its tasks.TaskInfo `info`), `ids`
+    being the task ids of the file (anything that answers `in`)."""
+    if all(d in ids for d in info.depends):
+        return []
+    return [Finding("plan", line, start, end, WARNING,
+                    f"Depends on {tid}, but no task here has that id", "unknown-task")
+            for start, end, tid in dependency_mentions(plan.blocks.lines[line])
+            if tid not in ids]
+
+
+@dataclass(slots=True)
+class Drift:
+    """The findings of `find_drift` in the parts that an edit in place may renew one by
+    one (snapshot.py), in the order `find_drift` gives them."""
+
+    steps: list[Finding]  # steps numbered twice
+    claims: list[Finding]
+    dependencies: list[Finding]  # spec-kit's unknown task ids
+    links: list[Finding]  # malformed boxes, and what the links of items to steps say
+    order: list[Finding]  # items checked off before earlier ones of their step
+
+    def all(self) -> list[Finding]:
+        return [*self.steps, *self.claims, *self.dependencies, *self.links, *self.order]
+
+
 def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) -> list[Finding]:
-    out: list[Finding] = []
+    """Every finding of the plan and its checklist (see `drift_parts`), in one list."""
+    return drift_parts(todo, plan, links).all()
+
+
+def drift_parts(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) -> Drift:
+    """Where the plan and the checklist disagree, part by part (`Drift`)."""
+    drift = Drift([], [], [], [], [])
+    out = drift.steps
     duplicates: set[int] = set()
     if plan is not None:
         seen: dict[str, int] = {}
@@ -54,16 +81,17 @@ def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) ->
                                        f"{plan.steps[first].line + 1})", "duplicate-step"))
             else:
                 seen[step.key] = step.index
-        out.extend(claim_findings(todo, plan, links))
+        drift.claims = claim_findings(todo, plan, links)
         if plan.tasks and plan.format == "spec-kit":
-            out.extend(unknown_dependencies(plan))
+            drift.dependencies = unknown_dependencies(plan)
+    out = drift.links
     if todo is None:
-        return out
+        return drift
     for bad in todo.malformed:
         out.append(Finding("todo", bad.line, bad.start, bad.end, WARNING, bad.message,
                            "malformed-checkbox"))
     if plan is None or not plan.steps or not todo.items:
-        return out
+        return drift
     linked = [0] * len(plan.steps)
     missing_reported: set[int] = set()
     for item, link in zip(todo.items, links):
@@ -129,8 +157,8 @@ def find_drift(todo: TodoDoc | None, plan: PlanDoc | None, links: list[Link]) ->
         out.append(Finding("todo", 0, 0, 0, INFO,
                            "No todo item is linked to a plan step: name the step in a heading "
                            "or an item (\"## Step 3: ...\", \"- [ ] ... (step 3)\")", "unlinked"))
-    out.extend(_done_out_of_order(todo, links))
-    return out
+    drift.order = _done_out_of_order(todo, links)
+    return drift
 
 
 def _labelled(lines: list[str], line: int | None) -> bool:
@@ -139,11 +167,18 @@ def _labelled(lines: list[str], line: int | None) -> bool:
     return line is not None and 0 <= line < len(lines) and bool(_LABEL.search(lines[line]))
 
 
-def _done_out_of_order(todo: TodoDoc, links: list[Link]) -> list[Finding]:
+def _done_out_of_order(todo: TodoDoc, links: list[Link], items: list[int] | None = None,
+                       parents: set[int] | None = None) -> list[Finding]:
+    """Items checked off while an earlier item of their step is open; only among the item
+    indexes `items` (in order) when given, e.g. the items of one step. `parents`: the
+    indexes of the items that have child items, when known."""
     out = []
     open_seen: dict[int, int] = {}  # step -> line of the first open leaf item
-    parents = {item.parent for item in todo.items if item.parent is not None}
-    for item, link in zip(todo.items, links):
+    if parents is None:
+        parents = {item.parent for item in todo.items if item.parent is not None}
+    pairs = zip(todo.items, links) if items is None else ((todo.items[i], links[i])
+                                                          for i in items)
+    for item, link in pairs:
         if link.step is None:
             continue
         if not item.done:

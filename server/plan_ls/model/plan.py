@@ -123,6 +123,10 @@ class PlanDoc:
                 return self.steps[idx]
         return None
 
+    def steps_around(self, line: int) -> list[Step]:
+        """The steps whose own range holds the line (their extra ranges aside)."""
+        return [step for step in self.steps if step.line <= line < step.end_line]
+
     def step_on_line(self, line: int) -> Step | None:
         for step in self.steps:
             if step.line == line:

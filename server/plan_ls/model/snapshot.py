@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import bisect
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from plan_ls.model.drift import Finding, find_drift
+from plan_ls.model.drift import (
+    Drift,
+    Finding,
+    _done_out_of_order,
+    claim_findings,
+    drift_parts,
+    unknown_dependencies_on,
+)
 from plan_ls.model.links import Link, link_items, links_in_plan, words_matter
 from plan_ls.model.plan import PlanDoc, Step
 from plan_ls.model.spec import SpecDoc
+from plan_ls.model.tasks import TaskEdit
 from plan_ls.model.todo import _CLAIM, DONE_MARKERS, TodoDoc, TodoItem
 
 
@@ -43,14 +53,18 @@ class PlanSnapshot:
     # identity, it tells readers (lenses, planLs/progress) that nothing they show changed.
     revision: int = 0
     _children: dict[int, list[TodoItem]] | None = field(default=None, repr=False)
+    # per step: how many of its items are checked (step_progress), kept through check-offs
+    _step_done: list[int] | None = field(default=None, repr=False)
     _next: dict[bool, tuple[int, Step | None]] = field(default_factory=dict, repr=False)
 
     checklist_in_plan: bool = False  # the todo was parsed from the plan's own text
     archived: bool = False  # finished history (an archived OpenSpec change): nothing is next
     # a planning file exists but cannot be read (binary, too large): what is done is unknown
     unreadable: bool = False
-    _done_ids: set[str] | None = field(default=None, repr=False)
+    _done_ids: Counter[str] | None = field(default=None, repr=False)  # id -> checked boxes
     _by_id: dict[str, list[TodoItem]] | None = field(default=None, repr=False)
+    _drift: Drift | None = field(default=None, repr=False)  # the parts of `findings`
+    _deps: _Dependencies | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, todo: TodoDoc | None, plan: PlanDoc | None,
@@ -83,8 +97,13 @@ class PlanSnapshot:
                     hp.total += 1
                     hp.done += item.done
                     h = todo.heading_parent[h]
-        snap.findings = find_drift(todo, plan, snap.links)
+        snap._find_drift()
         return snap
+
+    def _find_drift(self) -> None:
+        self._drift = drift_parts(self.todo, self.plan, self.links)
+        self.findings = self._drift.all()
+        self._deps = None
 
     def item_edited(self, item: TodoItem, old_marker: str, old_text: str) -> bool:
         """Follow an in-place edit of one item (TodoDoc.update_item_line). Returns False when
@@ -99,6 +118,7 @@ class PlanSnapshot:
                 self.links = links
                 if self.plan is not None:
                     self.step_items = [[] for _ in self.plan.steps]
+                    self._step_done = None
                     for i, link in enumerate(links):
                         if link.step is not None:
                             self.step_items[link.step].append(i)
@@ -110,10 +130,103 @@ class PlanSnapshot:
             while h is not None:
                 self.heading_progress[h].done += delta
                 h = self.todo.heading_parent[h]
+            self._count_done(item, delta)
         if relink or was_done != item.done:
-            self.findings = find_drift(self.todo, self.plan, self.links)
+            self._find_drift()
             self.revision += 1
+        elif self._finding_on(item.line):  # its columns come from the text
+            self._find_drift()
         return True
+
+    def task_edited(self, line: int, edit: TaskEdit, item: TodoItem | None = None,
+                    old_marker: str = "", old_text: str = "") -> bool:
+        """Follow an in-place edit of one line of a tasks file (tasks.task_line_edited has
+        followed it in the plan): `item`, `old_marker`, `old_text` when the line holds a
+        box (TodoDoc.update_item_line), none for a task's detail line. The cost is the
+        line's: the indexes of task ids and the findings are renewed where the line and
+        its task touch them (its step's order, the tasks that depend on its id). Returns
+        False when a full build is needed (a claim changed)."""
+        todo = self.todo
+        if todo is None or self._drift is None or item is not None and _claim(
+                item.text) != _claim(old_text):
+            return False
+        was_done = item is not None and old_marker in DONE_MARKERS
+        is_done = item is not None and item.done
+        drift = self._drift
+        renewed = False
+        if edit.line is not None and (edit.old != edit.new or was_done != is_done):
+            old_id = edit.old.id if edit.old else None
+            new_id = edit.new.id if edit.new else None
+            if self._done_ids is not None:
+                if was_done and old_id:
+                    self._done_ids[old_id] -= 1
+                    if not self._done_ids[old_id]:
+                        del self._done_ids[old_id]
+                if is_done and new_id:
+                    self._done_ids[new_id] += 1
+            if self._by_id is not None and old_id != new_id:
+                box = todo.items[todo.by_line[edit.line]]
+                if old_id:
+                    self._by_id[old_id].remove(box)
+                    if not self._by_id[old_id]:
+                        del self._by_id[old_id]
+                if new_id:
+                    boxes = self._by_id.setdefault(new_id, [])
+                    boxes.insert(bisect.bisect_left(boxes, box.line, key=lambda b: b.line), box)
+        if self.plan is not None and self.plan.tasks and self.plan.format == "spec-kit" \
+                and edit.line is not None:
+            if self._deps is None:  # made from the tasks as they are now, the edit included
+                self._deps = _Dependencies(self.plan)
+                found = self._deps.findings()
+                found = None if found == drift.dependencies else found
+            else:
+                found = self._deps.edited(self.plan, edit.line, edit.old, edit.new)
+            if found is not None:
+                drift.dependencies, renewed = found, True
+        if was_done != is_done and item is not None:
+            delta = 1 if is_done else -1
+            h = item.heading
+            while h is not None:
+                self.heading_progress[h].done += delta
+                h = todo.heading_parent[h]
+            self._count_done(item, delta)
+            step = self.links[item.index].step if item.index < len(self.links) else None
+            if step is not None and self.step_items:
+                drift.order = self._order_in_step(step)
+                renewed = True
+            if item.claim:
+                drift.claims = claim_findings(todo, self.plan, self.links)
+        on_line = [f for f in self.findings if f.line == line]
+        if on_line:  # its columns come from the text: find the part it is in again
+            if any(f in drift.steps or f in drift.links for f in on_line):
+                self._find_drift()
+                drift, renewed = self._drift, False
+            elif any(f in drift.claims for f in on_line):
+                drift.claims = claim_findings(todo, self.plan, self.links)
+                renewed = True
+        if renewed:
+            self.findings = drift.all()
+        if edit.changed or was_done != is_done:
+            self.revision += 1  # next_step and the lenses follow the revision
+        return True
+
+    def _order_in_step(self, step: int) -> list[Finding]:
+        """The `order` part of the findings with the step's own found again."""
+        assert self.todo is not None and self._drift is not None
+        items = self.step_items[step]
+        lines = {self.todo.items[i].line for i in items}
+        if self._children is None:
+            self._item_finished_children()
+        parents = set(self._children or ())
+        mine = _done_out_of_order(self.todo, self.links, items, parents)
+        rest = [f for f in self._drift.order if f.line not in lines]
+        return sorted(rest + mine, key=lambda f: f.line) if mine else rest
+
+
+    def _finding_on(self, line: int) -> bool:
+        """Whether a finding of the checklist's file sits on the line."""
+        return any(f.line == line and (f.file == "todo" or self.checklist_in_plan)
+                   for f in self.findings)
 
     # --- progress -------------------------------------------------------------------------
     @property
@@ -126,8 +239,17 @@ class PlanSnapshot:
         idx = step if isinstance(step, int) else step.index
         if not self.step_items or self.todo is None:
             return Progress()
-        items = self.step_items[idx]
-        return Progress(len(items), sum(1 for i in items if self.todo.items[i].done))
+        if self._step_done is None:
+            items = self.todo.items
+            self._step_done = [sum(1 for i in its if items[i].done) for its in self.step_items]
+        return Progress(len(self.step_items[idx]), self._step_done[idx])
+
+    def _count_done(self, item: TodoItem, delta: int) -> None:
+        """An item was checked (+1) or unchecked (-1) in place: its step's count follows."""
+        if self._step_done is not None and item.index < len(self.links):
+            step = self.links[item.index].step
+            if step is not None:
+                self._step_done[step] += delta
 
     def items_of_step(self, step: Step | int) -> list[TodoItem]:
         idx = step if isinstance(step, int) else step.index
@@ -158,6 +280,9 @@ class PlanSnapshot:
         s = self.plan.steps[step] if isinstance(step, int) else step
         if s.marked_done:
             return True
+        progress = self.step_progress(s)
+        if progress.complete:  # every box checked: nothing to look at item by item
+            return True
         items = self.items_of_step(s)
         return bool(items) and all(self._item_finished(i) for i in items)
 
@@ -186,23 +311,27 @@ class PlanSnapshot:
                         return True
                     up = self.todo.items[up].parent
         if self._children is None:
-            self._children = {}
-            if self.todo is not None:
-                for it in self.todo.items:
-                    if it.parent is not None:
-                        self._children.setdefault(it.parent, []).append(it)
+            self._item_finished_children()
         kids = self._children.get(item.index)
         return bool(kids) and all(self._item_finished(k) for k in kids)
 
-    def _checked_ids(self) -> set[str]:
-        """The task ids with a checked box somewhere in the file."""
+    def _item_finished_children(self) -> None:
+        """Index the items' children (the structure never changes in place)."""
+        self._children = {}
+        if self.todo is not None:
+            for it in self.todo.items:
+                if it.parent is not None:
+                    self._children.setdefault(it.parent, []).append(it)
+
+    def _checked_ids(self) -> Counter[str]:
+        """The task ids with a checked box somewhere in the file (id -> how many)."""
         if self._done_ids is None:
-            self._done_ids = set()
+            self._done_ids = Counter()
             if self.todo is not None:
                 for item in self.todo.items:
                     info = self.task(item) if item.done else None
                     if info is not None and info.id:
-                        self._done_ids.add(info.id)
+                        self._done_ids[info.id] += 1
         return self._done_ids
 
     def task_finished(self, task_id: str) -> bool:
@@ -329,3 +458,53 @@ class PlanSnapshot:
                 for f in self.findings
             ],
         }
+
+
+class _Dependencies:
+    """spec-kit's unknown dependencies kept per task, so that an edit of one task costs the
+    tasks that its old and new id and dependencies touch (drift.unknown_dependencies)."""
+
+    def __init__(self, plan: PlanDoc) -> None:
+        self.ids: Counter[str] = Counter(info.id for info in plan.tasks.values() if info.id)
+        self.waiting: dict[str, set[int]] = {}  # id -> lines of the tasks that depend on it
+        self.unknown: dict[int, list[Finding]] = {}  # line -> its findings
+        for line, info in plan.tasks.items():
+            for d in info.depends:
+                self.waiting.setdefault(d, set()).add(line)
+            found = unknown_dependencies_on(plan, line, info, self.ids)
+            if found:
+                self.unknown[line] = found
+
+    def edited(self, plan: PlanDoc, line: int, old, new) -> list[Finding] | None:
+        """The task on `line` went from TaskInfo `old` to `new` (its text may have changed
+        even when they are equal): the `dependencies` part of the findings anew, or None
+        when it stays the same."""
+        look = {line}
+        if old is not None and old.id:
+            self.ids[old.id] -= 1
+            if not self.ids[old.id]:
+                del self.ids[old.id]
+                look |= self.waiting.get(old.id, set())
+        if new is not None and new.id:
+            if not self.ids[new.id]:
+                look |= self.waiting.get(new.id, set())
+            self.ids[new.id] += 1
+        for d in old.depends if old is not None else ():
+            self.waiting.get(d, set()).discard(line)
+        for d in new.depends if new is not None else ():
+            self.waiting.setdefault(d, set()).add(line)
+        changed = False
+        for n in look:
+            info = plan.tasks.get(n)
+            found = unknown_dependencies_on(plan, n, info, self.ids) if info is not None else []
+            if found != self.unknown.get(n, []):
+                changed = True
+                if found:
+                    self.unknown[n] = found
+                else:
+                    self.unknown.pop(n, None)
+        return self.findings() if changed else None
+
+    def findings(self) -> list[Finding]:
+        """What `drift.unknown_dependencies` finds, in its order."""
+        return [f for n in sorted(self.unknown) for f in self.unknown[n]]

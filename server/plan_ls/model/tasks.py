@@ -23,12 +23,13 @@ Pure: no I/O. What "done" and "next" mean for these formats is in `snapshot.Plan
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
 from plan_ls.model.plan import _CLAIM, PlanDoc, Prompt, Step, clean_title, normalize_number
 from plan_ls.model.spec import SpecDoc
-from plan_ls.model.todo import TodoDoc, parse_todo
+from plan_ls.model.todo import TodoDoc, TodoItem, parse_todo
 
 TASK_FORMATS = ("spec-kit", "kiro", "openspec")
 
@@ -147,10 +148,14 @@ def story_title(spec: SpecDoc | None, story: str) -> str | None:
     return None
 
 
-def parse_tasks(text: str, fmt: str) -> PlanDoc:
+def parse_tasks(text: str, fmt: str, todo: TodoDoc | None = None) -> PlanDoc:
     """The steps of a tasks file in format `fmt` (one of TASK_FORMATS; see the module
-    docstring), with `tasks` (line -> TaskInfo) for every box. Never raises."""
-    todo = parse_todo(text, fmt)
+    docstring), with `tasks` (line -> TaskInfo) for every box. `todo`: the checklist already
+    parsed from this same text in this format (`parse_todo(text, fmt)`), shared, not parsed
+    again: the plan's `blocks` are then the checklist's, so that an edit in place of one
+    (`task_line_edited`) is an edit of both. Never raises."""
+    if todo is None or todo.fmt != fmt:
+        todo = parse_todo(text, fmt)
     blocks = todo.blocks
     cands: list[tuple[str, str, int, int, int | None, str]] = []  # number, title, line, end,
     extra: list[tuple[int, int, str]] = []  # (line, end, number): more of a step's boxes
@@ -166,13 +171,11 @@ def parse_tasks(text: str, fmt: str) -> PlanDoc:
                        key=lambda c: c[2])
     steps: list[Step] = []
     for number, title, line, end, level, kind in cands:
-        body_start = line if kind == "task" else line + 1
-        body = "\n".join(blocks.lines[body_start:end]).strip("\n")
         claim = _CLAIM.search(blocks.lines[line])
         step = Step(index=len(steps), number=number, key=normalize_number(number), title=title,
                     line=line, end_line=end, heading_level=level,
                     label="Phase" if fmt == "spec-kit" and kind == "heading" else "Task",
-                    kind=kind, prompts=[Prompt(body_start, end, body, False)] if body else [],
+                    kind=kind, prompts=_prompts(blocks.lines, line, end, kind),
                     claim=claim.group(1) if claim else None)
         steps.append(step)
     plan = PlanDoc(steps, blocks, format=fmt)
@@ -186,19 +189,114 @@ def parse_tasks(text: str, fmt: str) -> PlanDoc:
     return plan
 
 
+def _prompts(lines: list[str], line: int, end: int, kind: str) -> list[Prompt]:
+    """A step's one prompt: its lines (after its heading), or none when they are blank."""
+    body_start = line if kind == "task" else line + 1
+    body = "\n".join(lines[body_start:end]).strip("\n")
+    return [Prompt(body_start, end, body, False)] if body else []
+
+
 def _task_infos(todo: TodoDoc, fmt: str) -> dict[int, TaskInfo]:
-    lines = todo.blocks.lines
-    out: dict[int, TaskInfo] = {}
-    items = todo.items
-    for i, item in enumerate(items):
-        end = items[i + 1].line if i + 1 < len(items) else min(len(lines), item.line + 40)
-        end = min(end, item.line + 40)
-        raw = lines[item.line]
-        glued = raw[item.col + 3:item.col + 5]
-        optional = glued[:1] == "*" or glued == "\\*"
-        out[item.line] = task_info(item.text, fmt, optional=optional,
-                                   body=lines[item.line + 1:end], body_line=item.line + 1)
-    return out
+    return {item.line: _item_info(todo, i, fmt) for i, item in enumerate(todo.items)}
+
+
+def _item_info(todo: TodoDoc, index: int, fmt: str) -> TaskInfo:
+    """The TaskInfo of item `index`: its text, and its body up to the next item (at most
+    40 lines) for Kiro's requirements."""
+    lines, items = todo.blocks.lines, todo.items
+    item = items[index]
+    end = items[index + 1].line if index + 1 < len(items) else len(lines)
+    end = min(end, item.line + 40)
+    glued = lines[item.line][item.col + 3:item.col + 5]
+    optional = glued[:1] == "*" or glued == "\\*"
+    return task_info(item.text, fmt, optional=optional, body=lines[item.line + 1:end],
+                     body_line=item.line + 1)
+
+
+def _box_step_number(todo: TodoDoc, item: TodoItem) -> str | None:
+    """The number that makes a box a top-level task of `_box_steps` (the check on its
+    parent and on numbered sections aside), or None."""
+    o = _ORDERED.match(todo.blocks.lines[item.line])
+    if o and item.col == o.end() - 1:
+        return o.group("num")
+    m = _TASK_ID.match(item.text)
+    if m and "." not in m.group("id") and (m.group("sep").strip() or not
+                                           m.group("id").isdigit()):
+        return m.group("id")
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskEdit:
+    """What an in-place edit of one line did to the tasks (`task_line_edited`): `changed`,
+    whether anything that progress, dependencies, findings or lenses see changed; `line`,
+    the task whose TaskInfo was read again (None: none), with its `old` and `new` info."""
+
+    changed: bool
+    line: int | None = None
+    old: TaskInfo | None = None
+    new: TaskInfo | None = None
+
+
+def task_line_edited(plan: PlanDoc, todo: TodoDoc, line: int, old_text: str | None,
+                     ) -> TaskEdit | None:
+    """Follow an in-place edit of one line of a tasks file in `plan` (parsed by
+    `parse_tasks` sharing `todo`, whose `update_item_line` or `update_line` has applied it):
+    the task's TaskInfo, the title and claim of a step named on the line, the prompt of the
+    steps that hold it. `old_text`: the item's text before the edit when the line holds a
+    box, None for another line (the body of the box above it, where Kiro writes its
+    requirements).
+
+    Returns None when the edit changes which steps there are (a task's number, a phase
+    heading: parse again), else a TaskEdit (`changed`: an id, a dependency, optional,
+    requirements or a step's title changed)."""
+    fmt = plan.format
+    lines = plan.blocks.lines
+    idx = todo.by_line.get(line)
+    changed = False
+    task_line, old, new = None, None, None
+    if idx is not None:
+        item = todo.items[idx]
+        if fmt != "spec-kit" and old_text is not None:
+            old_number = _box_step_number(todo, _with_text(item, old_text))
+            if old_number != _box_step_number(todo, item):
+                return None  # a task comes or goes, or is numbered anew
+        task_line, old, new = line, plan.tasks.get(line), _item_info(todo, idx, fmt)
+        plan.tasks[line] = new
+        changed = old != new
+    else:
+        # a body line: the requirements of the box above it (up to 40 lines back)
+        k = bisect.bisect_left(todo.items, line, key=lambda it: it.line) - 1
+        if k >= 0 and line < todo.items[k].line + 40:
+            task_line = todo.items[k].line
+            old, new = plan.tasks.get(task_line), _item_info(todo, k, fmt)
+            plan.tasks[task_line] = new
+            changed = old != new
+    for step in plan.steps_around(line):
+        shown = (step.title, step.claim, bool(step.prompts))
+        if step.line == line:
+            if step.kind != "task":
+                return None  # a heading's text: the cutter and the phases decide steps
+            claim = _CLAIM.search(lines[line])
+            step.claim = claim.group(1) if claim else None
+            item = todo.item_at(line)
+            if item is None:
+                return None
+            m = _TASK_ID.match(item.text)
+            o = _ORDERED.match(lines[line])
+            rest = item.text if o and item.col == o.end() - 1 else \
+                item.text[m.end():] if m else item.text
+            step.title = clean_title(rest)
+        step.prompts = _prompts(lines, step.line, step.end_line, step.kind)
+        changed |= shown != (step.title, step.claim, bool(step.prompts))
+    plan.content = None  # the words of the steps' titles and prompts: built again on use
+    return TaskEdit(changed, task_line, old, new)
+
+
+def _with_text(item: TodoItem, text: str) -> TodoItem:
+    """A copy of `item` with another text (to ask what the old text made of it)."""
+    return TodoItem(item.index, item.line, item.col, item.marker, text, item.depth,
+                    item.parent, item.heading, item.claim)
 
 
 def _phase_steps(todo: TodoDoc, extra: list[tuple[int, int, str]]

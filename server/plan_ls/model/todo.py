@@ -20,6 +20,13 @@ _BAD_BOX = re.compile(
 # A bullet glued to its box ("-[ ] x"), which markdown does not read as a list item at all.
 _GLUED_BOX = re.compile(r"^[ \t]*([-*+])(\[[ xX]\])")
 _CLAIM = re.compile(r"\(@([\w][\w.\-]*)\)")
+# A line of plain text: list markers (or none), then text that opens no block and ends none
+# (no list marker, heading, quote, fence, HTML, link definition, thematic break or setext
+# underline; no tab, whose width markdown-it works out by column). See update_line.
+_PLAIN_LINE = re.compile(
+    r"^(?P<markers> *(?:(?:[-+*]|\d{1,9}[.)]) {1,4})*)"
+    r"(?![-+*](?: |$)|\d{1,9}[.)](?: |$)|(?P<rule>[*_-])(?: *(?P=rule)){2,} *$|(?:=+|-+) *$)"
+    r"(?P<text>[\w*(\"'.,:;!?/\\@$%&=+-][^\t\x00-\x1f]*)$")
 # A heading glued to the end of a line ("- [ ] .env.local## Types"): an export that lost its
 # line break. Two or more hashes after a non-space, then a title.
 _GLUED_HEADING = re.compile(r"(?<=[^\s#`\\])(#{2,6})[ \t]+(?=[^\s#])(.*)$")
@@ -104,13 +111,45 @@ class TodoDoc:
         if "#" in source and _GLUED_HEADING.search(source) or \
                 "#" in old_source and _GLUED_HEADING.search(old_source):
             return None  # a glued heading appears or goes: the sections change
+        if "details" in source.lower() or "details" in old_source.lower():
+            return None  # a <details> tag folds the headings after it away (blocks.py)
+        if "\t" in new.group(1):
+            return None  # markdown-it works out the width of a tab by column
         claim = _CLAIM.search(new.group(3))
         old_marker, old_text = item.marker, item.text
         self.done += (new.group(2) in DONE_MARKERS) - item.done
         item.marker, item.text = new.group(2), new.group(3).rstrip()
         item.claim = claim.group(1) if claim else None
         self.blocks.lines[line] = source
+        self.blocks.edited.append(line)
+        _set_paragraph_text(self.blocks, line, source[len(new.group(1)):])
         return item, old_marker, old_text
+
+    def update_line(self, line: int, source: str) -> bool:
+        """Apply an edit that stays inside one line that holds no item, when it provably
+        keeps the block structure (typing in a task's detail line, in a paragraph): both
+        the old and the new line are plain text after the same list markers, outside code,
+        HTML and quotes, with nothing a checklist reads (a box, a heading, `<details>`).
+        Returns False, and changes nothing, when the edit needs a full parse."""
+        blocks = self.blocks
+        if line in self.by_line or not 0 <= line < len(blocks.lines):
+            return False
+        old_source = blocks.lines[line]
+        old = _PLAIN_LINE.match(old_source)
+        new = _PLAIN_LINE.match(source)
+        if old is None or new is None or old.group("markers") != new.group("markers"):
+            return False
+        for text in (old_source, source):
+            if "[" in text and (_BOX.match(text) or _BAD_BOX.match(text) or _BARE_BOX.match(
+                    text) or _GLUED_BOX.match(text)) or "#" in text and _GLUED_HEADING.search(
+                    text) or "details" in text.lower():
+                return False
+        if self.heading_at(line) is not None or any(a <= line < b for a, b in blocks.opaque):
+            return False
+        blocks.lines[line] = source
+        blocks.edited.append(line)
+        _set_paragraph_text(blocks, line, new.group("text"))
+        return True
 
     def item_at(self, line: int) -> TodoItem | None:
         idx = self.by_line.get(line)
@@ -139,6 +178,19 @@ class TodoDoc:
         lo = bisect.bisect_left(self.items, first, key=lambda it: it.line)
         hi = bisect.bisect_right(self.items, last, lo=lo, key=lambda it: it.line)
         return self.items[lo:hi]
+
+
+def _set_paragraph_text(blocks: Blocks, line: int, text: str) -> None:
+    """The text of the paragraph that starts on `line` (if one does) after an edit of the
+    line: `text`, the line after its list markers and indentation, as blocks.py keeps it."""
+    from markdown_it.common.utils import MD_TRIM_CHARS
+
+    paragraphs = blocks.paragraphs
+    i = bisect.bisect_left(paragraphs, line, key=lambda p: p.line)  # in line order
+    if i < len(paragraphs) and paragraphs[i].line == line:
+        p = paragraphs[i]  # markdown-it trims the paragraph, not each of its lines
+        text = text.lstrip(MD_TRIM_CHARS)
+        p.text = text if p.end_line - p.line > 1 else text.rstrip(MD_TRIM_CHARS)
 
 
 def parse_todo(text: str, fmt: str = "prompt_plan") -> TodoDoc:

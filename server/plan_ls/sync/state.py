@@ -19,10 +19,11 @@ from pathlib import Path
 
 from plan_ls.confinement import OutsideWorkspace, confine_markdown, resolve
 from plan_ls.fileio import UnreadableFile, read_text
+from plan_ls.model.blocks import Blocks
 from plan_ls.model.plan import PlanDoc, parse_plan
 from plan_ls.model.snapshot import PlanSnapshot
 from plan_ls.model.spec import SpecDoc, parse_spec
-from plan_ls.model.tasks import TASK_FORMATS, parse_tasks
+from plan_ls.model.tasks import TASK_FORMATS, parse_tasks, task_line_edited
 from plan_ls.model.text import normalize_newlines, split_lines, strip_bom
 from plan_ls.model.todo import TodoDoc, parse_todo
 from plan_ls.settings import FileSettings
@@ -212,10 +213,16 @@ class PlanState:
         """The lines (without endings, by LSP's rule, the BOM left out) of `role`'s current
         text as its parse split them, without making the text; None when there is no text or
         no parse of the current one yet."""
+        blocks = self.current_blocks(role)
+        return blocks.lines if blocks is not None else None
+
+    def current_blocks(self, role: str) -> Blocks | None:
+        """The blocks of the parse of `role`'s current text (their `lines` and the lines
+        `edited` in place since), or None as for `current_lines`."""
         doc = self._parsed.get(role)
         if doc is None or self._parsed_rev.get(role) != self.state[role].revision:
             return None
-        return doc.blocks.lines
+        return doc.blocks
 
     def path_of(self, role: str) -> Path:
         """The file that plays `role` now (the plan's file for "todo" when the plan holds its
@@ -275,18 +282,24 @@ class PlanState:
         self.rebuild()
 
     def _read_disk(self, role: str) -> bool:
+        """Read `role`'s file from disk; True when its text or error changed. The same text
+        keeps its revision, so that its parse stays current (a watcher's read after start,
+        a touch: the next keystroke is still applied in place)."""
         fs = self.state[role]
         before = (fs.text, fs.error)
         if fs.refused is not None:
-            fs.text, fs.error = None, fs.refused
-            return (fs.text, fs.error) != before
-        try:
-            fs.text, fs.error = read_text(fs.path, PLAN_FILE_LIMIT), None
-        except FileNotFoundError:
-            fs.text, fs.error = None, None
-        except UnreadableFile as exc:
-            fs.text, fs.error = None, str(exc)
-        return (fs.text, fs.error) != before
+            after: tuple[str | None, str | None] = (None, fs.refused)
+        else:
+            try:
+                after = (read_text(fs.path, PLAN_FILE_LIMIT), None)
+            except FileNotFoundError:
+                after = (None, None)
+            except UnreadableFile as exc:
+                after = (None, str(exc))
+        if after == before:
+            return False
+        fs.text, fs.error = after
+        return True
 
     def editor_text(self, role: str, text: str | Callable[[], str], version: int | None,
                     changed_line: tuple[int, str] | LineEdit | None = None,
@@ -304,7 +317,7 @@ class PlanState:
         if isinstance(changed_line, LineEdit):
             edit, changed_line = changed_line, (changed_line.number, changed_line.line)
             key = edit.after
-            if not isinstance(text, str) and role == "todo" and fs.error is None \
+            if not isinstance(text, str) and self._in_place(role) and fs.error is None \
                     and edit.length <= PLAN_FILE_LIMIT and fs.key is not None \
                     and fs.key is edit.before:
                 found = self._proven_line(edit)
@@ -315,7 +328,7 @@ class PlanState:
                         same or self._edit_in_place(fs.revision, None, found=found)):
                     fs.defer_text(text)  # the parsed checklist is current: no text needed
                     fs.key = key
-                    self._parsed_rev["todo"] = fs.revision
+                    self._parsed_current(fs.revision)
                     return not same
         if not isinstance(text, str):
             text = text()
@@ -328,14 +341,16 @@ class PlanState:
                 self._dirty |= changed
                 return changed
             try:
-                old = fs.text
-            except LookupError:  # deferred to an editor text more than one change old (a
-                old = None  # didChange with several changes): nothing to compare with
-            changed = old != text or fs.error is not None
-            if changed and role == "todo" and fs.error is None \
+                changed = fs.text != text or fs.error is not None
+            except LookupError:
+                # a text deferred at a version the editor has passed by more than one change
+                # (several changes in one didChange): it is not this one, and the parse of
+                # it is current, so the edit may still be applied in place
+                changed = True
+            if changed and self._in_place(role) and fs.error is None \
                     and self._edit_in_place(fs.revision, text, changed_line):
                 fs.text = text
-                self._parsed_rev["todo"] = fs.revision
+                self._parsed_current(fs.revision)
                 return True
             if changed:  # the same text keeps its revision: the parse of it stays current
                 fs.text, fs.error = text, None
@@ -343,6 +358,23 @@ class PlanState:
             return changed
         finally:
             fs.key = key
+
+    def _in_place(self, role: str) -> bool:
+        """Whether edits of `role`'s file may take the in-place path: the checklist's, and
+        a tasks file's (spec-kit, Kiro, OpenSpec), which is the checklist too."""
+        return role == "todo" or role == "plan" and self._tasks_file()
+
+    def _tasks_file(self) -> bool:
+        """A plan in a task format whose file is its checklist: one text, one parse of its
+        blocks shared by the checklist and the steps (`parse_tasks(todo=...)`)."""
+        return self.format in TASK_FORMATS and self.state["todo"] is self.state["plan"]
+
+    def _parsed_current(self, revision: int) -> None:
+        """An in-place edit made the parse of the checklist (and of the tasks file that is
+        the checklist) the parse of the text at `revision`."""
+        self._parsed_rev["todo"] = revision
+        if self._tasks_file():
+            self._parsed_rev["plan"] = revision
 
     def _proven_line(self, edit: LineEdit) -> tuple[int, str] | None:
         """(number, new text) of the changed line of the parsed checklist, as `edit` proves
@@ -390,12 +422,26 @@ class PlanState:
             if found is None:
                 return False
         number, line = found
+        plan = self._parsed.get("plan") if self._tasks_file() else None
+        if self._tasks_file() and (not isinstance(plan, PlanDoc) or plan.blocks is not doc.blocks
+                                   or self._parsed_rev.get("plan") != old_revision):
+            return False  # the steps were not parsed from this checklist: parse both again
         before = old_lines[number]  # to undo, should the snapshot refuse the edit
         updated = doc.update_item_line(number, line)
         if updated is None:
-            return False
-        if not self.snapshot.item_edited(*updated):
+            # a line without a box: in a tasks file, a task's details (Kiro's requirements)
+            if plan is None or not doc.update_line(number, line):
+                return False
+            tasks = task_line_edited(plan, doc, number, None)
+            ok = tasks is not None and self.snapshot.task_edited(number, tasks)
+        elif plan is not None:
+            tasks = task_line_edited(plan, doc, number, updated[2])
+            ok = tasks is not None and self.snapshot.task_edited(number, tasks, *updated)
+        else:
+            ok = self.snapshot.item_edited(*updated)
+        if not ok:
             self._parsed_rev["todo"] = None  # the doc was touched: parse it again
+            self._parsed_rev["plan"] = None if plan is not None else self._parsed_rev.get("plan")
             doc.blocks.lines[number] = before
             self._dirty = True
             return False
@@ -421,9 +467,9 @@ class PlanState:
         if not self._read_disk(role):
             return None
         # an agent checking one item off is a one-line change: no full parse for that
-        if role == "todo" and fs.error is None and fs.text is not None and old is not None \
-                and self._edit_in_place(old, fs.text):
-            self._parsed_rev["todo"] = fs.revision
+        if self._in_place(role) and fs.error is None and fs.text is not None \
+                and old is not None and self._edit_in_place(old, fs.text):
+            self._parsed_current(fs.revision)
             return role
         self._dirty = True
         return role
@@ -465,7 +511,9 @@ class PlanState:
         elif role == "todo":
             doc = parse_todo(text, fmt)
         elif fmt in TASK_FORMATS:
-            doc = parse_tasks(text, fmt)
+            # the checklist of a tasks file is this file's: its parse is shared, not made twice
+            todo = self._doc("todo") if self._tasks_file() else None
+            doc = parse_tasks(text, fmt, todo if isinstance(todo, TodoDoc) else None)
         else:
             doc = parse_plan(text)
         self._parsed[role], self._parsed_rev[role] = doc, fs.revision
