@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import statistics
 from pathlib import Path
 
 import pytest
@@ -236,6 +237,7 @@ async def test_hover_answers_while_a_big_tree_is_packed(client: LanguageClient):
     (ws / "code-review.md").write_text(REVIEW, encoding="utf-8")
     pricing = (ws / "invoicer" / "pricing.py").as_uri()
     loop = asyncio.get_running_loop()
+    began = loop.time()
     packing = asyncio.ensure_future(run(client, "planLs.pack"))
     latencies = []
     while not packing.done():
@@ -244,5 +246,9 @@ async def test_hover_answers_while_a_big_tree_is_packed(client: LanguageClient):
         latencies.append(loop.time() - start)
         await asyncio.sleep(0.02)
     result = await packing
+    took = loop.time() - began
     assert result["files"] > 3000
-    assert len(latencies) >= 3 and max(latencies) < 0.5, latencies
+    # A pack that held the event loop would leave one hover waiting for most of it; the
+    # bounds are relative to the pack's own time, which a loaded machine stretches alike.
+    assert len(latencies) >= 3, latencies
+    assert statistics.median(latencies) < 0.2 and max(latencies) < took / 2, (took, latencies)
