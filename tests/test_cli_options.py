@@ -3,6 +3,8 @@ retry count used to run with no limit, and `pack --max-file-size -3` packed noth
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,3 +33,33 @@ def test_out_of_range_numbers_are_usage_errors(tmp_path: Path, argv: list[str], 
 def test_the_smallest_allowed_value_is_taken(tmp_path: Path, argv: list[str]):
     done = run_cli(*argv, str(tmp_path), "--help")
     assert done.returncode == 0 and "usage: plan-ls" in done.stdout
+
+
+def test_each_command_module_adds_the_commands_listed_for_it():
+    import argparse
+    import importlib
+
+    from plan_ls.cli import COMMAND_MODULES
+
+    for module, commands in COMMAND_MODULES.items():
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module).add_commands(sub)
+        assert tuple(sub.choices) == commands, module
+
+
+def test_a_command_imports_its_own_group_only():
+    probe = ("import sys; from plan_ls.cli import build_parser; build_parser('serve'); "
+             "print(sorted(m for m in sys.modules if m.startswith('plan_ls.cli.')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "['plan_ls.cli.core']"
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["--help"], "brainstorm"),  # every group in the help
+    (["nonsense"], "invalid choice: 'nonsense'"),
+    (["serve", "--help"], "--stdio"),
+])
+def test_help_and_wrong_commands_still_see_every_group(argv: list[str], said: str):
+    done = run_cli(*argv)
+    assert said in done.stdout + done.stderr

@@ -13,27 +13,32 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from plan_ls.settings import Settings
 
-# One module per command group; each exposes add_commands(subparsers) and imports its heavy
-# parts inside the commands, so that `plan-ls --help` and `plan-ls next` start fast.
-COMMAND_MODULES = (
-    "plan_ls.cli.core",
-    "plan_ls.cli.pack",
-    "plan_ls.cli.sync",
-    "plan_ls.cli.review",
-    "plan_ls.cli.git",
-    "plan_ls.cli.run",
-    "plan_ls.cli.greenfield",
-)
+# One module per command group, with the commands its add_commands(subparsers) adds. Each
+# imports its heavy parts inside the commands, and running a command imports its own module
+# only (`plan-ls serve` builds no parser for `review`); --help and a wrong command, all.
+# tests/test_cli_options.py checks that each module adds exactly the commands listed here.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "plan_ls.cli.core": ("serve", "status", "check", "done"),
+    "plan_ls.cli.pack": ("pack",),
+    "plan_ls.cli.sync": ("next", "watch"),
+    "plan_ls.cli.review": ("review", "issues", "missing-tests", "init", "templates"),
+    "plan_ls.cli.git": ("merge-driver", "release"),
+    "plan_ls.cli.run": ("run", "verify"),
+    "plan_ls.cli.greenfield": ("brainstorm", "interview", "spec", "plan", "todo"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The `plan-ls` parser: with `command` (a name in COMMAND_MODULES), only the group
+    that has it is imported and added; else every group."""
     parser = argparse.ArgumentParser(
         prog="plan-ls",
         description="Keep spec.md, prompt_plan.md and todo.md in view and in sync.")
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).add_commands(sub)
+    for name, commands in COMMAND_MODULES.items():
+        if command is None or command in commands:
+            importlib.import_module(name).add_commands(sub)
     return parser
 
 
@@ -110,7 +115,9 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    known = argv[0] if argv and any(argv[0] in c for c in COMMAND_MODULES.values()) else None
+    parser = build_parser(known)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
