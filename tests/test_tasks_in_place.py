@@ -290,3 +290,18 @@ def test_several_changes_in_one_did_change_after_a_deferred_text(tmp_path):
     assert state.editor_text("plan", doc.source, 3, key=doc.key)
     state.rebuild()
     assert model(state) == model(fresh(tmp_path / "full", "kiro", doc.source))
+
+
+def test_a_line_typed_into_a_setext_underline_is_parsed_again(tmp_path):
+    """A detail line under a task typed into `==` or `--` makes the lines above it a
+    heading (setext): no in-place edit may keep the old blocks. The property test above
+    rarely puts these under a paragraph line, so each is checked here."""
+    n = _line(OPENSPEC, "  plain detail")
+    for k, underline in enumerate(("  ==", "  --", "  =")):
+        state = fresh(tmp_path / f"live{k}", "openspec", OPENSPEC)
+        lines = OPENSPEC.split("\n")
+        lines[n] = underline
+        state.editor_text("plan", "\n".join(lines), 2, (n, underline))
+        state.rebuild()
+        expected = fresh(tmp_path / f"full{k}", "openspec", "\n".join(lines))
+        assert model(state) == model(expected), underline
