@@ -305,3 +305,45 @@ def test_a_line_typed_into_a_setext_underline_is_parsed_again(tmp_path):
         state.rebuild()
         expected = fresh(tmp_path / f"full{k}", "openspec", "\n".join(lines))
         assert model(state) == model(expected), underline
+
+
+OPAQUE = """# Tasks: a lamp
+
+Phase 1: Wiring
+---------------
+
+- [ ] T001 Strip the wires
+  <!-- a note for later
+  still the note
+  -->
+
+```text
+plain words in a fence
+- [ ] T009 not a task
+```
+
+- [ ] T002 Fit the plug
+
+Notes on the lamp
+=================
+
+- [ ] T003 Test the switch
+"""
+
+
+def test_plain_lines_of_a_heading_a_comment_or_a_fence_are_parsed_again(tmp_path):
+    """Plain text before and after, yet not a plain paragraph line: the text of a setext
+    heading (a phase's title, another heading's), a line of an HTML comment that now ends
+    it, a line of a fence. Each edit must give what a full parse gives."""
+    for k, (start, new) in enumerate((("Phase 1: Wiring", "Phase 1: Wiring and plugs"),
+                                      ("Notes on the lamp", "Notes on the lamps"),
+                                      ("  still the note", "  still the note -->"),
+                                      ("plain words in a fence", "other words, same fence"))):
+        n = _line(OPAQUE, start)
+        state = fresh(tmp_path / f"live{k}", "spec-kit", OPAQUE)
+        lines = OPAQUE.split("\n")
+        lines[n] = new
+        state.editor_text("plan", "\n".join(lines), 2, (n, new))
+        state.rebuild()
+        expected = fresh(tmp_path / f"full{k}", "spec-kit", "\n".join(lines))
+        assert model(state) == model(expected), new
