@@ -30,8 +30,10 @@ class _InProcess:
     (tests/cli_runner.py), a few ms each instead of a new interpreter."""
 
     @staticmethod
-    def run(argv: list[str], **_options: object) -> subprocess.CompletedProcess[str]:
+    def run(argv: list[str], **options: object) -> subprocess.CompletedProcess[str]:
         assert argv[0] == "plan-ls", argv
+        # run_cli captures text and has no time-out; a cwd, env or input would be dropped
+        assert set(options) <= {"capture_output", "text", "timeout"}, options
         return run_cli(*argv[1:])
 
 
