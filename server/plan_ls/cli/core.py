@@ -6,7 +6,6 @@ import argparse
 import json
 import re
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -50,42 +49,16 @@ def add_commands(sub: Any) -> None:
     p.set_defaults(func=done)
 
 
-START_UP_GARBAGE_DELAY = 3.0  # seconds after the server is built
-
-
-def collect_start_up_garbage() -> int:
-    """Collect what start-up made and dropped, then freeze what lives on again (later full
-    collections skip it). Returns the number of unreachable objects found."""
-    import gc
-
-    gc.unfreeze()
-    found = gc.collect()
-    gc.freeze()
-    return found
-
-
 def serve(args: argparse.Namespace) -> int:
-    import gc
+    from plan_ls.startup import fewer_collections
 
-    # Start-up makes ~100,000 objects (lsprotocol's classes, the features) that live as long
-    # as the server: collecting while they are made is waste (~15% of the time to the
-    # initialize answer), and once frozen, later full collections no longer walk them.
-    gc.disable()
-    try:
+    with fewer_collections():  # start-up makes objects that live on (plan_ls/startup.py)
         from plan_ls.logs import setup_logging
 
         setup_logging(args.log_level, args.log_file)  # stderr or the file; the client's output
         from plan_ls.server import build_server
 
         server = build_server()
-    finally:
-        gc.freeze()
-        gc.enable()
-    # What start-up left unreachable (~9 MB) was frozen with the rest: collect it once, a few
-    # seconds in, after the first requests have been answered.
-    tidy = threading.Timer(START_UP_GARBAGE_DELAY, collect_start_up_garbage)
-    tidy.daemon = True
-    tidy.start()
     if args.tcp:
         server.start_tcp(args.host, args.port)
     else:

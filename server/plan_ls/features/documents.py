@@ -16,6 +16,7 @@ from plan_ls.features.client_log import ClientLog
 from plan_ls.features.feature import Feature
 from plan_ls.features.publish import Publisher
 from plan_ls.server import PlanServer
+from plan_ls.startup import collect_start_up_garbage
 from plan_ls.textdoc import LineTextDocument, LineWorkspace
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class Documents(Feature):
     def on_initialized(self, ls: PlanServer, params: t.InitializedParams) -> None:
         """Read the files now, not in a task: a request that follows `initialized` at once
         must find them read. The client's settings are pulled after (they may re-read)."""
+        collect_start_up_garbage()  # before the plans add to the memory's high-water mark
         ls.get_feature(ClientLog).start(ls)
         ls.load_plans()
         _reapply_open_documents(ls)
