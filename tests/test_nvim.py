@@ -75,6 +75,25 @@ def xdg_env(tmp: Path) -> dict[str, str]:
             ("CONFIG", "DATA", "STATE", "CACHE")}
 
 
+def run_script(script: Path, project: Path, tmp: Path, timeout: float = 60) -> NvimRun:
+    """Run the headless Neovim `script` on `project` (its config, data and state in `tmp`,
+    plan-ls on PATH, no model key: the LLM actions run in manual mode) and collect what it
+    wrote to its result file."""
+    result = tmp / "result.json"
+    env = {**os.environ, **xdg_env(tmp), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "PLAN_LS_PROJECT": str(project), "PLAN_LS_RESULT": str(result)}
+    env.pop("OPENAI_API_KEY", None)
+    try:
+        proc = subprocess.run(nvim_command(script), env=env, cwd=project, capture_output=True,
+                              text=True, timeout=timeout)
+        returncode, output = proc.returncode, proc.stdout + proc.stderr
+    except subprocess.TimeoutExpired as exc:
+        returncode = None
+        output = f"timed out after {timeout:g} s\n{exc.stdout or ''}{exc.stderr or ''}"
+    results = json.loads(result.read_text()) if result.exists() else {}
+    return NvimRun(project, returncode, output, results, tmp / "state" / "nvim" / "lsp.log")
+
+
 @pytest.fixture(scope="module")
 def nvim_run(tmp_path_factory) -> NvimRun:
     tmp = tmp_path_factory.mktemp("nvim")
@@ -84,20 +103,7 @@ def nvim_run(tmp_path_factory) -> NvimRun:
     # a second plan: a spec-kit feature (check second_plan); :PlanStatus lists both
     (project / "specs" / "001-garden-log").mkdir(parents=True)
     (project / "specs" / "001-garden-log" / "tasks.md").write_text(GARDEN_LOG_TASKS)
-    result = tmp / "result.json"
-    env = {**os.environ, **xdg_env(tmp), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-           "PLAN_LS_PROJECT": str(project), "PLAN_LS_RESULT": str(result)}
-    env.pop("OPENAI_API_KEY", None)  # no model: the LLM actions run in manual mode
-    cmd = nvim_command(SCRIPT)
-    try:
-        proc = subprocess.run(cmd, env=env, cwd=project, capture_output=True, text=True,
-                              timeout=60)
-        returncode, output = proc.returncode, proc.stdout + proc.stderr
-    except subprocess.TimeoutExpired as exc:
-        returncode, output = None, f"timed out after 60 s\n{exc.stdout or ''}{exc.stderr or ''}"
-    results = json.loads(result.read_text()) if result.exists() else {}
-    return NvimRun(project, returncode, output, results,
-                   tmp / "state" / "nvim" / "lsp.log")
+    return run_script(SCRIPT, project, tmp)
 
 
 @pytest.fixture

@@ -4,14 +4,10 @@ here checks one part of what it recorded. A failing test prints Neovim's LSP log
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-
 import pytest
 
 from tests.lsp_client import copy_sample
-from tests.test_nvim import BIN, GLOB_FOLDER, HERE, NVIM, NvimRun, nvim_command, xdg_env
+from tests.test_nvim import GLOB_FOLDER, HERE, NVIM, NvimRun, run_script
 
 SCRIPT = HERE / "nvim" / "navigate.lua"
 
@@ -22,18 +18,7 @@ pytestmark = pytest.mark.skipif(not NVIM.exists(), reason="no nvim in the venv")
 def nvim(tmp_path_factory) -> NvimRun:
     tmp = tmp_path_factory.mktemp("nvim-nav")
     project = copy_sample("greenfield", tmp).rename(tmp / GLOB_FOLDER)
-    result = tmp / "result.json"
-    env = {**os.environ, **xdg_env(tmp), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-           "PLAN_LS_PROJECT": str(project), "PLAN_LS_RESULT": str(result)}
-    env.pop("OPENAI_API_KEY", None)
-    try:
-        proc = subprocess.run(nvim_command(SCRIPT), env=env, cwd=project, capture_output=True,
-                              text=True, timeout=60)
-        returncode, output = proc.returncode, proc.stdout + proc.stderr
-    except subprocess.TimeoutExpired as exc:
-        returncode, output = None, f"timed out after 60 s\n{exc.stdout or ''}{exc.stderr or ''}"
-    results = json.loads(result.read_text()) if result.exists() else {}
-    run = NvimRun(project, returncode, output, results, tmp / "state" / "nvim" / "lsp.log")
+    run = run_script(SCRIPT, project, tmp)
     print(run.report())
     return run
 

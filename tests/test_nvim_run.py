@@ -5,13 +5,11 @@ with :PlanRunLog. A failing test prints Neovim's LSP log."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 
 from tests.run_project import STANDIN_TEST_COMMAND, agent_command, git, make_project
-from tests.test_nvim import BIN, HERE, NVIM, NvimRun, nvim_command, xdg_env
+from tests.test_nvim import HERE, NVIM, NvimRun, run_script
 
 SCRIPT = HERE / "nvim" / "run.lua"
 
@@ -28,17 +26,7 @@ def nvim(tmp_path_factory) -> NvimRun:
                       f"test = {json.dumps(STANDIN_TEST_COMMAND)}\n")
     git(project, "add", "-A")
     git(project, "commit", "-qm", "settings")
-    result = tmp / "result.json"
-    env = {**os.environ, **xdg_env(tmp), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-           "PLAN_LS_PROJECT": str(project), "PLAN_LS_RESULT": str(result)}
-    try:
-        proc = subprocess.run(nvim_command(SCRIPT), env=env, cwd=project, capture_output=True,
-                              text=True, timeout=90)
-        returncode, output = proc.returncode, proc.stdout + proc.stderr
-    except subprocess.TimeoutExpired as exc:
-        returncode, output = None, f"timed out after 90 s\n{exc.stdout or ''}{exc.stderr or ''}"
-    results = json.loads(result.read_text()) if result.exists() else {}
-    run = NvimRun(project, returncode, output, results, tmp / "state" / "nvim" / "lsp.log")
+    run = run_script(SCRIPT, project, tmp, timeout=90)
     print(run.report())
     return run
 
