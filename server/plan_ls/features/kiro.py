@@ -140,21 +140,29 @@ class Kiro(Feature):
         found = index.at(position.line, column)
         return (state, found) if found is not None else None
 
+    def _target_under_cursor(self, ls: PlanServer, uri: str, position: t.Position):
+        """(id, (path, requirements) or None, the criterion or requirement it names or None)
+        for the requirement id under the cursor in tasks.md; None when there is none."""
+        got = self._ref_under_cursor(ls, uri, position)
+        if got is None:
+            return None
+        state, ref = got
+        reqs = self.requirements(ls, state)
+        return ref.id, reqs, reqs[1].find(ref.id) if reqs else None
+
     # --- hover and definition ----------------------------------------------------------
     def hover(self, ls: PlanServer, params: t.HoverParams) -> t.Hover | None:
         """On a requirement id in tasks.md: the criterion's (or requirement's) text."""
         from plan_ls.model.requirements import Criterion
 
-        got = self._ref_under_cursor(ls, params.text_document.uri, params.position)
+        got = self._target_under_cursor(ls, params.text_document.uri, params.position)
         if got is None:
             return None
-        state, ref = got
-        reqs = self.requirements(ls, state)
-        target = reqs[1].find(ref.id) if reqs else None
-        if target is None:
-            text = f"Requirement {ref.id} is not in requirements.md"
+        ref_id, reqs, target = got
+        if target is None or reqs is None:
+            text = f"Requirement {ref_id} is not in requirements.md"
         elif isinstance(target, Criterion):
-            req = reqs[1].requirements[target.requirement]  # type: ignore[index]
+            req = reqs[1].requirements[target.requirement]
             title = f": {req.title}" if req.title else ""
             text = f"**Requirement {target.id}** (of Requirement {req.number}{title})\n\n" \
                 f"{target.text}"
@@ -169,13 +177,11 @@ class Kiro(Feature):
 
     def definition(self, ls: PlanServer, params: t.DefinitionParams) -> list[t.Location] | None:
         """A requirement id in tasks.md -> its line in requirements.md."""
-        got = self._ref_under_cursor(ls, params.text_document.uri, params.position)
+        got = self._target_under_cursor(ls, params.text_document.uri, params.position)
         if got is None:
             return None
-        state, ref = got
-        reqs = self.requirements(ls, state)
-        target = reqs[1].find(ref.id) if reqs else None
-        if target is None or reqs is None:
+        _, reqs, target = got
+        if reqs is None or target is None:
             return None
         at = t.Position(line=target.line, character=0)
         return [t.Location(uri=ls.uri_of(reqs[0]), range=t.Range(start=at, end=at))]
