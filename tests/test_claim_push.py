@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_runner import run_cli
-from tests.test_merge_git import ENV, git
+from tests.test_merge_git import ENV, git, new_repo
 
 pytestmark = pytest.mark.skipif(
     subprocess.run(["git", "--version"], capture_output=True).returncode != 0,
@@ -30,13 +30,7 @@ TODO = "# Todo\n\n" + "".join(f"## Step {n}: Part {n}\n- [ ] part {n}\n\n"
 
 
 def remote_with_clones(tmp_path: Path, count: int) -> tuple[Path, list[Path]]:
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    git(seed, "init", "-q", "-b", "main")
-    (seed / "prompt_plan.md").write_text(PLAN)
-    (seed / "todo.md").write_text(TODO)
-    git(seed, "add", ".")
-    git(seed, "commit", "-qm", "plan")
+    seed = new_repo(tmp_path / "seed", {"prompt_plan.md": PLAN, "todo.md": TODO})
     remote = tmp_path / "remote.git"
     git(tmp_path, "clone", "-q", "--bare", str(seed), str(remote))
     clones = []

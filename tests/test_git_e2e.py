@@ -13,7 +13,7 @@ from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
 from tests.lsp_client import line_of, lsp_session, status_of, wait_until
-from tests.test_claim_push import PLAN, TODO
+from tests.test_claim_push import remote_with_clones
 from tests.test_merge_git import git
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"),
@@ -22,16 +22,7 @@ pytestmark = [pytest.mark.asyncio(loop_scope="module"),
 
 
 def clone_of_a_remote(folder: Path) -> Path:
-    seed = folder / "seed"
-    seed.mkdir()
-    git(seed, "init", "-q", "-b", "main")
-    (seed / "prompt_plan.md").write_text(PLAN)
-    (seed / "todo.md").write_text(TODO)
-    git(seed, "add", ".")
-    git(seed, "commit", "-qm", "plan")
-    git(folder, "clone", "-q", "--bare", str(seed), "remote.git")
-    git(folder, "clone", "-q", "remote.git", "work")
-    work = folder / "work"
+    _, (work,) = remote_with_clones(folder, 1)
     # the server runs with the user's git config: this clone names its committer itself
     git(work, "config", "user.name", "Tester")
     git(work, "config", "user.email", "tester@example.org")

@@ -66,11 +66,13 @@ def plan_ls(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_cli(*args, cwd=cwd, env=ENV)
 
 
-def new_repo(path: Path) -> Path:
+def new_repo(path: Path, files: dict[str, str] | None = None) -> Path:
+    """`path` as a new repository on main with `files` (name -> text; default this module's
+    todo.md and prompt_plan.md) in its first commit."""
     path.mkdir()
     git(path, "init", "-q", "-b", "main")
-    (path / "todo.md").write_text(TODO)
-    (path / "prompt_plan.md").write_text(PLAN)
+    for name, text in (files or {"todo.md": TODO, "prompt_plan.md": PLAN}).items():
+        (path / name).write_text(text)
     git(path, "add", ".")
     git(path, "commit", "-qm", "plan")
     return path
