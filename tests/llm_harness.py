@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Union
 
-import pytest_asyncio
 import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
@@ -22,6 +21,7 @@ from tests.lsp_client import (
     SERVER,
     capabilities_of,
     restore_project,
+    session_reset,
     status_of,
     str_index,
     wait_for_pristine,
@@ -202,14 +202,7 @@ def llm_session(project: Callable[[Path], Path], *, clients: tuple[str, ...] = (
 
 def llm_reset():
     """The autouse fixture that goes with llm_session. Assign it: `fresh = llm_reset()`."""
-
-    @pytest_asyncio.fixture(autouse=True, loop_scope="module")
-    async def fresh_llm_state(request):
-        yield
-        if "client" in request.fixturenames:
-            await reset_llm_session(request.getfixturevalue("client"))
-
-    return fresh_llm_state
+    return session_reset(reset_llm_session)
 
 
 async def reset_llm_session(client: LanguageClient, timeout: float = 10.0) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Union
 
@@ -198,15 +198,16 @@ def lsp_session(project: str | Callable[[Path], Path], *, options: dict | None =
     return client
 
 
-def session_reset():
+def session_reset(reset: Callable[[LanguageClient], Awaitable[None]] | None = None):
     """The autouse fixture that goes with lsp_session: after each test that used `client`,
-    reset_session(client). Assign it in the module: `fresh_state = session_reset()`."""
+    `reset(client)` (default reset_session). Assign it in the module:
+    `fresh_state = session_reset()`."""
 
     @pytest_asyncio.fixture(autouse=True, loop_scope="module")
     async def fresh_state(request):
         yield
         if "client" in request.fixturenames:
-            await reset_session(request.getfixturevalue("client"))
+            await (reset or reset_session)(request.getfixturevalue("client"))
 
     return fresh_state
 
