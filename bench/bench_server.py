@@ -193,6 +193,40 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
+def summary(res: dict[str, list[float]]) -> dict[str, float]:
+    """"NAME p50" and "NAME p95" (s) of each list of timings in `res`."""
+    out: dict[str, float] = {}
+    for k, v in res.items():
+        out[f"{k} p50"] = statistics.median(v)
+        out[f"{k} p95"] = pct(v, 0.95)
+    return out
+
+
+def peak_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM) in MB; 0 when it cannot be read."""
+    try:
+        for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if row.startswith("VmHWM:"):
+                return int(row.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+async def time_hover_and_action(client: LanguageClient, doc: t.TextDocumentIdentifier,
+                                pos: t.Position, res: dict[str, list[float]]) -> None:
+    """One hover and one code action at `pos`, their times (s) added to res["hover"] and
+    res["code action"]."""
+    s = time.perf_counter()
+    await client.text_document_hover_async(t.HoverParams(text_document=doc, position=pos))
+    res["hover"].append(time.perf_counter() - s)
+    s = time.perf_counter()
+    await client.text_document_code_action_async(t.CodeActionParams(
+        text_document=doc, range=t.Range(start=pos, end=pos),
+        context=t.CodeActionContext(diagnostics=[])))
+    res["code action"].append(time.perf_counter() - s)
+
+
 # An editor that refreshes code lenses when asked (VS Code does), so that the server sends
 # workspace/codeLens/refresh and the bench can count them.
 CAPS = t.ClientCapabilities(workspace=t.WorkspaceClientCapabilities(
@@ -242,14 +276,7 @@ async def measure(command: list[str], root: Path, todo: Path, item_lines: list[i
     for r in range(rounds):
         line = item_lines[(r * 37) % len(item_lines)]
         pos = t.Position(line=line, character=4)
-        s = time.perf_counter()
-        await client.text_document_hover_async(t.HoverParams(text_document=doc, position=pos))
-        res["hover"].append(time.perf_counter() - s)
-        s = time.perf_counter()
-        await client.text_document_code_action_async(t.CodeActionParams(
-            text_document=doc, range=t.Range(start=pos, end=pos),
-            context=t.CodeActionContext(diagnostics=[])))
-        res["code action"].append(time.perf_counter() - s)
+        await time_hover_and_action(client, doc, pos, res)
         if r % 4 == 0:
             s = time.perf_counter()
             await client.text_document_code_lens_async(t.CodeLensParams(text_document=doc))
@@ -297,22 +324,12 @@ async def measure(command: list[str], root: Path, todo: Path, item_lines: list[i
             await asyncio.sleep(0.3)
             for what in ("progress", "refresh"):
                 out[f"10 keys in {name}: {what}"] = sent[what] - before[what]
-    pid = client._server.pid
-    peak_kb = 0
-    try:
-        for row in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if row.startswith("VmHWM:"):
-                peak_kb = int(row.split()[1])
-    except OSError:
-        pass
+    peak = peak_mb(client._server.pid)
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
-    out.update({"initialize": init, "peak MB": peak_kb / 1024})
-    for k, v in res.items():
-        out[f"{k} p50"] = statistics.median(v)
-        out[f"{k} p95"] = pct(v, 0.95)
-    return out
+    out.update({"initialize": init, "peak MB": peak})
+    return out | summary(res)
 
 
 def installed_env(cache: Path) -> dict[str, str]:

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench_server import peak_mb, summary, time_hover_and_action  # bench/ is on sys.path
 from lsprotocol import types as t
 from pygls.lsp.client import LanguageClient
 
@@ -143,14 +143,7 @@ async def measure(command: list[str], root: Path, tasks: Path, marks: dict[str, 
     for r in range(rounds):
         line = task_lines[(r * 37) % len(task_lines)]
         pos = t.Position(line=line, character=8)
-        s = time.perf_counter()
-        await client.text_document_hover_async(t.HoverParams(text_document=doc, position=pos))
-        res["hover"].append(time.perf_counter() - s)
-        s = time.perf_counter()
-        await client.text_document_code_action_async(t.CodeActionParams(
-            text_document=doc, range=t.Range(start=pos, end=pos),
-            context=t.CodeActionContext(diagnostics=[])))
-        res["code action"].append(time.perf_counter() - s)
+        await time_hover_and_action(client, doc, pos, res)
         # a letter typed at the end of the task's text
         end = len(lines[line])
         res["type in a task"].append(await change(line, end, end, "s"))
@@ -170,23 +163,12 @@ async def measure(command: list[str], root: Path, tasks: Path, marks: dict[str, 
         else:
             res["type in a link"].append(await change(link, at - 1, at, ""))
             lines[link] = lines[link][:at - 1] + lines[link][at:]
-    pid = client._server.pid
-    peak_kb = 0
-    try:
-        for row in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if row.startswith("VmHWM:"):
-                peak_kb = int(row.split()[1])
-    except OSError:
-        pass
+    peak = peak_mb(client._server.pid)
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
-    out = {"peak MB": peak_kb / 1024, "tasks": float(len(task_lines)),
-           "lines": float(len(lines))}
-    for k, v in res.items():
-        out[f"{k} p50"] = statistics.median(v)
-        out[f"{k} p95"] = sorted(v)[min(len(v) - 1, int(0.95 * len(v)))]
-    return out
+    return {"peak MB": peak, "tasks": float(len(task_lines)), "lines": float(len(lines))} \
+        | summary(res)
 
 
 async def main() -> None:
