@@ -292,19 +292,26 @@ def test_several_changes_in_one_did_change_after_a_deferred_text(tmp_path):
     assert model(state) == model(fresh(tmp_path / "full", "kiro", doc.source))
 
 
+def assert_one_line_edit_parses_as_whole(tmp: Path, fmt: str, text: str, n: int,
+                                         new: str) -> None:
+    """Line `n` of `text` typed over with `new` in the editor gives what a full parse of the
+    new text gives."""
+    state = fresh(tmp / "live", fmt, text)
+    lines = text.split("\n")
+    lines[n] = new
+    state.editor_text("plan", "\n".join(lines), 2, (n, new))
+    state.rebuild()
+    assert model(state) == model(fresh(tmp / "full", fmt, "\n".join(lines))), new
+
+
 def test_a_line_typed_into_a_setext_underline_is_parsed_again(tmp_path):
     """A detail line under a task typed into `==` or `--` makes the lines above it a
     heading (setext): no in-place edit may keep the old blocks. The property test above
     rarely puts these under a paragraph line, so each is checked here."""
     n = _line(OPENSPEC, "  plain detail")
     for k, underline in enumerate(("  ==", "  --", "  =")):
-        state = fresh(tmp_path / f"live{k}", "openspec", OPENSPEC)
-        lines = OPENSPEC.split("\n")
-        lines[n] = underline
-        state.editor_text("plan", "\n".join(lines), 2, (n, underline))
-        state.rebuild()
-        expected = fresh(tmp_path / f"full{k}", "openspec", "\n".join(lines))
-        assert model(state) == model(expected), underline
+        assert_one_line_edit_parses_as_whole(tmp_path / str(k), "openspec", OPENSPEC, n,
+                                             underline)
 
 
 OPAQUE = """# Tasks: a lamp
@@ -340,10 +347,4 @@ def test_plain_lines_of_a_heading_a_comment_or_a_fence_are_parsed_again(tmp_path
                                       ("  still the note", "  still the note -->"),
                                       ("plain words in a fence", "other words, same fence"))):
         n = _line(OPAQUE, start)
-        state = fresh(tmp_path / f"live{k}", "spec-kit", OPAQUE)
-        lines = OPAQUE.split("\n")
-        lines[n] = new
-        state.editor_text("plan", "\n".join(lines), 2, (n, new))
-        state.rebuild()
-        expected = fresh(tmp_path / f"full{k}", "spec-kit", "\n".join(lines))
-        assert model(state) == model(expected), new
+        assert_one_line_edit_parses_as_whole(tmp_path / str(k), "spec-kit", OPAQUE, n, new)
