@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import uuid
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from lsprotocol import types as t
 
 from plan_ls.confinement import OutsideWorkspace
 from plan_ls.features.stream_writer import StreamWriter
+from plan_ls.features.work_progress import WorkProgress
 from plan_ls.fileio import write_atomic
 from plan_ls.llm.client import Endpoint, LlmError, resolve_endpoint
 from plan_ls.server import PlanServer
@@ -110,7 +110,7 @@ async def _stream_job(ls: PlanServer, job: Job, endpoint: Endpoint) -> Outcome:
         outcome.error = f"{job.title} refused: {exc.message}"
         message(ls, t.MessageType.Error, outcome.error)
         return outcome
-    progress = _Progress(ls)
+    progress = WorkProgress(ls, "llm")
     await progress.begin(job.title, f"asking {endpoint.model}")
     cancel = asyncio.Event()
     progress.on_cancel(cancel.set)
@@ -240,41 +240,3 @@ def _on_request_cancel(ls: PlanServer, callback: Any) -> None:
         loop = asyncio.get_running_loop()
         future.add_done_callback(
             lambda f: f.cancelled() and loop.call_soon_threadsafe(callback))
-
-
-class _Progress:
-    """A cancellable work-done progress, when the client supports one."""
-
-    def __init__(self, ls: PlanServer) -> None:
-        self.ls = ls
-        self.token: str | None = None
-
-    async def begin(self, title: str, text: str) -> None:
-        caps = self.ls.client_capabilities.window
-        if not (caps and caps.work_done_progress):
-            return
-        token = f"plan-ls/llm/{uuid.uuid4().hex[:12]}"
-        try:
-            await self.ls.work_done_progress.create_async(token)
-        except Exception as exc:
-            log.info("work done progress refused: %s", exc)
-            return
-        self.token = token
-        self.ls.work_done_progress.begin(token, t.WorkDoneProgressBegin(
-            title=title, cancellable=True, message=text))
-
-    def on_cancel(self, callback: Any) -> None:
-        if self.token is None:
-            return
-        loop = asyncio.get_running_loop()
-        self.ls.work_done_progress.tokens[self.token].add_done_callback(
-            lambda f: loop.call_soon_threadsafe(callback))
-
-    def report(self, text: str) -> None:
-        if self.token is not None:
-            self.ls.work_done_progress.report(self.token, t.WorkDoneProgressReport(message=text))
-
-    def end(self, text: str) -> None:
-        if self.token is not None:
-            self.ls.work_done_progress.end(self.token, t.WorkDoneProgressEnd(message=text))
-            self.ls.work_done_progress.tokens.pop(self.token, None)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +33,7 @@ from lsprotocol import types as t
 from plan_ls.features.arguments import command
 from plan_ls.features.feature import Feature
 from plan_ls.features.positions import codec_of, finding_range, line_range
+from plan_ls.features.work_progress import WorkProgress
 from plan_ls.server import PlanServer
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ class _Running:
     step: str | None
     cancel: threading.Event
     run_id: str | None = None
+    attempt: str = ""  # "attempt 2/3", in progress reports
 
 
 class Runs(Feature):
@@ -190,9 +191,10 @@ class Runs(Feature):
                           retries=s.retries, timeout=s.timeout if s.timeout > 0 else None,
                           allow_dirty=args.allowDirty, files=ls.settings.files,
                           plan=state.ref)
-        progress = _Progress(ls, running.cancel)
+        progress = WorkProgress(ls, "run")
         await progress.begin(f"Run {'step ' + args.step if args.step else 'the next step'} "
-                             f"with {agent.name}")
+                             f"with {agent.name}", "starting")
+        progress.on_cancel(running.cancel.set)
         loop = asyncio.get_running_loop()
         result: dict[str, Any] = {"status": "refused", "exit": 2, "step": args.step,
                                   "runId": None, "log": None, "message": ""}
@@ -235,7 +237,7 @@ class Runs(Feature):
         return {"uri": path.as_uri() if path is not None else None}
 
     # --- helpers ----------------------------------------------------------------------------
-    def _on_event(self, ls: PlanServer, running: _Running, progress: _Progress,
+    def _on_event(self, ls: PlanServer, running: _Running, progress: WorkProgress,
                   result: dict[str, Any], e: dict[str, Any]) -> None:
         kind = e["event"]
         if kind == "step":
@@ -247,16 +249,16 @@ class Runs(Feature):
             progress.report(f"Step {e['step']}: {e['title']}")
             self._refresh_lenses(ls)
         elif kind == "attempt":
-            progress.attempt = f"attempt {e['attempt']}/{e['of']}"
-            progress.report(f"Step {e['step']}, {progress.attempt}: agent working")
+            running.attempt = f"attempt {e['attempt']}/{e['of']}"
+            progress.report(f"Step {e['step']}, {running.attempt}: agent working")
         elif kind == "output" and e["source"] == "agent":
             line = next((ln for ln in reversed(e["text"].splitlines()) if ln.strip()), "")
             if line:
-                progress.report(f"{progress.attempt}: {line.strip()[:100]}", throttle=True)
+                progress.report(f"{running.attempt}: {line.strip()[:100]}", every=_REPORT_EVERY)
         elif kind == "tests":
-            progress.report(f"Step {e['step']}, {progress.attempt}: running the tests")
+            progress.report(f"Step {e['step']}, {running.attempt}: running the tests")
         elif kind == "tests_done":
-            progress.report(f"Step {e['step']}, {progress.attempt}: tests "
+            progress.report(f"Step {e['step']}, {running.attempt}: tests "
                             f"{'passed' if e['passed'] else 'failed'} ({e['summary']})")
         elif kind == "step_done":
             result["message"] = f"Step {e['step']} done: tests passed" + \
@@ -343,49 +345,6 @@ def last_run_note(ls: PlanServer, state: PlanState, step: Step) -> str | None:
     tests = f" · {rec['tests']}" if rec.get("tests") else ""
     return (f"{mark} Last run: **{result}** {rec.get('start', '')} by {rec.get('agent', '?')}"
             f" (attempt {rec.get('attempt', '?')}){tests}{commit}")
-
-
-class _Progress:
-    """A cancellable work-done progress, when the client supports one; its Cancel sets
-    the run's cancel event."""
-
-    def __init__(self, ls: PlanServer, cancel: threading.Event) -> None:
-        self.ls = ls
-        self.cancel = cancel
-        self.token: str | None = None
-        self.attempt = ""
-        self._last = 0.0
-
-    async def begin(self, title: str) -> None:
-        import uuid
-
-        caps = self.ls.client_capabilities.window
-        if not (caps and caps.work_done_progress):
-            return
-        token = f"plan-ls/run/{uuid.uuid4().hex[:12]}"
-        try:
-            await self.ls.work_done_progress.create_async(token)
-        except Exception as exc:  # noqa: BLE001 - a client may refuse; the run goes on
-            log.info("work done progress refused: %s", exc)
-            return
-        self.token = token
-        self.ls.work_done_progress.begin(token, t.WorkDoneProgressBegin(
-            title=title, cancellable=True, message="starting"))
-        self.ls.work_done_progress.tokens[token].add_done_callback(
-            lambda _f: self.cancel.set())
-
-    def report(self, text: str, throttle: bool = False) -> None:
-        now = time.monotonic()
-        if self.token is None or (throttle and now - self._last < _REPORT_EVERY):
-            return
-        self._last = now
-        self.ls.work_done_progress.report(self.token, t.WorkDoneProgressReport(message=text))
-
-    def end(self, text: str) -> None:
-        if self.token is not None:
-            self.ls.work_done_progress.end(self.token, t.WorkDoneProgressEnd(message=text))
-            self.ls.work_done_progress.tokens.pop(self.token, None)
-            self.token = None
 
 
 def _unsaved_files(state: PlanState) -> list[str]:
